@@ -1,0 +1,133 @@
+//! One SDK configuration per run, and clients per region built from it, so
+//! profiles, SSO, env credentials, `AWS_REGION` and `AWS_ENDPOINT_URL` work as
+//! they do for the AWS CLI.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// How the user asked to connect.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    /// Overrides `AWS_MAX_ATTEMPTS` / the profile's `max_attempts`.
+    pub max_attempts: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "no AWS region: set AWS_REGION, pass --region, or give the profile a region (aws configure set region …)"
+    )]
+    NoRegion,
+}
+
+#[derive(Clone)]
+pub struct RegionClients {
+    pub region: String,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+}
+
+/// The run's SDK configuration; regional clients are made once each.
+#[derive(Clone)]
+pub struct Aws {
+    config: SdkConfig,
+    region: String,
+    cache: Arc<Mutex<HashMap<String, RegionClients>>>,
+}
+
+impl Aws {
+    pub async fn connect(opts: &ConnectOptions) -> Result<Aws, ConnectError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+            TimeoutConfig::builder()
+                // Bounded so an unreachable endpoint is an error within a
+                // minute, not a hang.
+                .connect_timeout(Duration::from_secs(5))
+                .read_timeout(Duration::from_secs(30))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .operation_timeout(Duration::from_secs(150))
+                .build(),
+        );
+        if let Some(r) = &opts.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
+        let mut config = loader.load().await;
+        if let Some(n) = opts.max_attempts {
+            let retry = config
+                .retry_config()
+                .cloned()
+                .unwrap_or_else(RetryConfig::standard)
+                .with_max_attempts(n.max(1));
+            config = config.into_builder().retry_config(retry).build();
+        }
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(ConnectError::NoRegion)?;
+        Ok(Aws {
+            config,
+            region,
+            cache: Arc::default(),
+        })
+    }
+
+    /// The region the run started in (trails are discovered from here).
+    pub fn home_region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.config)
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config)
+    }
+
+    pub fn region(&self, region: &str) -> RegionClients {
+        let mut cache = match self.cache.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let r = Region::new(region.to_string());
+                RegionClients {
+                    region: region.to_string(),
+                    logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                        aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
+                            .region(r.clone())
+                            .build(),
+                    ),
+                    cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                        aws_sdk_cloudwatch::config::Builder::from(&self.config)
+                            .region(r.clone())
+                            .build(),
+                    ),
+                    sns: aws_sdk_sns::Client::from_conf(
+                        aws_sdk_sns::config::Builder::from(&self.config)
+                            .region(r.clone())
+                            .build(),
+                    ),
+                    cloudtrail: aws_sdk_cloudtrail::Client::from_conf(
+                        aws_sdk_cloudtrail::config::Builder::from(&self.config)
+                            .region(r)
+                            .build(),
+                    ),
+                }
+            })
+            .clone()
+    }
+}

@@ -1,0 +1,109 @@
+//! CloudWatch Logs: metric filters, read and written.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatchlogs::types::{MetricTransformation, StandardUnit};
+
+use super::Limiter;
+use super::clients::RegionClients;
+use super::error::failure;
+use crate::resources::MetricFilter;
+use crate::snapshot::{Observed, ReadFailure};
+
+/// All metric filters of one log group, every page.
+pub async fn read_filters(
+    rc: &RegionClients,
+    log_group: &str,
+    limit: &Limiter,
+) -> Observed<Vec<MetricFilter>> {
+    let mut pages = rc
+        .logs
+        .describe_metric_filters()
+        .log_group_name(log_group)
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    loop {
+        let page = {
+            let _permit = limit.acquire().await;
+            pages.next().await
+        };
+        let page = match page {
+            None => break,
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                return Observed::Failed(failure(
+                    "logs:DescribeMetricFilters",
+                    &rc.region,
+                    Some(log_group),
+                    &e,
+                ));
+            }
+        };
+        for f in page.metric_filters.unwrap_or_default() {
+            // AWS allows exactly one transformation; a filter without one
+            // publishes nothing and cannot serve a control.
+            let Some(t) = f
+                .metric_transformations
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            out.push(MetricFilter {
+                log_group_name: f.log_group_name.unwrap_or_else(|| log_group.to_string()),
+                name: f.filter_name.unwrap_or_default(),
+                pattern: f.filter_pattern.unwrap_or_default(),
+                metric_name: t.metric_name,
+                metric_namespace: t.metric_namespace,
+                metric_value: t.metric_value,
+                default_value: t.default_value,
+                dimensions: t
+                    .dimensions
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect::<BTreeMap<_, _>>(),
+                unit: t
+                    .unit
+                    .map(|u| u.as_str().to_string())
+                    .filter(|u| u != "None"),
+            });
+        }
+    }
+    Observed::Ok(out)
+}
+
+/// PutMetricFilter creates or replaces the filter of that name (AWS
+/// semantics; moto appends a duplicate instead, which is why apply never
+/// writes a filter that already matches).
+pub async fn put_filter(rc: &RegionClients, f: &MetricFilter) -> Result<(), ReadFailure> {
+    let call = "logs:PutMetricFilter";
+    let resource = format!("{}/{}", f.log_group_name, f.name);
+    let mut t = MetricTransformation::builder()
+        .metric_name(&f.metric_name)
+        .metric_namespace(&f.metric_namespace)
+        .metric_value(&f.metric_value)
+        .set_default_value(f.default_value)
+        .set_unit(f.unit.as_deref().map(StandardUnit::from));
+    if !f.dimensions.is_empty() {
+        t = t.set_dimensions(Some(f.dimensions.clone().into_iter().collect()));
+    }
+    let t = t.build().map_err(|e| ReadFailure {
+        call: call.into(),
+        region: rc.region.clone(),
+        resource: Some(resource.clone()),
+        code: None,
+        message: e.to_string(),
+    })?;
+    rc.logs
+        .put_metric_filter()
+        .log_group_name(&f.log_group_name)
+        .filter_name(&f.name)
+        .filter_pattern(&f.pattern)
+        .metric_transformations(t)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| failure(call, &rc.region, Some(&resource), &e))
+}

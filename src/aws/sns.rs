@@ -1,0 +1,103 @@
+//! SNS topics and subscriptions, read and written.
+
+use super::Limiter;
+use super::clients::RegionClients;
+use super::error::{failure, malformed};
+use crate::resources::{Deferred, Subscription, Topic};
+use crate::snapshot::{Observed, ReadFailure};
+
+pub async fn read_topics(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<Topic>> {
+    let mut pages = rc.sns.list_topics().into_paginator().send();
+    let mut out = Vec::new();
+    loop {
+        let page = {
+            let _permit = limit.acquire().await;
+            pages.next().await
+        };
+        match page {
+            None => break,
+            Some(Ok(p)) => out.extend(p.topics.unwrap_or_default().into_iter().filter_map(|t| {
+                let arn = t.topic_arn?;
+                Some(Topic {
+                    name: arn.rsplit(':').next().unwrap_or(&arn).to_string(),
+                    arn: Deferred::Known(arn),
+                })
+            })),
+            Some(Err(e)) => {
+                return Observed::Failed(failure("sns:ListTopics", &rc.region, None, &e));
+            }
+        }
+    }
+    Observed::Ok(out)
+}
+
+/// Every subscription of the region in one paginated listing: one stream of
+/// calls however many topics there are.
+pub async fn read_subscriptions(
+    rc: &RegionClients,
+    limit: &Limiter,
+) -> Observed<Vec<Subscription>> {
+    let mut pages = rc.sns.list_subscriptions().into_paginator().send();
+    let mut out = Vec::new();
+    loop {
+        let page = {
+            let _permit = limit.acquire().await;
+            pages.next().await
+        };
+        match page {
+            None => break,
+            Some(Ok(p)) => out.extend(p.subscriptions.unwrap_or_default().into_iter().filter_map(
+                |s| {
+                    Some(Subscription {
+                        topic_arn: Deferred::Known(s.topic_arn?),
+                        protocol: s.protocol.unwrap_or_default(),
+                        endpoint: s.endpoint.unwrap_or_default(),
+                        arn: Deferred::Known(s.subscription_arn.unwrap_or_default()),
+                    })
+                },
+            )),
+            Some(Err(e)) => {
+                return Observed::Failed(failure("sns:ListSubscriptions", &rc.region, None, &e));
+            }
+        }
+    }
+    Observed::Ok(out)
+}
+
+/// CreateTopic is idempotent by name: it returns the existing topic's ARN.
+pub async fn create_topic(rc: &RegionClients, name: &str) -> Result<String, ReadFailure> {
+    let call = "sns:CreateTopic";
+    let out = rc
+        .sns
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .map_err(|e| failure(call, &rc.region, Some(name), &e))?;
+    out.topic_arn
+        .ok_or_else(|| malformed(call, &rc.region, "TopicArn"))
+}
+
+/// Returns the subscription ARN, or `pending confirmation` for endpoints a
+/// person must confirm.
+pub async fn subscribe(
+    rc: &RegionClients,
+    topic_arn: &str,
+    protocol: &str,
+    endpoint: &str,
+) -> Result<String, ReadFailure> {
+    let call = "sns:Subscribe";
+    let out = rc
+        .sns
+        .subscribe()
+        .topic_arn(topic_arn)
+        .protocol(protocol)
+        .endpoint(endpoint)
+        .return_subscription_arn(true)
+        .send()
+        .await
+        .map_err(|e| failure(call, &rc.region, Some(topic_arn), &e))?;
+    Ok(out
+        .subscription_arn
+        .unwrap_or_else(|| "pending confirmation".into()))
+}

@@ -1,0 +1,244 @@
+//! The CIS benchmark as data: `plans/cis-aws-v<version>.yaml`, embedded in the
+//! binary so a release always plans against the text it was tested with.
+
+use serde::{Deserialize, Serialize};
+
+/// Default when neither `--benchmark` nor the config names a version.
+pub const DEFAULT_VERSION: &str = "3.0.0";
+
+/// (version, file text), oldest first.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("1.2.0", include_str!("../plans/cis-aws-v1.2.0.yaml")),
+    ("1.4.0", include_str!("../plans/cis-aws-v1.4.0.yaml")),
+    ("1.5.0", include_str!("../plans/cis-aws-v1.5.0.yaml")),
+    ("2.0.0", include_str!("../plans/cis-aws-v2.0.0.yaml")),
+    ("3.0.0", include_str!("../plans/cis-aws-v3.0.0.yaml")),
+    ("4.0.1", include_str!("../plans/cis-aws-v4.0.1.yaml")),
+    ("5.0.0", include_str!("../plans/cis-aws-v5.0.0.yaml")),
+    ("6.0.0", include_str!("../plans/cis-aws-v6.0.0.yaml")),
+    ("7.0.0", include_str!("../plans/cis-aws-v7.0.0.yaml")),
+];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Benchmark {
+    pub version: String,
+    pub title: String,
+    pub status: String,
+    pub monitoring: Monitoring,
+    pub controls: Vec<Control>,
+}
+
+/// What every monitoring control's metric filter and alarm share.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    pub namespace: String,
+    pub metric_value: String,
+    pub alarm: AlarmParams,
+    #[serde(default)]
+    pub unconfirmed: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmParams {
+    pub statistic: String,
+    pub period: i32,
+    pub threshold: f64,
+    pub comparison_operator: String,
+    pub evaluation_periods: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    MetricFilter,
+    PasswordPolicy,
+    Trail,
+    Kms,
+    Flowlogs,
+    DefaultSg,
+    Securityhub,
+    S3,
+}
+
+impl Kind {
+    /// Kinds this build of cis-fix plans and applies; the others are listed
+    /// by `cis-fix controls` but left alone.
+    pub fn is_managed(self) -> bool {
+        matches!(self, Kind::MetricFilter)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::MetricFilter => "metric filter + alarm",
+            Kind::PasswordPolicy => "IAM password policy",
+            Kind::Trail => "CloudTrail",
+            Kind::Kms => "KMS key rotation",
+            Kind::Flowlogs => "VPC flow logs",
+            Kind::DefaultSg => "default security group",
+            Kind::Securityhub => "Security Hub",
+            Kind::S3 => "S3",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Control {
+    pub id: String,
+    pub title: String,
+    pub kind: Kind,
+    pub slug: String,
+    pub level: u8,
+    pub assessment: String,
+    pub confidence: String,
+    #[serde(default)]
+    pub unconfirmed: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// The benchmark's remediation pattern (metric filters only).
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Other patterns the benchmark's own text accepts for this control.
+    #[serde(default)]
+    pub accepted_patterns: Vec<String>,
+    #[serde(default)]
+    pub samples: Option<Samples>,
+    /// What the benchmark requires, for kinds not yet modelled in code.
+    #[serde(default)]
+    pub requirement: Option<serde_yaml::Value>,
+}
+
+/// CloudTrail records the pattern must catch, and must not.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Samples {
+    #[serde(default)]
+    pub matching: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub not_matching: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchmarkError {
+    #[error("unknown benchmark version `{given}`; available: {}", available().join(", "))]
+    Unknown { given: String },
+    #[error("embedded plans/cis-aws-v{version}.yaml is invalid: {message}")]
+    Invalid { version: String, message: String },
+}
+
+/// Every version cis-fix carries, oldest first.
+pub fn available() -> Vec<&'static str> {
+    EMBEDDED.iter().map(|(v, _)| *v).collect()
+}
+
+/// Accepts `3.0.0`, `v3.0.0`, `3.0` and `3`.
+pub fn normalise_version(given: &str) -> Option<&'static str> {
+    let v = given.trim().trim_start_matches(['v', 'V']);
+    EMBEDDED.iter().map(|(ver, _)| *ver).find(|ver| {
+        *ver == v || ver.strip_suffix(".0") == Some(v) || ver.strip_suffix(".0.0") == Some(v)
+    })
+}
+
+pub fn load(given: &str) -> Result<Benchmark, BenchmarkError> {
+    let version = normalise_version(given).ok_or_else(|| BenchmarkError::Unknown {
+        given: given.to_string(),
+    })?;
+    let text = EMBEDDED
+        .iter()
+        .find(|(v, _)| *v == version)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| BenchmarkError::Unknown {
+            given: given.to_string(),
+        })?;
+    parse(version, text)
+}
+
+fn parse(version: &str, text: &str) -> Result<Benchmark, BenchmarkError> {
+    let invalid = |message: String| BenchmarkError::Invalid {
+        version: version.to_string(),
+        message,
+    };
+    let b: Benchmark = serde_yaml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    if b.version != version {
+        return Err(invalid(format!("declares version {}", b.version)));
+    }
+    for c in &b.controls {
+        if c.kind == Kind::MetricFilter {
+            let p = c
+                .pattern
+                .as_deref()
+                .ok_or_else(|| invalid(format!("control {} has no pattern", c.id)))?;
+            for text in std::iter::once(p).chain(c.accepted_patterns.iter().map(String::as_str)) {
+                crate::pattern::parse(text)
+                    .map_err(|e| invalid(format!("control {}: pattern {e}", c.id)))?;
+            }
+        }
+    }
+    Ok(b)
+}
+
+impl Benchmark {
+    pub fn metric_filter_controls(&self) -> impl Iterator<Item = &Control> {
+        self.controls
+            .iter()
+            .filter(|c| c.kind == Kind::MetricFilter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_version_loads() {
+        for v in available() {
+            let b = load(v).unwrap_or_else(|e| panic!("{e}"));
+            assert!(b.metric_filter_controls().count() >= 14, "{v}");
+            let mut ids: Vec<_> = b.controls.iter().map(|c| &c.id).collect();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), b.controls.len(), "duplicate ids in {v}");
+        }
+    }
+
+    #[test]
+    fn version_spellings() {
+        assert_eq!(normalise_version("v3.0.0"), Some("3.0.0"));
+        assert_eq!(normalise_version("3"), Some("3.0.0"));
+        assert_eq!(normalise_version("1.2"), Some("1.2.0"));
+        assert_eq!(normalise_version("9.9.9"), None);
+        let err = load("9").unwrap_err().to_string();
+        assert!(err.contains("available: 1.2.0"), "{err}");
+    }
+
+    /// The benchmark's own sample events: each pattern catches its positives
+    /// and ignores its negatives.
+    #[test]
+    fn samples_agree_with_patterns() {
+        for v in available() {
+            let b = load(v).unwrap_or_else(|e| panic!("{e}"));
+            for c in b.metric_filter_controls() {
+                let p = crate::pattern::parse(c.pattern.as_deref().unwrap_or_default())
+                    .unwrap_or_else(|e| panic!("{v} {}: {e}", c.id));
+                let s = c
+                    .samples
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{v} {} has no samples", c.id));
+                assert!(
+                    s.matching.len() >= 3 && s.not_matching.len() >= 3,
+                    "{v} {}",
+                    c.id
+                );
+                for e in &s.matching {
+                    assert!(p.matches(e), "{v} {} should match {e}", c.id);
+                }
+                for e in &s.not_matching {
+                    assert!(!p.matches(e), "{v} {} should not match {e}", c.id);
+                }
+            }
+        }
+    }
+}

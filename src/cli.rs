@@ -1,0 +1,123 @@
+//! Command-line flags and subcommands (clap types only, no behaviour).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cis-fix",
+    version,
+    about = "Plan and apply the CIS AWS Foundations Benchmark to an AWS account, Terraform-style",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what apply would change to make the account match the benchmark.
+    Plan(PlanArgs),
+    /// Make the changes a fresh plan shows, after confirmation.
+    Apply(ApplyArgs),
+    /// List the controls of a benchmark version and what each needs.
+    Controls(ControlsArgs),
+    /// Write the account state a plan is computed from, as JSON.
+    Snapshot(SnapshotArgs),
+    /// Inspect CloudWatch Logs metric filter patterns.
+    #[command(subcommand)]
+    Pattern(PatternCommand),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Target {
+    /// Benchmark version, e.g. 3.0.0 (default: the config's, else 3.0.0).
+    #[arg(long, value_name = "VERSION")]
+    pub benchmark: Option<String>,
+    /// Config file (default: ./cis-fix.yaml when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Connection {
+    /// AWS region to start from (default: AWS_REGION or the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Named profile from the AWS config files (default: AWS_PROFILE).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Attempts per AWS call, retries included (default: AWS_MAX_ATTEMPTS or 3).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub connection: Connection,
+    /// Plan from a snapshot file instead of reading AWS.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 0 when there is nothing to change, 2 when there is, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub connection: Connection,
+    /// Apply without asking (for schedules and CI).
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ControlsArgs {
+    /// Benchmark version (default: 3.0.0).
+    #[arg(long, value_name = "VERSION")]
+    pub benchmark: Option<String>,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub connection: Connection,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatternCommand {
+    /// Parse a pattern, print its canonical form, and judge it against a control.
+    Check {
+        pattern: String,
+        /// Control id to judge against, e.g. 4.14.
+        #[arg(long, value_name = "ID")]
+        control: Option<String>,
+        /// Benchmark version (default: 3.0.0).
+        #[arg(long, value_name = "VERSION")]
+        benchmark: Option<String>,
+    },
+    /// Show which events of a file a pattern matches.
+    Test {
+        pattern: String,
+        /// JSON lines, or a CloudTrail log file with `Records`.
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+    },
+}

@@ -1,0 +1,149 @@
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+use anyhow::{Result, bail};
+
+use super::Exit;
+use crate::cli::ApplyArgs;
+use cis_fix::apply::{self, Event, Outcome};
+use cis_fix::plan::Action;
+use cis_fix::render::{self, Style};
+
+pub async fn run(args: ApplyArgs) -> Result<Exit> {
+    let desired = super::desired(&args.target)?;
+    if !args.auto_approve && !std::io::stdin().is_terminal() {
+        bail!(
+            "apply needs confirmation, but standard input is not a terminal: run it in a terminal, or pass --auto-approve to apply without asking"
+        );
+    }
+    let aws = super::connect(&args.connection).await?;
+    let snap = super::read(&aws).await;
+    let plan = super::compute(&desired, &snap);
+    let s = Style::for_stdout();
+    print!("{}", render::human(&plan, s));
+    if !plan.has_changes() {
+        return Ok(if plan.has_unknown() {
+            Exit::Failed
+        } else {
+            Exit::Ok
+        });
+    }
+    if !args.auto_approve && !confirm()? {
+        bail!("Apply cancelled.");
+    }
+    println!();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let signal = Arc::new(AtomicU8::new(0));
+    let watcher = tokio::spawn(watch_signals(stop.clone(), signal.clone()));
+    let report = apply::apply(&plan, &aws, &stop, |e| match e {
+        Event::Started(c) => println!(
+            "{}",
+            render::apply_line(&c.address, c.action, false, None, s)
+        ),
+        Event::Finished(r) => match &r.outcome {
+            Outcome::Done { id, note } => {
+                println!(
+                    "{}",
+                    render::apply_line(&r.address, r.action, true, id.as_deref(), s)
+                );
+                if let Some(n) = note {
+                    println!("  {}", s.yellow(n));
+                }
+            }
+            Outcome::Failed(e) => println!("{}: {} {e}", s.bold(&r.address), s.red("failed:")),
+            Outcome::Skipped { because } => {
+                println!("{}: skipped, because {because}", s.bold(&r.address))
+            }
+            Outcome::NotStarted => {}
+        },
+    })
+    .await;
+    watcher.abort();
+
+    println!();
+    let (added, changed) = (report.count(Action::Create), report.count(Action::Update));
+    let interrupted = signal.load(Ordering::SeqCst);
+    if report.all_done() {
+        println!(
+            "{} Resources: {added} added, {changed} changed, 0 destroyed.",
+            s.green(&s.bold("Apply complete!"))
+        );
+    } else {
+        let head = if interrupted > 0 {
+            "Apply interrupted."
+        } else {
+            "Apply failed."
+        };
+        println!(
+            "{} Resources: {added} added, {changed} changed, 0 destroyed.",
+            s.red(&s.bold(head))
+        );
+        for r in &report.results {
+            let line = match &r.outcome {
+                Outcome::Done { .. } => format!("  done         {}", r.address),
+                Outcome::Failed(e) => format!("  failed       {}: {e}", r.address),
+                Outcome::Skipped { because } => format!("  skipped      {}: {because}", r.address),
+                Outcome::NotStarted => format!("  not started  {}", r.address),
+            };
+            println!("{line}");
+        }
+        println!("Run `cis-fix apply` again to finish: it plans from the account as it is now.");
+    }
+
+    // What the account does now, as a fresh read sees it (subscriptions
+    // waiting for a person show as pending-confirmation here).
+    if interrupted == 0 {
+        let after = super::compute(&desired, &super::read(&aws).await);
+        println!();
+        print!("{}", render::controls_table(&after, s));
+        if after.has_unknown() {
+            return Ok(Exit::Failed);
+        }
+    }
+    Ok(match interrupted {
+        0 if report.all_done() && !plan.has_unknown() => Exit::Ok,
+        0 => Exit::Failed,
+        code => Exit::Interrupted(code),
+    })
+}
+
+/// Terraform's prompt: only `yes` proceeds.
+fn confirm() -> Result<bool> {
+    println!("\nDo you want to perform these actions?");
+    println!("  cis-fix will perform the actions described above.");
+    println!("  Only 'yes' will be accepted to approve.\n");
+    let answer: String = dialoguer::Input::new()
+        .with_prompt("  Enter a value")
+        .allow_empty(true)
+        .interact_text()?;
+    Ok(answer.trim() == "yes")
+}
+
+/// First Ctrl-C / SIGTERM: start no new calls, let the one in flight finish.
+/// Second: exit at once.
+async fn watch_signals(stop: Arc<AtomicBool>, signal: Arc<AtomicU8>) {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    loop {
+        #[cfg(unix)]
+        let code = tokio::select! {
+            _ = tokio::signal::ctrl_c() => 130u8,
+            Some(_) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => 143u8,
+        };
+        #[cfg(not(unix))]
+        let code = {
+            let _ = tokio::signal::ctrl_c().await;
+            130u8
+        };
+        if stop.swap(true, Ordering::SeqCst) {
+            eprintln!("\nSecond interrupt: exiting now.");
+            std::process::exit(i32::from(code));
+        }
+        signal.store(code, Ordering::SeqCst);
+        eprintln!(
+            "\nInterrupt received: finishing the call in flight, starting no new ones (interrupt again to exit at once)."
+        );
+    }
+}

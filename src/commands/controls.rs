@@ -1,0 +1,76 @@
+use anyhow::Result;
+use serde_json::json;
+
+use super::Exit;
+use crate::cli::ControlsArgs;
+use cis_fix::benchmark;
+use cis_fix::render::Style;
+
+pub fn run(args: ControlsArgs) -> Result<Exit> {
+    let b = benchmark::load(
+        args.benchmark
+            .as_deref()
+            .unwrap_or(benchmark::DEFAULT_VERSION),
+    )?;
+    if args.json {
+        let controls: Vec<_> = b
+            .controls
+            .iter()
+            .map(|c| {
+                json!({
+                    "id": c.id,
+                    "title": c.title,
+                    "kind": c.kind,
+                    "managed": c.kind.is_managed(),
+                    "level": c.level,
+                    "assessment": c.assessment,
+                    "pattern": c.pattern,
+                    "accepted_patterns": c.accepted_patterns,
+                    "unconfirmed": c.unconfirmed,
+                })
+            })
+            .collect();
+        let out = json!({ "benchmark": b.version, "title": b.title, "controls": controls });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(Exit::Ok);
+    }
+    let s = Style::for_stdout();
+    println!("{}\n", s.bold(&b.title));
+    let w = b.controls.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    for c in &b.controls {
+        let managed = if c.kind.is_managed() {
+            s.green("managed    ")
+        } else {
+            s.dim("not managed")
+        };
+        println!("  {:<w$}  {managed}  L{}  {}", c.id, c.level, c.title);
+        if c.kind.is_managed() {
+            println!(
+                "  {:<w$}  needs: a metric filter on the trail's log group covering the pattern below, an alarm on its metric (Sum >= {} over {} s, {} period) notifying an SNS topic with a confirmed subscription",
+                "",
+                b.monitoring.alarm.threshold,
+                b.monitoring.alarm.period,
+                b.monitoring.alarm.evaluation_periods
+            );
+            if let Some(p) = &c.pattern {
+                println!("  {:<w$}  pattern: {p}", "");
+            }
+        } else {
+            println!(
+                "  {:<w$}  {}",
+                "",
+                s.dim(&format!("{}: not yet planned by cis-fix", c.kind.label()))
+            );
+        }
+        if let Some(u) = &c.unconfirmed {
+            println!("  {:<w$}  {}", "", s.yellow(&format!("unconfirmed: {u}")));
+        }
+    }
+    let managed = b.controls.iter().filter(|c| c.kind.is_managed()).count();
+    println!(
+        "\n{managed} of {} controls managed. Source: {}",
+        b.controls.len(),
+        b.status
+    );
+    Ok(Exit::Ok)
+}

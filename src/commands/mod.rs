@@ -1,0 +1,78 @@
+//! One module per subcommand: glue between the stages, no decisions.
+
+pub mod apply;
+pub mod controls;
+pub mod pattern;
+pub mod plan;
+pub mod snapshot;
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Connection, Target};
+use cis_fix::aws::{Aws, ConnectOptions, Limiter};
+use cis_fix::config::Config;
+use cis_fix::desired::{self, Desired};
+use cis_fix::progress::Progress;
+use cis_fix::snapshot::Snapshot;
+use cis_fix::{benchmark, diff, plan::Plan};
+
+/// AWS calls in flight at once.
+const CONCURRENCY: usize = 8;
+
+/// How a command ended, mapped to the process exit code in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok,
+    /// Something could not be done or judged: schedules must alert.
+    Failed,
+    /// `--detailed-exitcode` and the plan has changes.
+    Changes,
+    Interrupted(u8),
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        match e {
+            Exit::Ok => ExitCode::SUCCESS,
+            Exit::Failed => ExitCode::from(1),
+            Exit::Changes => ExitCode::from(2),
+            Exit::Interrupted(code) => ExitCode::from(code),
+        }
+    }
+}
+
+/// Config + benchmark → desired state.
+pub fn desired(target: &Target) -> Result<Desired> {
+    let (config, path) = Config::discover(target.config.as_deref())?;
+    let version = target
+        .benchmark
+        .clone()
+        .or_else(|| config.benchmark.clone())
+        .unwrap_or_else(|| benchmark::DEFAULT_VERSION.to_string());
+    let b = benchmark::load(&version)?;
+    let origin = path
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "defaults".into());
+    Ok(desired::build(&b, &config, &origin)?)
+}
+
+pub async fn connect(c: &Connection) -> Result<Aws> {
+    Aws::connect(&ConnectOptions {
+        region: c.region.clone(),
+        profile: c.profile.clone(),
+        max_attempts: c.max_attempts,
+    })
+    .await
+    .context("cannot set up AWS access")
+}
+
+pub async fn read(aws: &Aws) -> Snapshot {
+    let progress = Progress::stderr();
+    cis_fix::aws::read_snapshot(aws, &Limiter::new(CONCURRENCY), &progress).await
+}
+
+pub fn compute(desired: &Desired, snap: &Snapshot) -> Plan {
+    diff::plan(desired, snap)
+}

@@ -1,0 +1,27 @@
+use anyhow::Result;
+
+use super::Exit;
+use crate::cli::PlanArgs;
+use cis_fix::render::{self, Style};
+use cis_fix::snapshot::Snapshot;
+
+pub async fn run(args: PlanArgs) -> Result<Exit> {
+    let desired = super::desired(&args.target)?;
+    let snap = match &args.from {
+        Some(path) => Snapshot::load(path)?,
+        None => super::read(&super::connect(&args.connection).await?).await,
+    };
+    let plan = super::compute(&desired, &snap);
+    if args.json {
+        println!("{}", render::json(&plan));
+    } else {
+        print!("{}", render::human(&plan, Style::for_stdout()));
+    }
+    Ok(if plan.has_unknown() {
+        Exit::Failed
+    } else if args.detailed_exitcode && plan.has_changes() {
+        Exit::Changes
+    } else {
+        Exit::Ok
+    })
+}

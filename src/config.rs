@@ -1,0 +1,434 @@
+//! The user's `cis-fix.yaml`: what the benchmark leaves to the user (names,
+//! namespace, the SNS topic and who gets notified). Parsed strictly: unknown
+//! keys are errors with a "did you mean", and every error names the file, the
+//! line and the field.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The file looked for in the working directory when `--config` is not given.
+pub const DEFAULT_FILE: &str = "cis-fix.yaml";
+pub const DEFAULT_NAMING: &str = "cis-{id}-{slug}";
+pub const DEFAULT_TOPIC: &str = "cis-fix-alarms";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Benchmark version when `--benchmark` is not given.
+    #[serde(default)]
+    pub benchmark: Option<String>,
+    /// Namespace of the metrics the filters publish (default: the benchmark's
+    /// example, `CISBenchmark`).
+    #[serde(default)]
+    pub metric_namespace: Option<String>,
+    #[serde(default)]
+    pub naming: Naming,
+    /// Per-control name overrides, keyed by control id.
+    #[serde(default)]
+    pub controls: BTreeMap<String, ControlNames>,
+    #[serde(default)]
+    pub sns: Sns,
+    #[serde(default)]
+    pub patterns: PatternMode,
+    /// Which trail's log group receives new filters when several qualify.
+    #[serde(default)]
+    pub trail: Option<String>,
+}
+
+/// Name templates; `{id}`, `{slug}` and `{version}` are replaced.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Naming {
+    #[serde(default = "default_naming")]
+    pub metric_filter: String,
+    #[serde(default = "default_naming")]
+    pub metric: String,
+    #[serde(default = "default_naming")]
+    pub alarm: String,
+}
+
+impl Default for Naming {
+    fn default() -> Self {
+        Naming {
+            metric_filter: default_naming(),
+            metric: default_naming(),
+            alarm: default_naming(),
+        }
+    }
+}
+
+fn default_naming() -> String {
+    DEFAULT_NAMING.to_string()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlNames {
+    #[serde(default)]
+    pub metric_filter: Option<String>,
+    #[serde(default)]
+    pub metric: Option<String>,
+    #[serde(default)]
+    pub alarm: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sns {
+    /// Topic the alarms notify. When unset, cis-fix reuses a topic that
+    /// already notifies someone for these controls, else `cis-fix-alarms`.
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub subscriptions: Vec<SubscriptionConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionConfig {
+    pub protocol: String,
+    pub endpoint: String,
+}
+
+/// How an existing filter that misses benchmark events is updated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatternMode {
+    /// Keep everything the old pattern caught and add what it misses.
+    #[default]
+    Covering,
+    /// Write the benchmark's pattern text verbatim.
+    Exact,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        path: String,
+        line: usize,
+        message: String,
+    },
+}
+
+const PROTOCOLS: &[&str] = &[
+    "email",
+    "email-json",
+    "http",
+    "https",
+    "sqs",
+    "lambda",
+    "sms",
+    "firehose",
+    "application",
+];
+
+impl Config {
+    /// Loads `explicit` if given, else `./cis-fix.yaml` if present, else the
+    /// defaults. An explicit path that does not exist is an error.
+    pub fn discover(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
+        match explicit {
+            Some(p) => Ok((Self::load(p)?, Some(p.to_path_buf()))),
+            None => {
+                let p = PathBuf::from(DEFAULT_FILE);
+                if p.is_file() {
+                    Ok((Self::load(&p)?, Some(p)))
+                } else {
+                    Ok((Config::default(), None))
+                }
+            }
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::parse(&text, &shown)
+    }
+
+    /// Parses and validates config text; `origin` names the file in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let invalid = |line: usize, message: String| ConfigError::Invalid {
+            path: origin.to_string(),
+            line,
+            message,
+        };
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        let config: Config = serde_yaml::from_str(text).map_err(|e| {
+            let line = e.location().map(|l| l.line()).unwrap_or(1);
+            invalid(line, with_suggestion(&e.to_string()))
+        })?;
+        config.validate().map_err(|(path, message)| {
+            invalid(
+                locate(text, &path),
+                format!("{}: {message}", path.join(".")),
+            )
+        })?;
+        Ok(config)
+    }
+
+    /// Checks values serde cannot: name syntax and AWS limits, so a bad name
+    /// fails here and not halfway through an apply.
+    fn validate(&self) -> Result<(), (Vec<String>, String)> {
+        let at = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        if let Some(ns) = &self.metric_namespace {
+            check_name(ns, 255, ":*$").map_err(|m| (at(&["metric_namespace"]), m))?;
+        }
+        for (field, t, forbidden, max) in [
+            ("metric_filter", &self.naming.metric_filter, ":*", 512),
+            ("metric", &self.naming.metric, ":*$", 255),
+            ("alarm", &self.naming.alarm, "", 255),
+        ] {
+            check_template(t).map_err(|m| (at(&["naming", field]), m))?;
+            check_name(&t.replace(['{', '}'], ""), max, forbidden)
+                .map_err(|m| (at(&["naming", field]), m))?;
+        }
+        for (id, names) in &self.controls {
+            for (field, v, forbidden, max) in [
+                ("metric_filter", &names.metric_filter, ":*", 512),
+                ("metric", &names.metric, ":*$", 255),
+                ("alarm", &names.alarm, "", 255),
+            ] {
+                if let Some(v) = v {
+                    check_name(v, max, forbidden).map_err(|m| (at(&["controls", id, field]), m))?;
+                }
+            }
+        }
+        if let Some(t) = &self.sns.topic {
+            let ok = !t.is_empty()
+                && t.len() <= 256
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                return Err((
+                    at(&["sns", "topic"]),
+                    format!("`{t}` is not a valid SNS topic name (1-256 letters, digits, - or _)"),
+                ));
+            }
+        }
+        for s in &self.sns.subscriptions {
+            let proto = s.protocol.to_ascii_lowercase();
+            if !PROTOCOLS.contains(&proto.as_str()) {
+                let hint = suggest(&proto, PROTOCOLS)
+                    .map(|p| format!(" (did you mean `{p}`?)"))
+                    .unwrap_or_default();
+                return Err((
+                    at(&["sns", "subscriptions", "protocol"]),
+                    format!(
+                        "unknown protocol `{}`{hint}; expected one of {}",
+                        s.protocol,
+                        PROTOCOLS.join(", ")
+                    ),
+                ));
+            }
+            let endpoint_ok = match proto.as_str() {
+                "email" | "email-json" => {
+                    s.endpoint.contains('@')
+                        && !s.endpoint.starts_with('@')
+                        && !s.endpoint.ends_with('@')
+                }
+                "http" => s.endpoint.starts_with("http://"),
+                "https" => s.endpoint.starts_with("https://"),
+                "sqs" | "lambda" | "firehose" | "application" => s.endpoint.starts_with("arn:"),
+                _ => !s.endpoint.trim().is_empty(),
+            };
+            if !endpoint_ok {
+                return Err((
+                    at(&["sns", "subscriptions", "endpoint"]),
+                    format!("`{}` is not a valid {} endpoint", s.endpoint, s.protocol),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_template(t: &str) -> Result<(), String> {
+    let mut rest = t;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| format!("unclosed `{{` in `{t}`"))?;
+        let key = &after[..close];
+        if !["id", "slug", "version"].contains(&key) {
+            return Err(format!(
+                "unknown placeholder `{{{key}}}` in `{t}`; use {{id}}, {{slug}} or {{version}}"
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
+}
+
+fn check_name(v: &str, max: usize, forbidden: &str) -> Result<(), String> {
+    if v.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if v.chars().count() > max {
+        return Err(format!("`{v}` is longer than {max} characters"));
+    }
+    if let Some(c) = v.chars().find(|c| forbidden.contains(*c)) {
+        return Err(format!(
+            "`{v}` contains `{c}`, which AWS does not allow here"
+        ));
+    }
+    Ok(())
+}
+
+/// Adds "did you mean" to serde's unknown-field/variant messages, and drops
+/// serde_yaml's " at line N column M" (the line is already in the prefix).
+fn with_suggestion(message: &str) -> String {
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    let start = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|m| message.find(m).map(|i| i + m.len()));
+    let Some(start) = start else {
+        return message.to_string();
+    };
+    let rest = &message[start..];
+    let Some((given, tail)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+    match suggest(given, &expected) {
+        Some(s) => format!("{message} (did you mean `{s}`?)"),
+        None => message.to_string(),
+    }
+}
+
+fn suggest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(given, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Best-effort line of a field path in YAML text (1-based), for errors found
+/// after parsing, when serde no longer knows where a value came from.
+fn locate(text: &str, path: &[String]) -> usize {
+    let mut from = 0;
+    let mut found = 1;
+    for key in path {
+        let bare = key.trim_matches('"');
+        let hit = text.lines().enumerate().skip(from).find(|(_, l)| {
+            let t = l.trim_start().trim_start_matches("- ");
+            [
+                format!("{bare}:"),
+                format!("\"{bare}\":"),
+                format!("'{bare}':"),
+            ]
+            .iter()
+            .any(|k| t.starts_with(k.as_str()))
+        });
+        if let Some((i, _)) = hit {
+            from = i;
+            found = i + 1;
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_defaults() {
+        let c = Config::parse("", "c.yaml").expect("ok");
+        assert_eq!(c.naming.alarm, DEFAULT_NAMING);
+        assert_eq!(c.patterns, PatternMode::Covering);
+    }
+
+    #[test]
+    fn full_file_parses() {
+        let c = Config::parse(
+            "benchmark: 1.2.0\nmetric_namespace: Sec\nnaming:\n  alarm: \"x-{id}\"\ncontrols:\n  \"4.3\":\n    alarm: root\nsns:\n  topic: t1\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\npatterns: exact\ntrail: main\n",
+            "c.yaml",
+        )
+        .expect("ok");
+        assert_eq!(c.controls["4.3"].alarm.as_deref(), Some("root"));
+        assert_eq!(c.patterns, PatternMode::Exact);
+        assert_eq!(c.sns.subscriptions.len(), 1);
+    }
+
+    #[test]
+    fn unknown_key_suggests() {
+        let err = Config::parse("metric_namspace: X\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.yaml:1:"), "{err}");
+        assert!(err.contains("did you mean `metric_namespace`"), "{err}");
+        let err = Config::parse("sns:\n  topic: a\n  subscription: []\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.yaml:3:"), "{err}");
+        assert!(err.contains("did you mean `subscriptions`"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_and_bad_yaml_name_the_line() {
+        let err = Config::parse("sns:\n  subscriptions: 5\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.yaml:2:"), "{err}");
+        let err = Config::parse("naming: [\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.yaml:"), "{err}");
+        let err = Config::parse("patterns: exactly\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `exact`"), "{err}");
+    }
+
+    #[test]
+    fn validation_errors_name_field_and_line() {
+        let err = Config::parse(
+            "sns:\n  subscriptions:\n    - protocol: emial\n      endpoint: a@b.c\n",
+            "c.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("c.yaml:3: sns.subscriptions.protocol"),
+            "{err}"
+        );
+        assert!(err.contains("did you mean `email`"), "{err}");
+        let err = Config::parse("naming:\n  metric: \"a:{id}\"\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.yaml:2: naming.metric"), "{err}");
+        let err = Config::parse("naming:\n  alarm: \"{ident}\"\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown placeholder"), "{err}");
+        let err = Config::parse(
+            "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: nobody\n",
+            "c.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("c.yaml:4: sns.subscriptions.endpoint"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! Benchmark version + user config → what must exist in the account.
+
+use crate::benchmark::{AlarmParams, Benchmark, Kind};
+use crate::config::{Config, DEFAULT_TOPIC, PatternMode, SubscriptionConfig};
+use crate::pattern::Pattern;
+
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub benchmark_version: String,
+    pub benchmark_title: String,
+    pub monitoring: DesiredMonitoring,
+}
+
+#[derive(Debug, Clone)]
+pub struct DesiredMonitoring {
+    pub namespace: String,
+    pub metric_value: String,
+    pub alarm: AlarmParams,
+    pub controls: Vec<MonitoringControl>,
+    /// The topic the user named; `None` lets the diff reuse a working one.
+    pub topic: Option<String>,
+    /// Name of the topic cis-fix creates when there is none to reuse.
+    pub default_topic: String,
+    pub subscriptions: Vec<SubscriptionConfig>,
+    pub pattern_mode: PatternMode,
+    pub preferred_trail: Option<String>,
+}
+
+/// One metric-filter control with the names its resources get.
+#[derive(Debug, Clone)]
+pub struct MonitoringControl {
+    pub id: String,
+    pub title: String,
+    pub pattern_text: String,
+    pub pattern: Pattern,
+    /// The remediation pattern first, then the other patterns the benchmark
+    /// accepts; a filter covering any of them satisfies the control.
+    pub accepted: Vec<Pattern>,
+    pub filter_name: String,
+    pub metric_name: String,
+    pub alarm_name: String,
+    /// Terraform-style resource name, e.g. `cis_4_3`.
+    pub resource_name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DesiredError {
+    #[error(
+        "{origin}: controls.\"{id}\" is not a monitoring control of CIS AWS Foundations v{version} (its metric-filter controls are {known})"
+    )]
+    UnknownControl {
+        origin: String,
+        id: String,
+        version: String,
+        known: String,
+    },
+    #[error("benchmark v{version} control {id}: {message}")]
+    Pattern {
+        version: String,
+        id: String,
+        message: String,
+    },
+}
+
+pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, DesiredError> {
+    let mut controls = Vec::new();
+    for c in b.controls.iter().filter(|c| c.kind == Kind::MetricFilter) {
+        let perr = |message: String| DesiredError::Pattern {
+            version: b.version.clone(),
+            id: c.id.clone(),
+            message,
+        };
+        let text = c.pattern.clone().ok_or_else(|| perr("no pattern".into()))?;
+        let pattern = crate::pattern::parse(&text).map_err(|e| perr(e.to_string()))?;
+        let mut accepted = vec![pattern.clone()];
+        for alt in &c.accepted_patterns {
+            accepted.push(crate::pattern::parse(alt).map_err(|e| perr(e.to_string()))?);
+        }
+        let names = config.controls.get(&c.id);
+        let fill = |t: &str| {
+            t.replace("{id}", &c.id)
+                .replace("{slug}", &c.slug)
+                .replace("{version}", &b.version)
+        };
+        controls.push(MonitoringControl {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            pattern_text: text,
+            pattern,
+            accepted,
+            filter_name: names
+                .and_then(|n| n.metric_filter.clone())
+                .unwrap_or_else(|| fill(&config.naming.metric_filter)),
+            metric_name: names
+                .and_then(|n| n.metric.clone())
+                .unwrap_or_else(|| fill(&config.naming.metric)),
+            alarm_name: names
+                .and_then(|n| n.alarm.clone())
+                .unwrap_or_else(|| fill(&config.naming.alarm)),
+            resource_name: format!("cis_{}", c.id.replace('.', "_")),
+        });
+    }
+    if let Some(id) = config
+        .controls
+        .keys()
+        .find(|id| !controls.iter().any(|c| &c.id == *id))
+    {
+        return Err(DesiredError::UnknownControl {
+            origin: origin.to_string(),
+            id: id.clone(),
+            version: b.version.clone(),
+            known: controls
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok(Desired {
+        benchmark_version: b.version.clone(),
+        benchmark_title: b.title.clone(),
+        monitoring: DesiredMonitoring {
+            namespace: config
+                .metric_namespace
+                .clone()
+                .unwrap_or_else(|| b.monitoring.namespace.clone()),
+            metric_value: b.monitoring.metric_value.clone(),
+            alarm: b.monitoring.alarm.clone(),
+            controls,
+            topic: config.sns.topic.clone(),
+            default_topic: DEFAULT_TOPIC.to_string(),
+            subscriptions: config.sns.subscriptions.clone(),
+            pattern_mode: config.patterns,
+            preferred_trail: config.trail.clone(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_follow_the_control() {
+        let b = crate::benchmark::load("3.0.0").expect("loads");
+        let d = build(&b, &Config::default(), "defaults").expect("builds");
+        let root = d
+            .monitoring
+            .controls
+            .iter()
+            .find(|c| c.id == "4.3")
+            .expect("4.3");
+        assert_eq!(root.filter_name, "cis-4.3-root-account-usage");
+        assert_eq!(root.alarm_name, "cis-4.3-root-account-usage");
+        assert_eq!(root.resource_name, "cis_4_3");
+        assert_eq!(d.monitoring.namespace, "CISBenchmark");
+    }
+
+    #[test]
+    fn overrides_and_unknown_control() {
+        let b = crate::benchmark::load("3.0.0").expect("loads");
+        let c = Config::parse(
+            "metric_namespace: Sec\ncontrols:\n  \"4.3\":\n    alarm: root-alarm\n",
+            "c.yaml",
+        )
+        .expect("parses");
+        let d = build(&b, &c, "c.yaml").expect("builds");
+        let root = d
+            .monitoring
+            .controls
+            .iter()
+            .find(|c| c.id == "4.3")
+            .expect("4.3");
+        assert_eq!(root.alarm_name, "root-alarm");
+        assert_eq!(d.monitoring.namespace, "Sec");
+        let c = Config::parse("controls:\n  \"3.3\":\n    alarm: x\n", "c.yaml").expect("parses");
+        let err = build(&b, &c, "c.yaml").unwrap_err().to_string();
+        assert!(err.contains("controls.\"3.3\""), "{err}");
+    }
+}

@@ -1,0 +1,186 @@
+//! Whether one matching event really turns into an alarm: the filter must
+//! publish a positive value, and the alarm on that metric must cross its
+//! threshold on a single datapoint with its actions enabled.
+
+use crate::resources::{MetricAlarm, MetricFilter};
+
+/// The value a filter publishes per matching event, if it is a constant that
+/// can trip an alarm.
+pub fn published_value(f: &MetricFilter) -> Result<f64, String> {
+    let v = f.metric_value.trim();
+    match v.parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok(n),
+        Ok(n) => Err(format!(
+            "publishes {n} per event, which no alarm counts as activity"
+        )),
+        Err(_) => Err(format!(
+            "publishes `{v}` per event, a value taken from the event that cis-fix cannot prove is positive"
+        )),
+    }
+}
+
+/// Is `a` an alarm on the metric `f` publishes (same name, namespace and
+/// dimensions; CloudWatch keeps metrics with other dimensions apart)?
+pub fn watches(a: &MetricAlarm, f: &MetricFilter) -> bool {
+    a.metric_name.as_deref() == Some(f.metric_name.as_str())
+        && a.namespace.as_deref() == Some(f.metric_namespace.as_str())
+        && a.dimensions == f.dimensions
+}
+
+/// Does alarm `a` go into ALARM (and act) when one event publishes `value`?
+pub fn fires_on_one_event(a: &MetricAlarm, f: &MetricFilter, value: f64) -> Result<(), String> {
+    if a.uses_metric_math {
+        return Err("watches a metric-math expression, which cis-fix cannot prove fires".into());
+    }
+    if !a.actions_enabled {
+        return Err("has its actions disabled".into());
+    }
+    if let (Some(au), fu) = (&a.unit, &f.unit) {
+        if Some(au) != fu.as_ref() {
+            return Err(format!(
+                "expects unit {au} but the filter publishes {}",
+                fu.as_deref().unwrap_or("no unit")
+            ));
+        }
+    }
+    if let Some(es) = &a.extended_statistic {
+        return Err(format!(
+            "uses the percentile statistic {es}, which cis-fix cannot prove fires on one event"
+        ));
+    }
+    // One event in a period: Sum, Maximum, Minimum and Average all equal the
+    // published value; SampleCount is 1.
+    let datapoint = match a.statistic.as_deref() {
+        Some("Sum" | "Maximum" | "Minimum" | "Average") => value,
+        Some("SampleCount") => 1.0,
+        Some(other) => return Err(format!("uses the unknown statistic {other}")),
+        None => return Err("has no statistic".into()),
+    };
+    let Some(threshold) = a.threshold else {
+        return Err("has no static threshold (anomaly detection cannot be proven to fire)".into());
+    };
+    let crosses = match a.comparison_operator.as_deref() {
+        Some("GreaterThanOrEqualToThreshold") => datapoint >= threshold,
+        Some("GreaterThanThreshold") => datapoint > threshold,
+        Some(op) => {
+            return Err(format!(
+                "compares with {op}, which does not fire when an event happens"
+            ));
+        }
+        None => return Err("has no comparison operator".into()),
+    };
+    if !crosses {
+        return Err(format!(
+            "needs a datapoint {} {threshold} but one event gives {datapoint}",
+            a.comparison_operator.as_deref().unwrap_or("?")
+        ));
+    }
+    let needed = a.datapoints_to_alarm.or(a.evaluation_periods).unwrap_or(1);
+    if needed > 1 {
+        return Err(format!(
+            "needs {needed} breaching datapoints, so a single event does not trigger it"
+        ));
+    }
+    Ok(())
+}
+
+/// The SNS topics among an alarm's ALARM-state actions.
+pub fn sns_actions(a: &MetricAlarm) -> impl Iterator<Item = &str> {
+    a.alarm_actions
+        .iter()
+        .filter_map(|d| d.known())
+        .filter(|arn| arn.starts_with("arn:") && arn.split(':').nth(2) == Some("sns"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter() -> MetricFilter {
+        MetricFilter {
+            log_group_name: "lg".into(),
+            name: "f".into(),
+            pattern: "{ $.a = 1 }".into(),
+            metric_name: "m".into(),
+            metric_namespace: "ns".into(),
+            metric_value: "1".into(),
+            default_value: None,
+            dimensions: Default::default(),
+            unit: None,
+        }
+    }
+
+    fn alarm() -> MetricAlarm {
+        MetricAlarm {
+            name: "a".into(),
+            description: None,
+            metric_name: Some("m".into()),
+            namespace: Some("ns".into()),
+            statistic: Some("Sum".into()),
+            extended_statistic: None,
+            dimensions: Default::default(),
+            period: Some(300),
+            unit: None,
+            evaluation_periods: Some(1),
+            datapoints_to_alarm: None,
+            threshold: Some(1.0),
+            comparison_operator: Some("GreaterThanOrEqualToThreshold".into()),
+            treat_missing_data: None,
+            actions_enabled: true,
+            alarm_actions: vec!["arn:aws:sns:us-east-1:1:t".into()],
+            ok_actions: vec![],
+            insufficient_data_actions: vec![],
+            uses_metric_math: false,
+        }
+    }
+
+    #[test]
+    fn benchmark_alarm_fires() {
+        let f = filter();
+        assert!(fires_on_one_event(&alarm(), &f, published_value(&f).expect("1")).is_ok());
+        assert!(watches(&alarm(), &f));
+        assert_eq!(sns_actions(&alarm()).count(), 1);
+    }
+
+    #[test]
+    fn alarms_that_cannot_fire() {
+        let f = filter();
+        type Mutation = fn(&mut MetricAlarm);
+        let cases: Vec<(Mutation, &str)> = vec![
+            (|a| a.threshold = Some(5.0), "needs a datapoint"),
+            (
+                |a| a.comparison_operator = Some("LessThanThreshold".into()),
+                "does not fire",
+            ),
+            (|a| a.actions_enabled = false, "disabled"),
+            (|a| a.evaluation_periods = Some(3), "3 breaching"),
+            (|a| a.uses_metric_math = true, "metric-math"),
+            (|a| a.unit = Some("Seconds".into()), "unit"),
+        ];
+        for (mutate, why) in cases {
+            let mut a = alarm();
+            mutate(&mut a);
+            let err = fires_on_one_event(&a, &f, 1.0).unwrap_err();
+            assert!(err.contains(why), "{err}");
+        }
+        let mut a = alarm();
+        a.threshold = Some(5.0);
+        a.comparison_operator = Some("GreaterThanThreshold".into());
+        assert!(fires_on_one_event(&a, &f, 6.0).is_ok());
+        a.statistic = Some("SampleCount".into());
+        a.threshold = Some(0.0);
+        assert!(fires_on_one_event(&a, &f, 1.0).is_ok());
+    }
+
+    #[test]
+    fn filter_values() {
+        let mut f = filter();
+        f.metric_value = "0".into();
+        assert!(published_value(&f).is_err());
+        f.metric_value = "$.bytes".into();
+        assert!(published_value(&f).is_err());
+        let mut a = alarm();
+        a.dimensions.insert("k".into(), "v".into());
+        assert!(!watches(&a, &filter()));
+    }
+}

@@ -1,0 +1,275 @@
+//! Which trails carry management events to a CloudWatch Logs log group: the
+//! first link of every monitoring control (the benchmark's audit step 1).
+
+use crate::resources::{EventSelectors, LogGroupRef, Trail};
+use crate::snapshot::{Observed, ReadFailure};
+
+/// A trail whose events reach a log group the monitoring chain can start from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub trail: String,
+    pub log_group: LogGroupRef,
+}
+
+#[derive(Debug, Default)]
+pub struct TrailAssessment {
+    pub candidates: Vec<Candidate>,
+    /// One line per trail that does not qualify, saying why.
+    pub rejected: Vec<String>,
+    /// Reads about trails that failed: those trails may or may not qualify.
+    pub unknown: Vec<ReadFailure>,
+}
+
+pub fn assess(trails: &[Trail]) -> TrailAssessment {
+    let mut out = TrailAssessment::default();
+    for t in trails {
+        let mut why = Vec::new();
+        let mut failures = Vec::new();
+        if !t.is_multi_region {
+            why.push("is not multi-region".to_string());
+        }
+        match &t.status {
+            Observed::Ok(s) if !s.is_logging => why.push("is not logging".into()),
+            Observed::Ok(s) => {
+                if let Some(e) = &s.latest_cloudwatch_logs_delivery_error {
+                    why.push(format!(
+                        "reports CloudWatch Logs delivery failing ({e}), so events do not reach its log group"
+                    ));
+                }
+            }
+            Observed::Failed(f) => failures.push(f.clone()),
+        }
+        match &t.selectors {
+            Observed::Ok(s) => {
+                if let Err(e) = logs_all_management_events(s) {
+                    why.push(e);
+                }
+            }
+            Observed::Failed(f) => failures.push(f.clone()),
+        }
+        let log_group = t.log_group();
+        match (&log_group, &t.cloudwatch_logs_role_arn) {
+            (None, _) => why.push("does not deliver to CloudWatch Logs".into()),
+            (Some(_), None) => why.push(
+                "names a CloudWatch Logs log group but no delivery role, so CloudTrail cannot write to it"
+                    .into(),
+            ),
+            _ => {}
+        }
+        // A trail known to fail on one count does not qualify whatever the
+        // unread parts say; one that might qualify but was not fully read is
+        // unknown.
+        if !why.is_empty() {
+            out.rejected
+                .push(format!("trail `{}` {}", t.name, join_and(&why)));
+        } else if !failures.is_empty() {
+            out.unknown.extend(failures);
+        } else if let Some(lg) = log_group {
+            if !out.candidates.iter().any(|c| c.log_group == lg) {
+                out.candidates.push(Candidate {
+                    trail: t.name.clone(),
+                    log_group: lg,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Management events, both read and write, from every source: a classic
+/// selector with IncludeManagementEvents and ReadWriteType All, or an advanced
+/// selector on eventCategory = Management that nothing else narrows.
+fn logs_all_management_events(s: &EventSelectors) -> Result<(), String> {
+    if s.basic.is_empty() && s.advanced.is_empty() {
+        // AWS gives every new trail a default all-management selector; a trail
+        // with none at all logs no management events.
+        return Err("has no event selectors, so it logs no management events".into());
+    }
+    let basic_ok = s.basic.iter().any(|b| {
+        b.include_management_events
+            && b.read_write_type == "All"
+            && b.exclude_management_event_sources.is_empty()
+    });
+    let advanced_ok = s.advanced.iter().any(|a| {
+        let management = a
+            .field_selectors
+            .iter()
+            .any(|f| f.field == "eventCategory" && f.equals.iter().any(|v| v == "Management"));
+        let narrowed = a.field_selectors.iter().any(|f| f.field != "eventCategory")
+            || a.field_selectors.iter().any(|f| {
+                f.field == "eventCategory"
+                    && (!f.not_equals.is_empty()
+                        || !f.starts_with.is_empty()
+                        || !f.not_starts_with.is_empty()
+                        || !f.ends_with.is_empty()
+                        || !f.not_ends_with.is_empty())
+            });
+        management && !narrowed
+    });
+    if basic_ok || advanced_ok {
+        return Ok(());
+    }
+    let mut seen = Vec::new();
+    for b in &s.basic {
+        if !b.include_management_events {
+            seen.push("a classic selector excludes management events".to_string());
+        } else if b.read_write_type != "All" {
+            seen.push(format!(
+                "ReadWriteType is {} (needs All)",
+                b.read_write_type
+            ));
+        } else {
+            seen.push(format!(
+                "management events from {} are excluded",
+                b.exclude_management_event_sources.join(", ")
+            ));
+        }
+    }
+    if !s.advanced.is_empty() {
+        seen.push(
+            "no advanced selector logs all management events (eventCategory = Management, with no readOnly or eventSource condition)"
+                .into(),
+        );
+    }
+    Err(format!(
+        "does not log all read and write management events: {}",
+        seen.join("; ")
+    ))
+}
+
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::{AdvancedSelector, BasicSelector, FieldSelector, TrailStatus};
+
+    fn trail(name: &str) -> Trail {
+        Trail {
+            name: name.into(),
+            arn: format!("arn:aws:cloudtrail:us-east-1:1:trail/{name}"),
+            home_region: "us-east-1".into(),
+            is_multi_region: true,
+            is_organization_trail: false,
+            s3_bucket: Some("b".into()),
+            log_group_arn: Some("arn:aws:logs:us-east-1:1:log-group:ct:*".into()),
+            cloudwatch_logs_role_arn: Some("arn:aws:iam::1:role/ct".into()),
+            kms_key_id: None,
+            log_file_validation: false,
+            status: Observed::Ok(TrailStatus {
+                is_logging: true,
+                latest_cloudwatch_logs_delivery_error: None,
+            }),
+            selectors: Observed::Ok(EventSelectors {
+                basic: vec![BasicSelector {
+                    read_write_type: "All".into(),
+                    include_management_events: true,
+                    exclude_management_event_sources: vec![],
+                }],
+                advanced: vec![],
+            }),
+        }
+    }
+
+    #[test]
+    fn good_trail_is_a_candidate() {
+        let a = assess(&[trail("main")]);
+        assert_eq!(a.candidates.len(), 1);
+        assert_eq!(a.candidates[0].log_group.name, "ct");
+        assert!(a.rejected.is_empty());
+    }
+
+    #[test]
+    fn every_broken_link_is_named() {
+        let mut t = trail("t");
+        t.is_multi_region = false;
+        t.status = Observed::Ok(TrailStatus {
+            is_logging: false,
+            latest_cloudwatch_logs_delivery_error: None,
+        });
+        let a = assess(&[t]);
+        assert!(a.candidates.is_empty());
+        assert!(
+            a.rejected[0].contains("not multi-region and is not logging"),
+            "{:?}",
+            a.rejected
+        );
+
+        let mut t = trail("t");
+        t.selectors = Observed::Ok(EventSelectors::default());
+        assert!(assess(&[t]).rejected[0].contains("no event selectors"));
+
+        let mut t = trail("t");
+        t.selectors = Observed::Ok(EventSelectors {
+            basic: vec![BasicSelector {
+                read_write_type: "WriteOnly".into(),
+                include_management_events: true,
+                exclude_management_event_sources: vec![],
+            }],
+            advanced: vec![],
+        });
+        assert!(assess(&[t]).rejected[0].contains("WriteOnly"));
+
+        let mut t = trail("t");
+        t.cloudwatch_logs_role_arn = None;
+        assert!(assess(&[t]).rejected[0].contains("no delivery role"));
+
+        let mut t = trail("t");
+        t.status = Observed::Ok(TrailStatus {
+            is_logging: true,
+            latest_cloudwatch_logs_delivery_error: Some("AccessDenied".into()),
+        });
+        assert!(assess(&[t]).rejected[0].contains("delivery failing"));
+    }
+
+    #[test]
+    fn advanced_selectors() {
+        let sel = |fields: Vec<FieldSelector>| EventSelectors {
+            basic: vec![],
+            advanced: vec![AdvancedSelector {
+                name: None,
+                field_selectors: fields,
+            }],
+        };
+        let mgmt = FieldSelector {
+            field: "eventCategory".into(),
+            equals: vec!["Management".into()],
+            ..Default::default()
+        };
+        assert!(logs_all_management_events(&sel(vec![mgmt.clone()])).is_ok());
+        let read_only = FieldSelector {
+            field: "readOnly".into(),
+            equals: vec!["false".into()],
+            ..Default::default()
+        };
+        assert!(logs_all_management_events(&sel(vec![mgmt.clone(), read_only])).is_err());
+        let no_kms = FieldSelector {
+            field: "eventSource".into(),
+            not_equals: vec!["kms.amazonaws.com".into()],
+            ..Default::default()
+        };
+        assert!(logs_all_management_events(&sel(vec![mgmt, no_kms])).is_err());
+    }
+
+    #[test]
+    fn failed_status_read_is_unknown_not_rejected() {
+        let mut t = trail("t");
+        t.status = Observed::Failed(ReadFailure {
+            call: "cloudtrail:GetTrailStatus".into(),
+            region: "us-east-1".into(),
+            resource: Some(t.arn.clone()),
+            code: Some("AccessDeniedException".into()),
+            message: "no".into(),
+        });
+        let a = assess(&[t]);
+        assert!(a.candidates.is_empty());
+        assert!(a.rejected.is_empty());
+        assert_eq!(a.unknown.len(), 1);
+    }
+}

@@ -1,0 +1,43 @@
+//! Entry point: parse flags, run the command, turn the result into an exit
+//! code (0 ok, 1 error or unknown, 2 changes with --detailed-exitcode).
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use commands::Exit;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Plan(a) => commands::plan::run(a).await,
+            Command::Apply(a) => commands::apply::run(a).await,
+            Command::Controls(a) => commands::controls::run(a),
+            Command::Snapshot(a) => commands::snapshot::run(a).await,
+            Command::Pattern(p) => commands::pattern::run(p),
+        }
+    });
+    match result {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            Exit::Failed.into()
+        }
+    }
+}

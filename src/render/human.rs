@@ -1,0 +1,285 @@
+//! The human form of a plan, modelled on `terraform plan`.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+use similar::{ChangeTag, TextDiff};
+
+use super::Style;
+use crate::plan::{Action, Change, ControlStatus, Plan, Severity};
+
+pub fn plan(p: &Plan, s: Style) -> String {
+    let mut out = String::new();
+    for n in &p.notices {
+        let head = match n.severity {
+            Severity::Error => s.red(&s.bold("Error:")),
+            Severity::Warning => s.yellow(&s.bold("Warning:")),
+            Severity::Info => s.bold("Note:"),
+        };
+        let _ = writeln!(out, "{head} {}", n.message);
+        for d in &n.details {
+            let _ = writeln!(out, "  - {d}");
+        }
+        let _ = writeln!(out);
+    }
+    if p.has_changes() {
+        let _ = writeln!(
+            out,
+            "cis-fix used the selected benchmark and the account's current state to create the\nfollowing plan. Resource actions are indicated with the following symbols:"
+        );
+        if p.summary.add > 0 {
+            let _ = writeln!(out, "  {} create", s.green("+"));
+        }
+        if p.summary.change > 0 {
+            let _ = writeln!(out, "  {} update in-place", s.yellow("~"));
+        }
+        let _ = writeln!(out, "\ncis-fix will perform the following actions:\n");
+        for c in &p.changes {
+            change(&mut out, c, s);
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(
+            out,
+            "{} {} to add, {} to change, {} to destroy.",
+            s.bold("Plan:"),
+            p.summary.add,
+            p.summary.change,
+            p.summary.destroy
+        );
+    } else if p
+        .controls
+        .iter()
+        .all(|c| c.status == ControlStatus::Compliant)
+    {
+        let _ = writeln!(
+            out,
+            "{} Your account matches CIS AWS Foundations v{}.",
+            s.green(&s.bold("No changes.")),
+            p.benchmark
+        );
+    } else {
+        let open = p
+            .controls
+            .iter()
+            .filter(|c| c.status != ControlStatus::Compliant)
+            .count();
+        let _ = writeln!(
+            out,
+            "{} cis-fix has nothing it can change, but {open} control{} not compliant (see below).",
+            s.bold("No changes."),
+            if open == 1 { " is" } else { "s are" }
+        );
+    }
+    let _ = writeln!(out);
+    out.push_str(&controls_table(p, s));
+    out
+}
+
+/// Per-control status, the closing part of `plan` and `apply`.
+pub fn controls_table(p: &Plan, s: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        s.bold(&format!("Controls ({}):", p.benchmark_title))
+    );
+    let id_w = p.controls.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let st_w = p
+        .controls
+        .iter()
+        .map(|c| c.status.label().len())
+        .max()
+        .unwrap_or(0);
+    for c in &p.controls {
+        let label = format!("{:<st_w$}", c.status.label());
+        let label = match c.status {
+            ControlStatus::Compliant => s.green(&label),
+            ControlStatus::WillFix => s.yellow(&label),
+            ControlStatus::PendingConfirmation => s.yellow(&label),
+            ControlStatus::Blocked | ControlStatus::Unknown => s.red(&label),
+        };
+        let _ = writeln!(out, "  {:<id_w$}  {label}  {}", c.id, c.title);
+        let _ = writeln!(out, "  {:<id_w$}  {}", "", s.dim(&c.reason));
+    }
+    out
+}
+
+fn change(out: &mut String, c: &Change, s: Style) {
+    let (verb, symbol) = match c.action {
+        Action::Create => ("will be created", s.green("+")),
+        Action::Update => ("will be updated in-place", s.yellow("~")),
+    };
+    let _ = writeln!(out, "  {} {verb}", s.bold(&format!("# {}", c.address)));
+    let _ = writeln!(
+        out,
+        "  {}",
+        s.dim(&format!("# (CIS {}: {})", c.controls.join(", "), c.reason))
+    );
+    let name = c
+        .address
+        .split_once('.')
+        .map(|(_, n)| n.split('[').next().unwrap_or(n))
+        .unwrap_or(&c.address);
+    let _ = writeln!(
+        out,
+        "  {symbol} resource \"{}\" \"{name}\" {{",
+        c.after.type_name()
+    );
+    let after = attributes(&serde_json::to_value(&c.after).unwrap_or(Value::Null));
+    let before = c
+        .before
+        .as_ref()
+        .map(|b| attributes(&serde_json::to_value(b).unwrap_or(Value::Null)));
+    let width = after.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut hidden = 0;
+    for (key, new) in &after {
+        let old = before
+            .as_ref()
+            .and_then(|b| b.iter().find(|(k, _)| k == key).map(|(_, v)| v));
+        match (c.action, old) {
+            (Action::Create, _) => {
+                let _ = writeln!(
+                    out,
+                    "      {} {key:<width$} = {}",
+                    s.green("+"),
+                    value(new, 6)
+                );
+            }
+            (Action::Update, Some(old)) if old == new => {
+                if key == "name" || key == "log_group_name" {
+                    let _ = writeln!(out, "        {key:<width$} = {}", value(new, 8));
+                } else {
+                    hidden += 1;
+                }
+            }
+            (Action::Update, Some(old)) if key == "pattern" => {
+                let _ = writeln!(out, "      {} {key:<width$} = <<-EOT", s.yellow("~"));
+                pattern_diff(out, old, new, s);
+                let _ = writeln!(out, "        EOT");
+            }
+            (Action::Update, Some(old)) => {
+                let _ = writeln!(
+                    out,
+                    "      {} {key:<width$} = {} -> {}",
+                    s.yellow("~"),
+                    value(old, 6),
+                    value(new, 6)
+                );
+            }
+            (Action::Update, None) => {
+                let _ = writeln!(
+                    out,
+                    "      {} {key:<width$} = {}",
+                    s.green("+"),
+                    value(new, 6)
+                );
+            }
+        }
+    }
+    if let Some(before) = &before {
+        for (key, old) in before {
+            if !after.iter().any(|(k, _)| k == key) {
+                let _ = writeln!(
+                    out,
+                    "      {} {key:<width$} = {} -> null",
+                    s.red("-"),
+                    value(old, 6)
+                );
+            }
+        }
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "        {}",
+            s.dim(&format!(
+                "# ({hidden} unchanged attribute{} hidden)",
+                if hidden == 1 { "" } else { "s" }
+            ))
+        );
+    }
+    let _ = writeln!(out, "    }}");
+}
+
+/// A pattern change as a line diff of the canonical multi-line forms, so a
+/// missing `||` term stands out.
+fn pattern_diff(out: &mut String, old: &Value, new: &Value, s: Style) {
+    let pretty = |v: &Value| {
+        let text = v.as_str().unwrap_or_default();
+        match crate::pattern::parse(text) {
+            Ok(p) => p.pretty(),
+            Err(_) => text.to_string(),
+        }
+    };
+    let (a, b) = (pretty(old), pretty(new));
+    let diff = TextDiff::from_lines(&a, &b);
+    for change in diff.iter_all_changes() {
+        let line = change.value().trim_end_matches('\n');
+        match change.tag() {
+            ChangeTag::Delete => {
+                let _ = writeln!(out, "          {}", s.red(&format!("- {line}")));
+            }
+            ChangeTag::Insert => {
+                let _ = writeln!(out, "          {}", s.green(&format!("+ {line}")));
+            }
+            ChangeTag::Equal => {
+                let _ = writeln!(out, "            {line}");
+            }
+        }
+    }
+}
+
+/// A resource's attributes in declaration order, without the type tag.
+fn attributes(v: &Value) -> Vec<(String, Value)> {
+    match v {
+        Value::Object(map) => map
+            .iter()
+            .filter(|(k, _)| k.as_str() != "type")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn value(v: &Value, indent: usize) -> String {
+    match v {
+        Value::Object(m) if m.len() == 1 && m.contains_key("after_apply") => {
+            "(known after apply)".into()
+        }
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(items) if items.is_empty() => "[]".into(),
+        Value::Array(items) => {
+            let pad = " ".repeat(indent + 4);
+            let mut s = String::from("[\n");
+            for i in items {
+                let _ = writeln!(s, "{pad}{},", value(i, indent + 4));
+            }
+            s.push_str(&" ".repeat(indent + 2));
+            s.push(']');
+            s
+        }
+        Value::Object(m) => {
+            let pad = " ".repeat(indent + 4);
+            let mut s = String::from("{\n");
+            for (k, v) in m {
+                let _ = writeln!(s, "{pad}{k} = {}", value(v, indent + 4));
+            }
+            s.push_str(&" ".repeat(indent + 2));
+            s.push('}');
+            s
+        }
+        other => other.to_string(),
+    }
+}
+
+/// One line of apply progress, e.g. `aws_sns_topic.x: Creation complete`.
+pub fn apply_line(address: &str, action: Action, done: bool, id: Option<&str>, s: Style) -> String {
+    let verb = match (action, done) {
+        (Action::Create, false) => "Creating...",
+        (Action::Create, true) => "Creation complete",
+        (Action::Update, false) => "Modifying...",
+        (Action::Update, true) => "Modifications complete",
+    };
+    let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
+    format!("{}: {verb}{id}", s.bold(address))
+}
