@@ -163,6 +163,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod account;
 pub mod http;
 pub mod install;
 

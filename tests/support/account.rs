@@ -1,0 +1,325 @@
+//! An AWS account in a moto server, set up through the official SDK, and the
+//! built `cis-fix` binary run against it exactly as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_cloudtrail::config::{Credentials, Region};
+use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+use aws_sdk_cloudwatchlogs::types::MetricTransformation;
+
+use super::{Moto, ACCOUNT_ID, REGION};
+
+pub struct Account {
+    pub moto: Moto,
+    rt: tokio::runtime::Runtime,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    dir: tempfile::TempDir,
+}
+
+/// A metric filter as the account holds it: (name, pattern, metric name).
+pub type FilterRow = (String, String, String);
+
+impl Account {
+    pub fn new() -> Account {
+        Account::on(Moto::start())
+    }
+
+    pub fn on(moto: Moto) -> Account {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let config = rt.block_on(
+            aws_config::defaults(BehaviorVersion::latest())
+                .region(Region::new(REGION))
+                .endpoint_url(moto.endpoint())
+                .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+                .load(),
+        );
+        Account {
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
+            moto,
+            rt,
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// A multi-region, logging trail with all management events, delivering
+    /// to `log_group`: the benchmark's audit step 1 satisfied.
+    pub fn qualifying_trail(&self, name: &str, log_group: &str) {
+        let bucket = format!("{name}-bucket");
+        self.moto.create_s3_bucket(&bucket);
+        self.block_on(async {
+            self.logs
+                .create_log_group()
+                .log_group_name(log_group)
+                .send()
+                .await
+                .expect("CreateLogGroup");
+            self.cloudtrail
+                .create_trail()
+                .name(name)
+                .s3_bucket_name(&bucket)
+                .is_multi_region_trail(true)
+                .cloud_watch_logs_log_group_arn(format!(
+                    "arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{log_group}:*"
+                ))
+                .cloud_watch_logs_role_arn(format!("arn:aws:iam::{ACCOUNT_ID}:role/cloudtrail-to-logs"))
+                .send()
+                .await
+                .expect("CreateTrail");
+            self.cloudtrail
+                .start_logging()
+                .name(name)
+                .send()
+                .await
+                .expect("StartLogging");
+            // moto gives a new trail no event selectors at all, where AWS
+            // gives it the default all-management-events selector: set it.
+            self.cloudtrail
+                .put_event_selectors()
+                .trail_name(name)
+                .event_selectors(
+                    EventSelector::builder()
+                        .read_write_type(ReadWriteType::All)
+                        .include_management_events(true)
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("PutEventSelectors");
+        });
+    }
+
+    pub fn put_filter(&self, log_group: &str, name: &str, pattern: &str, metric: &str, namespace: &str) {
+        self.block_on(async {
+            self.logs
+                .put_metric_filter()
+                .log_group_name(log_group)
+                .filter_name(name)
+                .filter_pattern(pattern)
+                .metric_transformations(
+                    MetricTransformation::builder()
+                        .metric_name(metric)
+                        .metric_namespace(namespace)
+                        .metric_value("1")
+                        .build()
+                        .expect("transformation"),
+                )
+                .send()
+                .await
+                .expect("PutMetricFilter");
+        });
+    }
+
+    pub fn put_alarm(&self, name: &str, metric: &str, namespace: &str, threshold: f64, actions: &[&str]) {
+        self.block_on(async {
+            self.cloudwatch
+                .put_metric_alarm()
+                .alarm_name(name)
+                .metric_name(metric)
+                .namespace(namespace)
+                .statistic(Statistic::Sum)
+                .period(300)
+                .evaluation_periods(1)
+                .threshold(threshold)
+                .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+                .set_alarm_actions(Some(actions.iter().map(|s| s.to_string()).collect()))
+                .send()
+                .await
+                .expect("PutMetricAlarm");
+        });
+    }
+
+    pub fn create_topic(&self, name: &str) -> String {
+        self.block_on(async {
+            self.sns
+                .create_topic()
+                .name(name)
+                .send()
+                .await
+                .expect("CreateTopic")
+                .topic_arn
+                .expect("topic ARN")
+        })
+    }
+
+    /// moto confirms every subscription at once, email included; AWS waits
+    /// for the recipient (tested through snapshot files instead).
+    pub fn subscribe(&self, topic_arn: &str, protocol: &str, endpoint: &str) {
+        self.block_on(async {
+            self.sns
+                .subscribe()
+                .topic_arn(topic_arn)
+                .protocol(protocol)
+                .endpoint(endpoint)
+                .send()
+                .await
+                .expect("Subscribe");
+        });
+    }
+
+    pub fn filters(&self, log_group: &str) -> Vec<FilterRow> {
+        self.block_on(async {
+            let out = self
+                .logs
+                .describe_metric_filters()
+                .log_group_name(log_group)
+                .send()
+                .await
+                .expect("DescribeMetricFilters");
+            out.metric_filters
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| {
+                    let metric = f
+                        .metric_transformations
+                        .unwrap_or_default()
+                        .into_iter()
+                        .next()
+                        .map(|t| t.metric_name)
+                        .unwrap_or_default();
+                    (
+                        f.filter_name.unwrap_or_default(),
+                        f.filter_pattern.unwrap_or_default(),
+                        metric,
+                    )
+                })
+                .collect()
+        })
+    }
+
+    pub fn alarms(&self) -> Vec<aws_sdk_cloudwatch::types::MetricAlarm> {
+        self.block_on(async {
+            self.cloudwatch
+                .describe_alarms()
+                .send()
+                .await
+                .expect("DescribeAlarms")
+                .metric_alarms
+                .unwrap_or_default()
+        })
+    }
+
+    pub fn topics(&self) -> Vec<String> {
+        self.block_on(async {
+            self.sns
+                .list_topics()
+                .send()
+                .await
+                .expect("ListTopics")
+                .topics
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|t| t.topic_arn)
+                .collect()
+        })
+    }
+
+    pub fn subscriptions(&self) -> Vec<aws_sdk_sns::types::Subscription> {
+        self.block_on(async {
+            self.sns
+                .list_subscriptions()
+                .send()
+                .await
+                .expect("ListSubscriptions")
+                .subscriptions
+                .unwrap_or_default()
+        })
+    }
+
+    /// Writes a config file in this account's temp dir; returns its path.
+    pub fn config(&self, yaml: &str) -> PathBuf {
+        let p = self.dir.path().join("cis-fix.yaml");
+        std::fs::write(&p, yaml).expect("write config");
+        p
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs the built binary against this account, in the temp dir.
+    pub fn cis_fix(&self, args: &[&str]) -> Run {
+        let out = self
+            .moto
+            .command(env!("CARGO_BIN_EXE_cis-fix"))
+            .current_dir(self.dir.path())
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run cis-fix");
+        Run::from(out)
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// `controls[]` of a JSON plan as (id, status).
+pub fn statuses(plan: &serde_json::Value) -> Vec<(String, String)> {
+    plan["controls"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .map(|c| {
+                    (
+                        c["id"].as_str().unwrap_or_default().to_string(),
+                        c["status"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn status_of(plan: &serde_json::Value, id: &str) -> String {
+    statuses(plan)
+        .into_iter()
+        .find(|(i, _)| i == id)
+        .map(|(_, s)| s)
+        .unwrap_or_else(|| panic!("no control {id} in plan"))
+}
