@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::account::{status_of, statuses, Account};
+use support::account::{Account, status_of, statuses};
 
 const EMAIL_CONFIG: &str =
     "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: secops@example.com\n";
@@ -16,11 +16,17 @@ fn empty_account_is_blocked_on_the_trail_first() {
     let human = acct.cis_fix(&["plan", "--detailed-exitcode"]);
     human.expect_code(0);
     assert!(
-        human.stdout.starts_with("Error: No CloudTrail trail qualifies"),
+        human
+            .stdout
+            .starts_with("Error: No CloudTrail trail qualifies"),
         "the trail blocker must be the first thing said:\n{}",
         human.stdout
     );
-    assert!(human.stdout.contains("the account has no CloudTrail trails"));
+    assert!(
+        human
+            .stdout
+            .contains("the account has no CloudTrail trails")
+    );
 
     let plan = acct.cis_fix(&["plan", "--json"]).expect_code(0).json();
     assert_eq!(plan["format_version"], "1.0");
@@ -38,13 +44,21 @@ fn trail_only_plans_every_link_and_waits_for_confirmation() {
     let cfg = acct.config(EMAIL_CONFIG);
     let cfg = cfg.to_str().expect("utf-8 path");
 
-    let plan = acct.cis_fix(&["plan", "--json", "--config", cfg]).expect_code(0).json();
+    let plan = acct
+        .cis_fix(&["plan", "--json", "--config", cfg])
+        .expect_code(0)
+        .json();
     // 15 filters, 15 alarms, one topic, one subscription.
     assert_eq!(plan["summary"]["add"], 32, "{plan:#}");
     assert_eq!(plan["summary"]["change"], 0);
     // An email subscription needs a person to click a link: the controls are
     // not compliant until then, and the plan says so.
-    assert!(statuses(&plan).iter().all(|(_, s)| s == "pending-confirmation"), "{plan:#}");
+    assert!(
+        statuses(&plan)
+            .iter()
+            .all(|(_, s)| s == "pending-confirmation"),
+        "{plan:#}"
+    );
     let changes = plan["changes"].as_array().expect("changes");
     let topic = changes
         .iter()
@@ -56,15 +70,33 @@ fn trail_only_plans_every_link_and_waits_for_confirmation() {
         .find(|c| c["address"] == "aws_cloudwatch_metric_alarm.cis_4_3")
         .expect("alarm change");
     assert_eq!(alarm["action"], "create");
-    assert_eq!(alarm["after"]["alarm_actions"][0]["after_apply"], "aws_sns_topic.cis_fix_alarms.arn");
+    assert_eq!(
+        alarm["after"]["alarm_actions"][0]["after_apply"],
+        "aws_sns_topic.cis_fix_alarms.arn"
+    );
     assert_eq!(alarm["after"]["threshold"], 1.0);
-    assert_eq!(alarm["after"]["comparison_operator"], "GreaterThanOrEqualToThreshold");
+    assert_eq!(
+        alarm["after"]["comparison_operator"],
+        "GreaterThanOrEqualToThreshold"
+    );
 
     let human = acct.cis_fix(&["plan", "--detailed-exitcode", "--config", cfg]);
     human.expect_code(2);
-    assert!(human.stdout.contains("+ resource \"aws_cloudwatch_log_metric_filter\" \"cis_4_3\""));
-    assert!(human.stdout.contains("arn       = (known after apply)"), "{}", human.stdout);
-    assert!(human.stdout.contains("Plan: 32 to add, 0 to change, 0 to destroy."));
+    assert!(
+        human
+            .stdout
+            .contains("+ resource \"aws_cloudwatch_log_metric_filter\" \"cis_4_3\"")
+    );
+    assert!(
+        human.stdout.contains("arn       = (known after apply)"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains("Plan: 32 to add, 0 to change, 0 to destroy.")
+    );
     assert!(human.stdout.contains("pending-confirmation"));
 }
 
@@ -78,21 +110,41 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     let first = acct.cis_fix(&["apply", "--auto-approve", "--config", cfg]);
     first.expect_code(0);
     assert!(
-        first.stdout.contains("Apply complete! Resources: 32 added, 0 changed, 0 destroyed."),
+        first
+            .stdout
+            .contains("Apply complete! Resources: 32 added, 0 changed, 0 destroyed."),
         "{}",
         first.stdout
     );
-    assert!(first.stdout.contains("aws_sns_topic.cis_fix_alarms: Creation complete [id=arn:aws:sns:"));
-    assert!(first.stdout.contains("pending confirmation: secops@example.com"));
+    assert!(
+        first
+            .stdout
+            .contains("aws_sns_topic.cis_fix_alarms: Creation complete [id=arn:aws:sns:")
+    );
+    assert!(
+        first
+            .stdout
+            .contains("pending confirmation: secops@example.com")
+    );
 
     // moto confirms the email subscription at once (AWS would wait for the
     // recipient), so the account is now compliant.
-    let plan = acct.cis_fix(&["plan", "--json", "--config", cfg]).expect_code(0).json();
+    let plan = acct
+        .cis_fix(&["plan", "--json", "--config", cfg])
+        .expect_code(0)
+        .json();
     assert_eq!(plan["summary"]["add"], 0, "{plan:#}");
-    assert!(statuses(&plan).iter().all(|(_, s)| s == "compliant"), "{plan:#}");
+    assert!(
+        statuses(&plan).iter().all(|(_, s)| s == "compliant"),
+        "{plan:#}"
+    );
     let again = acct.cis_fix(&["plan", "--detailed-exitcode", "--config", cfg]);
     again.expect_code(0);
-    assert!(again.stdout.contains("No changes. Your account matches CIS AWS Foundations v3.0.0."));
+    assert!(
+        again
+            .stdout
+            .contains("No changes. Your account matches CIS AWS Foundations v3.0.0.")
+    );
 
     let second = acct.cis_fix(&["apply", "--auto-approve", "--config", cfg]);
     second.expect_code(0);
@@ -112,8 +164,16 @@ fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
     acct.qualifying_trail("main", "cloudtrail-logs");
     // 4.3 already works, through the user's own names and a reformatted
     // pattern (whitespace only differs from the benchmark's text).
-    let reformatted = V3_ROOT.replace(' ', "").replace("NOTEXISTS", " NOT EXISTS ");
-    acct.put_filter("cloudtrail-logs", "root-usage", &reformatted, "RootUsage", "Security");
+    let reformatted = V3_ROOT
+        .replace(' ', "")
+        .replace("NOTEXISTS", " NOT EXISTS ");
+    acct.put_filter(
+        "cloudtrail-logs",
+        "root-usage",
+        &reformatted,
+        "RootUsage",
+        "Security",
+    );
     let topic = acct.create_topic("sec-alerts");
     acct.subscribe(&topic, "email", "oncall@example.com");
     acct.put_alarm("root-usage", "RootUsage", "Security", 1.0, &[&topic]);
@@ -125,7 +185,13 @@ fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
         "cis-4.4-iam-policy-changes",
         "CISBenchmark",
     );
-    acct.put_alarm("cis-4.4-iam-policy-changes", "cis-4.4-iam-policy-changes", "CISBenchmark", 5.0, &[&topic]);
+    acct.put_alarm(
+        "cis-4.4-iam-policy-changes",
+        "cis-4.4-iam-policy-changes",
+        "CISBenchmark",
+        5.0,
+        &[&topic],
+    );
     // 4.5: our filter misses StopLogging.
     acct.put_filter(
         "cloudtrail-logs",
@@ -147,7 +213,12 @@ fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
     assert!(find("aws_cloudwatch_log_metric_filter.cis_4_3").is_none());
     assert!(find("aws_cloudwatch_metric_alarm.cis_4_3").is_none());
     // The working topic is reused: no new topic, no subscription needed.
-    assert!(!changes.iter().any(|c| c["address"].as_str().is_some_and(|a| a.starts_with("aws_sns"))), "{plan:#}");
+    assert!(
+        !changes.iter().any(|c| c["address"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("aws_sns"))),
+        "{plan:#}"
+    );
     // 4.4: the filter is reused; the alarm is updated in place.
     assert!(find("aws_cloudwatch_log_metric_filter.cis_4_4").is_none());
     let alarm = find("aws_cloudwatch_metric_alarm.cis_4_4").expect("4.4 alarm change");
@@ -157,8 +228,17 @@ fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
     // 4.5: the filter is updated, and the new pattern catches StopLogging.
     let filter = find("aws_cloudwatch_log_metric_filter.cis_4_5").expect("4.5 filter change");
     assert_eq!(filter["action"], "update");
-    assert!(filter["reason"].as_str().is_some_and(|r| r.contains("StopLogging")), "{filter:#}");
-    assert!(filter["after"]["pattern"].as_str().is_some_and(|p| p.contains("StopLogging")));
+    assert!(
+        filter["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("StopLogging")),
+        "{filter:#}"
+    );
+    assert!(
+        filter["after"]["pattern"]
+            .as_str()
+            .is_some_and(|p| p.contains("StopLogging"))
+    );
     // 13 controls need a filter and alarm each except 4.4 (alarm only) and
     // 4.5 (alarm only, the filter is updated): 12 filters + 12 alarms + 4.5's alarm.
     assert_eq!(plan["summary"]["add"], 25, "{plan:#}");
@@ -166,18 +246,35 @@ fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
 
     let human = acct.cis_fix(&["plan"]);
     human.expect_code(0);
-    assert!(human.stdout.contains("~ resource \"aws_cloudwatch_metric_alarm\" \"cis_4_4\""));
+    assert!(
+        human
+            .stdout
+            .contains("~ resource \"aws_cloudwatch_metric_alarm\" \"cis_4_4\"")
+    );
     assert!(human.stdout.contains("~ threshold"), "{}", human.stdout);
-    assert!(human.stdout.contains("+ ($.eventName = \"StopLogging\")") || human.stdout.contains("StopLogging"));
+    assert!(
+        human.stdout.contains("+ ($.eventName = \"StopLogging\")")
+            || human.stdout.contains("StopLogging")
+    );
 
     acct.cis_fix(&["apply", "--auto-approve"]).expect_code(0);
-    let after = acct.cis_fix(&["plan", "--json", "--detailed-exitcode"]).expect_code(0).json();
-    assert!(statuses(&after).iter().all(|(_, s)| s == "compliant"), "{after:#}");
+    let after = acct
+        .cis_fix(&["plan", "--json", "--detailed-exitcode"])
+        .expect_code(0)
+        .json();
+    assert!(
+        statuses(&after).iter().all(|(_, s)| s == "compliant"),
+        "{after:#}"
+    );
     // Still exactly one filter per name (moto would duplicate a rewritten one).
     let filters = acct.filters("cloudtrail-logs");
     let mut names: Vec<&str> = filters.iter().map(|f| f.0.as_str()).collect();
     names.sort();
     let before = names.len();
     names.dedup();
-    assert_eq!(before, names.len() + 1, "only the updated 4.5 filter is duplicated by moto's append: {names:?}");
+    assert_eq!(
+        before,
+        names.len() + 1,
+        "only the updated 4.5 filter is duplicated by moto's append: {names:?}"
+    );
 }

@@ -96,3 +96,6 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
         summary,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -466,7 +466,20 @@ fn plan_control<'v>(
                 }
                 *added += 1;
             }
-            let after = desired_metric(pattern_text);
+            // An update fixes the pattern (and a value no alarm could count)
+            // but keeps the metric, so alarms already watching it keep working.
+            let after = match ours {
+                Some((old, _)) => MetricFilter {
+                    pattern: pattern_text,
+                    metric_value: if published_value(old).is_ok() {
+                        old.metric_value.clone()
+                    } else {
+                        d.metric_value.clone()
+                    },
+                    ..(*old).clone()
+                },
+                None => desired_metric(pattern_text),
+            };
             steps.push(format!(
                 "{} filter `{}`: {why}",
                 if action == Action::Create {

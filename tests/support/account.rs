@@ -10,7 +10,7 @@ use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 
-use super::{Moto, ACCOUNT_ID, REGION};
+use super::{ACCOUNT_ID, Moto, REGION};
 
 pub struct Account {
     pub moto: Moto,
@@ -77,7 +77,9 @@ impl Account {
                 .cloud_watch_logs_log_group_arn(format!(
                     "arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{log_group}:*"
                 ))
-                .cloud_watch_logs_role_arn(format!("arn:aws:iam::{ACCOUNT_ID}:role/cloudtrail-to-logs"))
+                .cloud_watch_logs_role_arn(format!(
+                    "arn:aws:iam::{ACCOUNT_ID}:role/cloudtrail-to-logs"
+                ))
                 .send()
                 .await
                 .expect("CreateTrail");
@@ -104,7 +106,14 @@ impl Account {
         });
     }
 
-    pub fn put_filter(&self, log_group: &str, name: &str, pattern: &str, metric: &str, namespace: &str) {
+    pub fn put_filter(
+        &self,
+        log_group: &str,
+        name: &str,
+        pattern: &str,
+        metric: &str,
+        namespace: &str,
+    ) {
         self.block_on(async {
             self.logs
                 .put_metric_filter()
@@ -125,7 +134,14 @@ impl Account {
         });
     }
 
-    pub fn put_alarm(&self, name: &str, metric: &str, namespace: &str, threshold: f64, actions: &[&str]) {
+    pub fn put_alarm(
+        &self,
+        name: &str,
+        metric: &str,
+        namespace: &str,
+        threshold: f64,
+        actions: &[&str],
+    ) {
         self.block_on(async {
             self.cloudwatch
                 .put_metric_alarm()
@@ -284,8 +300,9 @@ impl From<Output> for Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
     }
 
     #[track_caller]

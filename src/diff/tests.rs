@@ -1,0 +1,690 @@
+//! The diff from plain values: every decision without AWS.
+
+use std::collections::BTreeMap;
+
+use super::plan as diff;
+use crate::config::Config;
+use crate::desired::{self, Desired};
+use crate::plan::{Action, ControlStatus, Plan, Resource};
+use crate::resources::*;
+use crate::snapshot::{FORMAT_VERSION, Observed, ReadFailure, RegionSnapshot, Snapshot};
+
+const REGION: &str = "us-east-1";
+const LG: &str = "ct-logs";
+const TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:alerts";
+
+fn desired(config: &str) -> Desired {
+    let b = crate::benchmark::load("3.0.0").expect("benchmark");
+    let c = Config::parse(config, "test.yaml").expect("config");
+    desired::build(&b, &c, "test.yaml").expect("desired")
+}
+
+fn email() -> Desired {
+    desired("sns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n")
+}
+
+fn trail() -> Trail {
+    Trail {
+        name: "main".into(),
+        arn: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main".into(),
+        home_region: REGION.into(),
+        is_multi_region: true,
+        is_organization_trail: false,
+        s3_bucket: Some("b".into()),
+        log_group_arn: Some(format!(
+            "arn:aws:logs:{REGION}:123456789012:log-group:{LG}:*"
+        )),
+        cloudwatch_logs_role_arn: Some("arn:aws:iam::123456789012:role/ct".into()),
+        kms_key_id: None,
+        log_file_validation: true,
+        status: Observed::Ok(TrailStatus {
+            is_logging: true,
+            latest_cloudwatch_logs_delivery_error: None,
+        }),
+        selectors: Observed::Ok(EventSelectors {
+            basic: vec![BasicSelector {
+                read_write_type: "All".into(),
+                include_management_events: true,
+                exclude_management_event_sources: vec![],
+            }],
+            advanced: vec![],
+        }),
+    }
+}
+
+fn region(
+    filters: Vec<MetricFilter>,
+    alarms: Vec<MetricAlarm>,
+    topics: Vec<Topic>,
+    subs: Vec<Subscription>,
+) -> RegionSnapshot {
+    RegionSnapshot {
+        metric_filters: BTreeMap::from([(LG.to_string(), Observed::Ok(filters))]),
+        alarms: Observed::Ok(alarms),
+        topics: Observed::Ok(topics),
+        subscriptions: Observed::Ok(subs),
+    }
+}
+
+fn snapshot(r: RegionSnapshot) -> Snapshot {
+    Snapshot {
+        format_version: FORMAT_VERSION,
+        account_id: Some("123456789012".into()),
+        region: REGION.into(),
+        trails: Observed::Ok(vec![trail()]),
+        regions: BTreeMap::from([(REGION.to_string(), r)]),
+    }
+}
+
+fn empty_region() -> RegionSnapshot {
+    region(vec![], vec![], vec![], vec![])
+}
+
+fn failure(call: &str) -> ReadFailure {
+    ReadFailure {
+        call: call.into(),
+        region: REGION.into(),
+        resource: None,
+        code: Some("AccessDenied".into()),
+        message: "not allowed".into(),
+    }
+}
+
+fn filter(name: &str, pattern: &str, metric: &str) -> MetricFilter {
+    MetricFilter {
+        log_group_name: LG.into(),
+        name: name.into(),
+        pattern: pattern.into(),
+        metric_name: metric.into(),
+        metric_namespace: "CISBenchmark".into(),
+        metric_value: "1".into(),
+        default_value: None,
+        dimensions: BTreeMap::new(),
+        unit: None,
+    }
+}
+
+fn alarm(name: &str, metric: &str, threshold: f64, actions: &[&str]) -> MetricAlarm {
+    MetricAlarm {
+        name: name.into(),
+        description: None,
+        metric_name: Some(metric.into()),
+        namespace: Some("CISBenchmark".into()),
+        statistic: Some("Sum".into()),
+        extended_statistic: None,
+        dimensions: BTreeMap::new(),
+        period: Some(300),
+        unit: None,
+        evaluation_periods: Some(1),
+        datapoints_to_alarm: None,
+        threshold: Some(threshold),
+        comparison_operator: Some("GreaterThanOrEqualToThreshold".into()),
+        treat_missing_data: None,
+        actions_enabled: true,
+        alarm_actions: actions.iter().map(|a| Deferred::from(*a)).collect(),
+        ok_actions: vec!["arn:aws:sns:us-east-1:123456789012:ok".into()],
+        insufficient_data_actions: vec![],
+        uses_metric_math: false,
+    }
+}
+
+fn topic(arn: &str) -> Topic {
+    Topic {
+        name: arn.rsplit(':').next().unwrap_or_default().into(),
+        arn: arn.into(),
+    }
+}
+
+fn sub(topic: &str, confirmed: bool) -> Subscription {
+    Subscription {
+        topic_arn: topic.into(),
+        protocol: "email".into(),
+        endpoint: "oncall@example.com".into(),
+        arn: if confirmed {
+            format!("{topic}:0f4e").into()
+        } else {
+            "PendingConfirmation".into()
+        },
+    }
+}
+
+fn pattern_of(d: &Desired, id: &str) -> String {
+    d.monitoring
+        .controls
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.pattern_text.clone())
+        .expect("control")
+}
+
+fn status(p: &Plan, id: &str) -> ControlStatus {
+    p.controls
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.status)
+        .expect("control")
+}
+
+fn reason(p: &Plan, id: &str) -> String {
+    p.controls
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.reason.clone())
+        .expect("control")
+}
+
+/// Applies a plan to a snapshot the way AWS would (creates get ARNs,
+/// self-confirming and email subscriptions alike confirm), for convergence.
+fn simulate_apply(mut s: Snapshot, p: &Plan, confirm: bool) -> Snapshot {
+    let r = s.regions.get_mut(REGION).expect("region");
+    let mut arns: BTreeMap<String, String> = BTreeMap::new();
+    let resolve = |d: &Deferred, arns: &BTreeMap<String, String>| match d {
+        Deferred::Known(k) => Deferred::Known(k.clone()),
+        Deferred::AfterApply { after_apply } => Deferred::Known(arns[after_apply].clone()),
+    };
+    for c in crate::apply::order(&p.changes) {
+        match &c.after {
+            Resource::MetricFilter(f) => {
+                let Observed::Ok(fs) = r.metric_filters.get_mut(LG).expect("lg") else {
+                    panic!()
+                };
+                fs.retain(|x| x.name != f.name);
+                fs.push(f.clone());
+            }
+            Resource::MetricAlarm(a) => {
+                let Observed::Ok(al) = &mut r.alarms else {
+                    panic!()
+                };
+                let mut a = a.clone();
+                a.alarm_actions = a.alarm_actions.iter().map(|d| resolve(d, &arns)).collect();
+                al.retain(|x| x.name != a.name);
+                al.push(a);
+            }
+            Resource::Topic(t) => {
+                let arn = format!("arn:aws:sns:{REGION}:123456789012:{}", t.name);
+                arns.insert(format!("{}.arn", c.address), arn.clone());
+                let Observed::Ok(ts) = &mut r.topics else {
+                    panic!()
+                };
+                ts.push(topic(&arn));
+            }
+            Resource::Subscription(x) => {
+                let topic_arn = resolve(&x.topic_arn, &arns);
+                let Observed::Ok(ss) = &mut r.subscriptions else {
+                    panic!()
+                };
+                ss.push(Subscription {
+                    arn: if confirm || !protocol_needs_confirmation(&x.protocol) {
+                        format!("{}:abc", topic_arn.known().unwrap_or_default()).into()
+                    } else {
+                        "PendingConfirmation".into()
+                    },
+                    topic_arn,
+                    ..x.clone()
+                });
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn no_trails_blocks_every_control_and_says_so_first() {
+    let mut s = snapshot(empty_region());
+    s.trails = Observed::Ok(vec![]);
+    let p = diff(&email(), &s);
+    assert!(
+        p.notices[0]
+            .message
+            .starts_with("No CloudTrail trail qualifies")
+    );
+    assert!(p.changes.is_empty());
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::Blocked)
+    );
+    assert_eq!(p.controls.len(), 15);
+}
+
+#[test]
+fn a_trail_that_does_not_qualify_is_named_with_why() {
+    let mut s = snapshot(empty_region());
+    let mut t = trail();
+    t.is_multi_region = false;
+    s.trails = Observed::Ok(vec![t]);
+    let p = diff(&email(), &s);
+    assert!(
+        p.notices[0].details[0].contains("`main` is not multi-region"),
+        "{:?}",
+        p.notices
+    );
+    assert!(p.changes.is_empty());
+}
+
+#[test]
+fn new_account_with_trail_plans_the_whole_chain_then_converges() {
+    let d = email();
+    let s = snapshot(empty_region());
+    let p = diff(&d, &s);
+    assert_eq!(p.summary.add, 32);
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::PendingConfirmation)
+    );
+    // Applied but nobody clicked the link yet: still pending, nothing to do.
+    let pending = simulate_apply(s.clone(), &p, false);
+    let p2 = diff(&d, &pending);
+    assert!(p2.changes.is_empty(), "{:#?}", p2.changes);
+    assert!(
+        p2.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::PendingConfirmation)
+    );
+    // Confirmed: compliant, and a second plan is empty.
+    let done = simulate_apply(s, &p, true);
+    let p3 = diff(&d, &done);
+    assert!(p3.changes.is_empty());
+    assert!(
+        p3.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::Compliant),
+        "{:#?}",
+        p3.controls
+    );
+}
+
+#[test]
+fn self_confirming_subscription_is_will_fix() {
+    let d = desired(
+        "sns:\n  subscriptions:\n    - protocol: sqs\n      endpoint: arn:aws:sqs:us-east-1:123456789012:q\n",
+    );
+    let p = diff(&d, &snapshot(empty_region()));
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::WillFix)
+    );
+}
+
+#[test]
+fn no_subscriber_and_none_configured_is_blocked_with_the_fix() {
+    let p = diff(&desired(""), &snapshot(empty_region()));
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::Blocked)
+    );
+    assert!(
+        reason(&p, "4.3").contains("add sns.subscriptions"),
+        "{}",
+        reason(&p, "4.3")
+    );
+}
+
+#[test]
+fn working_chain_under_users_names_is_compliant_and_untouched() {
+    let d = email();
+    let root = pattern_of(&d, "4.3")
+        .replace(' ', "")
+        .replace("NOTEXISTS", " NOT EXISTS ");
+    let s = snapshot(region(
+        vec![filter("root", &root, "RootUsage")],
+        vec![alarm("root-alarm", "RootUsage", 1.0, &[TOPIC_ARN])],
+        vec![topic(TOPIC_ARN)],
+        vec![sub(TOPIC_ARN, true)],
+    ));
+    let p = diff(&d, &s);
+    assert_eq!(
+        status(&p, "4.3"),
+        ControlStatus::Compliant,
+        "{}",
+        reason(&p, "4.3")
+    );
+    assert!(reason(&p, "4.3").contains("`root-alarm`"));
+    assert!(
+        !p.changes
+            .iter()
+            .any(|c| c.controls.contains(&"4.3".to_string()))
+    );
+    // The working topic is reused for the others: no new topic.
+    assert!(
+        !p.changes
+            .iter()
+            .any(|c| matches!(c.after, Resource::Topic(_)))
+    );
+    // The configured email is added to it.
+    assert!(p.changes.iter().any(
+        |c| matches!(&c.after, Resource::Subscription(s) if s.topic_arn.known() == Some(TOPIC_ARN))
+    ));
+    // But the topic already has a confirmed subscriber: will-fix, not pending.
+    assert_eq!(status(&p, "4.1"), ControlStatus::WillFix);
+}
+
+#[test]
+fn sso_variant_of_4_2_is_accepted() {
+    let d = email();
+    let sso = r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }"#;
+    let s = snapshot(region(
+        vec![filter("mfa", sso, "NoMfa")],
+        vec![alarm("mfa", "NoMfa", 1.0, &[TOPIC_ARN])],
+        vec![topic(TOPIC_ARN)],
+        vec![sub(TOPIC_ARN, true)],
+    ));
+    assert_eq!(status(&diff(&d, &s), "4.2"), ControlStatus::Compliant);
+}
+
+#[test]
+fn alarm_that_cannot_fire_is_not_compliant_and_users_alarm_is_not_rewritten() {
+    let d = email();
+    let s = snapshot(region(
+        vec![filter("root", &pattern_of(&d, "4.3"), "RootUsage")],
+        vec![alarm("root-alarm", "RootUsage", 5.0, &[TOPIC_ARN])],
+        vec![topic(TOPIC_ARN)],
+        vec![sub(TOPIC_ARN, true)],
+    ));
+    let p = diff(&desired("sns:\n  topic: alerts\n"), &s);
+    assert_eq!(status(&p, "4.3"), ControlStatus::WillFix);
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.address == "aws_cloudwatch_metric_alarm.cis_4_3")
+        .expect("alarm");
+    assert_eq!(c.action, Action::Create, "the user's alarm is left alone");
+    assert!(
+        c.reason.contains("`root-alarm` needs a datapoint"),
+        "{}",
+        c.reason
+    );
+    let Resource::MetricAlarm(a) = &c.after else {
+        panic!()
+    };
+    assert_eq!(
+        a.metric_name.as_deref(),
+        Some("RootUsage"),
+        "the existing filter is reused"
+    );
+}
+
+#[test]
+fn our_alarm_is_updated_keeping_its_other_actions() {
+    let d = email();
+    let s = snapshot(region(
+        vec![filter(
+            "cis-4.3-root-account-usage",
+            &pattern_of(&d, "4.3"),
+            "m",
+        )],
+        vec![alarm(
+            "cis-4.3-root-account-usage",
+            "m",
+            5.0,
+            &["arn:aws:sns:us-east-1:123456789012:pager"],
+        )],
+        vec![topic(TOPIC_ARN)],
+        vec![sub(TOPIC_ARN, true)],
+    ));
+    let d = desired("sns:\n  topic: alerts\n");
+    let p = diff(&d, &s);
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.address == "aws_cloudwatch_metric_alarm.cis_4_3")
+        .expect("alarm");
+    assert_eq!(c.action, Action::Update);
+    let Resource::MetricAlarm(a) = &c.after else {
+        panic!()
+    };
+    assert_eq!(a.threshold, Some(1.0));
+    assert_eq!(a.alarm_actions.len(), 2, "pager kept, alerts added");
+    assert_eq!(a.ok_actions.len(), 1, "untouched attributes carried over");
+}
+
+#[test]
+fn alarm_with_five_actions_is_blocked_not_overfilled() {
+    let d = email();
+    let five: Vec<String> = (0..5)
+        .map(|i| format!("arn:aws:sns:us-east-1:123456789012:t{i}"))
+        .collect();
+    let refs: Vec<&str> = five.iter().map(String::as_str).collect();
+    let s = snapshot(region(
+        vec![filter(
+            "cis-4.3-root-account-usage",
+            &pattern_of(&d, "4.3"),
+            "m",
+        )],
+        vec![alarm("cis-4.3-root-account-usage", "m", 1.0, &refs)],
+        vec![topic(TOPIC_ARN)],
+        vec![sub(TOPIC_ARN, true)],
+    ));
+    let p = diff(&desired("sns:\n  topic: alerts\n"), &s);
+    assert_eq!(status(&p, "4.3"), ControlStatus::Blocked);
+    assert!(reason(&p, "4.3").contains("5 alarm actions"));
+    assert!(
+        !p.changes
+            .iter()
+            .any(|c| c.address == "aws_cloudwatch_metric_alarm.cis_4_3")
+    );
+}
+
+#[test]
+fn our_filter_missing_a_term_is_widened_never_narrowed() {
+    let d = email();
+    let mut user_extra =
+        pattern_of(&d, "4.14").replace(" || ($.eventName = EnableVpcClassicLink)", "");
+    user_extra = user_extra.replace("{ ", "{ ($.eventName = CustomThing) || ");
+    let s = snapshot(region(
+        vec![filter(
+            "cis-4.14-vpc-changes",
+            &user_extra,
+            "cis-4.14-vpc-changes",
+        )],
+        vec![],
+        vec![],
+        vec![],
+    ));
+    let p = diff(&d, &s);
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.address == "aws_cloudwatch_log_metric_filter.cis_4_14")
+        .expect("filter");
+    assert_eq!(c.action, Action::Update);
+    assert!(c.reason.contains("EnableVpcClassicLink"), "{}", c.reason);
+    let Resource::MetricFilter(f) = &c.after else {
+        panic!()
+    };
+    let new = crate::pattern::parse(&f.pattern).expect("parses");
+    let bench = crate::pattern::parse(&pattern_of(&d, "4.14")).expect("parses");
+    assert_eq!(
+        crate::pattern::covers(&new, &bench),
+        crate::pattern::Coverage::Covered
+    );
+    let old = crate::pattern::parse(&user_extra).expect("parses");
+    assert_eq!(
+        crate::pattern::covers(&new, &old),
+        crate::pattern::Coverage::Covered,
+        "nothing the old one caught is lost"
+    );
+
+    // `patterns: exact` writes the benchmark's text instead.
+    let exact = desired(
+        "patterns: exact\nsns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n",
+    );
+    let p = diff(&exact, &s);
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.address == "aws_cloudwatch_log_metric_filter.cis_4_14")
+        .expect("filter");
+    let Resource::MetricFilter(f) = &c.after else {
+        panic!()
+    };
+    assert_eq!(f.pattern, pattern_of(&d, "4.14"));
+}
+
+#[test]
+fn a_fix_over_1024_characters_is_blocked() {
+    let d = email();
+    let mut long = String::from("{ ($.eventName = CreateVpc)");
+    for i in 0..60 {
+        long.push_str(&format!(" || ($.eventName = Custom{i:03})"));
+    }
+    long.push_str(" }");
+    let s = snapshot(region(
+        vec![filter(
+            "cis-4.14-vpc-changes",
+            &long,
+            "cis-4.14-vpc-changes",
+        )],
+        vec![],
+        vec![],
+        vec![],
+    ));
+    let p = diff(&d, &s);
+    assert_eq!(status(&p, "4.14"), ControlStatus::Blocked);
+    assert!(
+        reason(&p, "4.14").contains("1024"),
+        "{}",
+        reason(&p, "4.14")
+    );
+    assert!(!p.changes.iter().any(|c| c.address.ends_with("cis_4_14")));
+}
+
+#[test]
+fn the_100_filter_quota_is_respected() {
+    let d = email();
+    let filters: Vec<MetricFilter> = (0..95)
+        .map(|i| {
+            filter(
+                &format!("other-{i}"),
+                &format!("{{ $.eventName = Other{i} }}"),
+                &format!("m{i}"),
+            )
+        })
+        .collect();
+    let p = diff(&d, &snapshot(region(filters, vec![], vec![], vec![])));
+    let creates = p
+        .changes
+        .iter()
+        .filter(|c| matches!(c.after, Resource::MetricFilter(_)))
+        .count();
+    assert_eq!(creates, 5);
+    let blocked = p
+        .controls
+        .iter()
+        .filter(|c| c.status == ControlStatus::Blocked)
+        .count();
+    assert_eq!(blocked, 10);
+    assert!(
+        p.controls
+            .iter()
+            .any(|c| c.reason.contains("maximum of 100 metric filters"))
+    );
+}
+
+#[test]
+fn failed_reads_make_controls_unknown_and_plan_nothing_from_them() {
+    let d = email();
+    // Trails unreadable: nothing at all can be judged.
+    let mut s = snapshot(empty_region());
+    s.trails = Observed::Failed(failure("cloudtrail:DescribeTrails"));
+    let p = diff(&d, &s);
+    assert!(p.has_unknown());
+    assert!(p.changes.is_empty());
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::Unknown)
+    );
+    assert!(p.controls[0].reason.contains("cloudtrail:DescribeTrails"));
+
+    // Alarms unreadable: no alarm may be created (it might exist).
+    let mut r = empty_region();
+    r.alarms = Observed::Failed(failure("cloudwatch:DescribeAlarms"));
+    let p = diff(&d, &snapshot(r));
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::Unknown)
+    );
+
+    // Filters unreadable on the log group.
+    let mut r = empty_region();
+    r.metric_filters.insert(
+        LG.into(),
+        Observed::Failed(failure("logs:DescribeMetricFilters")),
+    );
+    let p = diff(&d, &snapshot(r));
+    assert!(p.changes.is_empty());
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::Unknown)
+    );
+
+    // Subscriptions unreadable on a fully built account: not compliant.
+    let done = simulate_apply(
+        snapshot(empty_region()),
+        &diff(&d, &snapshot(empty_region())),
+        true,
+    );
+    let mut broken = done.clone();
+    broken
+        .regions
+        .get_mut(REGION)
+        .expect("region")
+        .subscriptions = Observed::Failed(failure("sns:ListSubscriptions"));
+    let p = diff(&d, &broken);
+    assert!(p.changes.is_empty());
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::Unknown),
+        "{:#?}",
+        p.controls
+    );
+
+    // A trail's selectors unreadable: unknown, not blocked, not compliant.
+    let mut s = done;
+    let mut t = trail();
+    t.selectors = Observed::Failed(failure("cloudtrail:GetEventSelectors"));
+    s.trails = Observed::Ok(vec![t]);
+    let p = diff(&d, &s);
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::Unknown)
+    );
+}
+
+#[test]
+fn pending_subscription_is_pending_not_compliant() {
+    let d = desired("");
+    let done = simulate_apply(
+        snapshot(empty_region()),
+        &diff(&email(), &snapshot(empty_region())),
+        false,
+    );
+    let p = diff(&d, &done);
+    assert!(p.changes.is_empty());
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::PendingConfirmation)
+    );
+    assert!(
+        reason(&p, "4.1").contains("email:a@example.com confirms"),
+        "{}",
+        reason(&p, "4.1")
+    );
+}
+
+#[test]
+fn plan_json_round_trips() {
+    let p = diff(&email(), &snapshot(empty_region()));
+    let back: Plan = serde_json::from_str(&p.to_json()).expect("parses");
+    assert_eq!(back, p);
+}
