@@ -22,8 +22,9 @@ pub enum Outcome {
     Skipped {
         because: String,
     },
-    /// Not attempted because the run was interrupted.
-    NotStarted,
+    /// Not attempted because the run was stopped (an interrupt, or a denied
+    /// write that would deny the rest too).
+    NotStarted { because: String },
 }
 
 #[derive(Debug, Clone)]
@@ -88,9 +89,18 @@ pub async fn apply(
     // Outputs of completed changes, e.g. "aws_sns_topic.x.arn" → the ARN.
     let mut outputs: BTreeMap<String, String> = BTreeMap::new();
     let mut not_ok: BTreeMap<String, String> = BTreeMap::new();
+    // Set when a write is denied: the caller lacks permissions the check
+    // could not see, so nothing more is started and nothing is half-made.
+    let mut denied: Option<String> = None;
     for change in order(&plan.changes) {
         let outcome = if stop.load(Ordering::SeqCst) {
-            Outcome::NotStarted
+            Outcome::NotStarted {
+                because: "the run was interrupted".into(),
+            }
+        } else if let Some(d) = &denied {
+            Outcome::NotStarted {
+                because: format!("{d} was denied"),
+            }
         } else if let Some(dep) = change.depends_on.iter().find(|d| not_ok.contains_key(*d)) {
             Outcome::Skipped {
                 because: format!("{dep} {}", not_ok[dep]),
@@ -104,13 +114,16 @@ pub async fn apply(
                 outputs.insert(format!("{}.arn", change.address), id.clone());
             }
             Outcome::Done { .. } => {}
-            Outcome::Failed(_) => {
+            Outcome::Failed(e) => {
+                if is_access_denied(e) {
+                    denied = Some(e.call.clone());
+                }
                 not_ok.insert(change.address.clone(), "failed".into());
             }
             Outcome::Skipped { .. } => {
                 not_ok.insert(change.address.clone(), "was skipped".into());
             }
-            Outcome::NotStarted => {
+            Outcome::NotStarted { .. } => {
                 not_ok.insert(change.address.clone(), "was not started".into());
             }
         }
@@ -119,12 +132,27 @@ pub async fn apply(
             action: change.action,
             outcome,
         };
-        if !matches!(result.outcome, Outcome::NotStarted) {
+        if !matches!(result.outcome, Outcome::NotStarted { .. }) {
             on_event(Event::Finished(&result));
         }
         report.results.push(result);
     }
     report
+}
+
+/// The error codes AWS services use for a denied call.
+pub fn is_access_denied(e: &ReadFailure) -> bool {
+    matches!(
+        e.code.as_deref(),
+        Some(
+            "AccessDenied"
+                | "AccessDeniedException"
+                | "AuthorizationError"
+                | "UnauthorizedOperation"
+                | "UnauthorizedAccess"
+                | "AccessDeniedFault"
+        )
+    )
 }
 
 fn resolve(d: &Deferred, outputs: &BTreeMap<String, String>) -> Result<String, String> {

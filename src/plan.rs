@@ -91,6 +91,17 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// The IAM action apply calls to make this resource, for the permission
+    /// check before the first write.
+    pub fn write_action(&self) -> &'static str {
+        match self {
+            Resource::MetricFilter(_) => "logs:PutMetricFilter",
+            Resource::MetricAlarm(_) => "cloudwatch:PutMetricAlarm",
+            Resource::Topic(_) => "sns:CreateTopic",
+            Resource::Subscription(_) => "sns:Subscribe",
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Resource::MetricFilter(_) => "aws_cloudwatch_log_metric_filter",
@@ -173,5 +184,13 @@ impl Plan {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Every IAM action applying this plan calls, once each.
+    pub fn write_actions(&self) -> Vec<&'static str> {
+        let mut a: Vec<&'static str> = self.changes.iter().map(|c| c.after.write_action()).collect();
+        a.sort_unstable();
+        a.dedup();
+        a
     }
 }

@@ -5,6 +5,7 @@ pub mod clients;
 mod cloudtrail;
 mod cloudwatch;
 pub mod error;
+pub mod permissions;
 mod logs;
 mod sns;
 mod sts;

@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 use super::Exit;
 use crate::cli::ApplyArgs;
 use cis_fix::apply::{self, Event, Outcome};
+use cis_fix::aws::permissions::{self, PermissionCheck};
 use cis_fix::plan::Action;
 use cis_fix::render::{self, Style};
 
@@ -28,6 +29,24 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         } else {
             Exit::Ok
         });
+    }
+    match permissions::check(
+        &aws.sts(),
+        &aws.iam(),
+        aws.home_region(),
+        &plan.write_actions(),
+    )
+    .await
+    {
+        PermissionCheck::Allowed { .. } => {}
+        PermissionCheck::Missing { principal, actions } => bail!(
+            "{principal} may not make the calls this plan needs (checked with iam:SimulatePrincipalPolicy): {}. Nothing was changed. Grant them (see examples/iam/cis-fix-apply.json) and run apply again.",
+            actions.join(", ")
+        ),
+        PermissionCheck::Unavailable(why) => eprintln!(
+            "{} could not check permissions before applying ({why}); going ahead, and stopping at the first denied call.",
+            s.yellow("Warning:")
+        ),
     }
     if !args.auto_approve && !confirm()? {
         bail!("Apply cancelled.");
@@ -56,7 +75,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
             Outcome::Skipped { because } => {
                 println!("{}: skipped, because {because}", s.bold(&r.address))
             }
-            Outcome::NotStarted => {}
+            Outcome::NotStarted { .. } => {}
         },
     })
     .await;
@@ -85,7 +104,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
                 Outcome::Done { .. } => format!("  done         {}", r.address),
                 Outcome::Failed(e) => format!("  failed       {}: {e}", r.address),
                 Outcome::Skipped { because } => format!("  skipped      {}: {because}", r.address),
-                Outcome::NotStarted => format!("  not started  {}", r.address),
+                Outcome::NotStarted { because } => format!("  not started  {}: {because}", r.address),
             };
             println!("{line}");
         }
