@@ -241,4 +241,54 @@ mod tests {
             }
         }
     }
+
+    /// The coverage checker agrees with the evaluator on the benchmark's own
+    /// samples: whenever one control's pattern is judged to cover another's,
+    /// it catches every sample the other catches; whenever it is judged not
+    /// to, the counterexample is caught by the other and missed by it.
+    #[test]
+    fn coverage_agrees_with_evaluation_on_samples() {
+        use crate::pattern::{self, Coverage};
+        for v in available() {
+            let b = load(v).unwrap_or_else(|e| panic!("{e}"));
+            let controls: Vec<_> = b
+                .metric_filter_controls()
+                .map(|c| {
+                    let mut texts = vec![c.pattern.clone().unwrap_or_default()];
+                    texts.extend(c.accepted_patterns.iter().cloned());
+                    let samples = c.samples.clone().unwrap_or_default();
+                    (c.id.clone(), texts, samples)
+                })
+                .collect();
+            for (id_p, texts_p, _) in &controls {
+                for text_p in texts_p {
+                    let p = pattern::parse(text_p).unwrap_or_else(|e| panic!("{e}"));
+                    for (id_b, texts_b, samples_b) in &controls {
+                        let b = pattern::parse(&texts_b[0]).unwrap_or_else(|e| panic!("{e}"));
+                        match pattern::covers(&p, &b) {
+                            Coverage::Covered => {
+                                for e in &samples_b.matching {
+                                    assert!(p.matches(e), "{v}: {id_p} said to cover {id_b} but misses {e}");
+                                }
+                            }
+                            Coverage::NotCovered { missing } => {
+                                assert!(!missing.is_empty(), "{v}: {id_p} vs {id_b}");
+                                let e = pattern::counterexample(&p, &b)
+                                    .unwrap_or_else(|| panic!("{v}: {id_p} vs {id_b}: no counterexample"));
+                                assert!(b.matches(&e) && !p.matches(&e), "{v}: {id_p} vs {id_b}: {e}");
+                            }
+                            Coverage::CannotProve { reason } => {
+                                panic!("{v}: {id_p} vs {id_b}: benchmark fragment must be decidable: {reason}")
+                            }
+                        }
+                    }
+                }
+            }
+            // Every pattern covers itself.
+            for (id, texts, _) in &controls {
+                let p = pattern::parse(&texts[0]).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(pattern::covers(&p, &p), Coverage::Covered, "{v} {id}");
+            }
+        }
+    }
 }
