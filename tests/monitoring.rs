@@ -278,3 +278,49 @@ fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
         "only the updated 4.5 filter is duplicated by moto's append: {names:?}"
     );
 }
+
+/// Runs `cis-fix apply` on a pseudo-terminal (util-linux `script`), typing
+/// `answer` at the prompt.
+fn apply_at_terminal(acct: &Account, answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let bin = env!("CARGO_BIN_EXE_cis-fix");
+    let mut child = acct
+        .moto
+        .command("script")
+        .args(["-qec", &format!("{bin} apply"), "/dev/null"])
+        .current_dir(acct.dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs cis-fix on a terminal");
+    // The plan is read and printed before the prompt; typed input waits in
+    // the terminal's buffer until dialoguer reads it.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(format!("{answer}\r").as_bytes()).expect("type answer");
+    let out = child.wait_with_output().expect("script finishes");
+    drop(stdin);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn apply_asks_and_only_yes_proceeds() {
+    let acct = Account::new();
+    acct.qualifying_trail("main", "cloudtrail-logs");
+    acct.config(EMAIL_CONFIG);
+
+    let (code, out) = apply_at_terminal(&acct, "no");
+    assert!(out.contains("Do you want to perform these actions?"), "{out}");
+    assert!(out.contains("Apply cancelled."), "{out}");
+    assert_eq!(code, 1, "{out}");
+    assert!(acct.filters("cloudtrail-logs").is_empty(), "nothing written after `no`");
+    assert!(acct.topics().is_empty());
+
+    let (code, out) = apply_at_terminal(&acct, "yes");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Apply complete! Resources: 32 added"), "{out}");
+    assert_eq!(acct.filters("cloudtrail-logs").len(), 15);
+}
