@@ -24,7 +24,9 @@ pub enum Outcome {
     },
     /// Not attempted because the run was stopped (an interrupt, or a denied
     /// write that would deny the rest too).
-    NotStarted { because: String },
+    NotStarted {
+        because: String,
+    },
 }
 
 #[derive(Debug, Clone)]

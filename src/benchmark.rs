@@ -268,17 +268,26 @@ mod tests {
                         match pattern::covers(&p, &b) {
                             Coverage::Covered => {
                                 for e in &samples_b.matching {
-                                    assert!(p.matches(e), "{v}: {id_p} said to cover {id_b} but misses {e}");
+                                    assert!(
+                                        p.matches(e),
+                                        "{v}: {id_p} said to cover {id_b} but misses {e}"
+                                    );
                                 }
                             }
                             Coverage::NotCovered { missing } => {
                                 assert!(!missing.is_empty(), "{v}: {id_p} vs {id_b}");
-                                let e = pattern::counterexample(&p, &b)
-                                    .unwrap_or_else(|| panic!("{v}: {id_p} vs {id_b}: no counterexample"));
-                                assert!(b.matches(&e) && !p.matches(&e), "{v}: {id_p} vs {id_b}: {e}");
+                                let e = pattern::counterexample(&p, &b).unwrap_or_else(|| {
+                                    panic!("{v}: {id_p} vs {id_b}: no counterexample")
+                                });
+                                assert!(
+                                    b.matches(&e) && !p.matches(&e),
+                                    "{v}: {id_p} vs {id_b}: {e}"
+                                );
                             }
                             Coverage::CannotProve { reason } => {
-                                panic!("{v}: {id_p} vs {id_b}: benchmark fragment must be decidable: {reason}")
+                                panic!(
+                                    "{v}: {id_p} vs {id_b}: benchmark fragment must be decidable: {reason}"
+                                )
                             }
                         }
                     }

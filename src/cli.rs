@@ -24,6 +24,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// List the controls of a benchmark version and what each needs.
     Controls(ControlsArgs),
+    /// Render a plan saved with `plan --json`.
+    Show(ShowArgs),
     /// Write the account state a plan is computed from, as JSON.
     Snapshot(SnapshotArgs),
     /// Inspect CloudWatch Logs metric filter patterns.
@@ -88,6 +90,15 @@ pub struct ControlsArgs {
     #[arg(long, value_name = "VERSION")]
     pub benchmark: Option<String>,
     /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved with `cis-fix plan --json > plan.json`.
+    pub file: PathBuf,
+    /// Print it as JSON again (validated and normalised).
     #[arg(long)]
     pub json: bool,
 }

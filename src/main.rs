@@ -30,6 +30,7 @@ fn main() -> ExitCode {
             Command::Apply(a) => commands::apply::run(a).await,
             Command::Controls(a) => commands::controls::run(a),
             Command::Snapshot(a) => commands::snapshot::run(a).await,
+            Command::Show(a) => commands::show::run(a),
             Command::Pattern(p) => commands::pattern::run(p),
         }
     });

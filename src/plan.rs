@@ -5,6 +5,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic};
 
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{path}: not a cis-fix plan (line {line}, column {column}): {message}")]
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{path}: plan format_version {found} is not supported (this cis-fix reads {FORMAT_VERSION}); make the plan again with this version"
+    )]
+    Version { path: String, found: String },
+}
+
 /// Version of the plan's JSON form (`--json`); bumped on any breaking change.
 pub const FORMAT_VERSION: &str = "1.0";
 
@@ -186,9 +201,44 @@ impl Plan {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// Loads a plan saved with `plan --json`; `origin` names the file in
+    /// errors. The version is checked first so an old file gets a clear
+    /// message.
+    pub fn from_json(text: &str, origin: &str) -> Result<Plan, PlanError> {
+        let parse = |e: serde_json::Error| PlanError::Parse {
+            path: origin.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        };
+        let raw: serde_json::Value = serde_json::from_str(text).map_err(parse)?;
+        match raw.get("format_version").and_then(|v| v.as_str()) {
+            Some(FORMAT_VERSION) => serde_json::from_value(raw).map_err(|e| PlanError::Parse {
+                path: origin.to_string(),
+                line: 0,
+                column: 0,
+                message: e.to_string(),
+            }),
+            Some(other) => Err(PlanError::Version {
+                path: origin.to_string(),
+                found: other.to_string(),
+            }),
+            None => Err(PlanError::Parse {
+                path: origin.to_string(),
+                line: 1,
+                column: 1,
+                message: "missing string field `format_version`".into(),
+            }),
+        }
+    }
+
     /// Every IAM action applying this plan calls, once each.
     pub fn write_actions(&self) -> Vec<&'static str> {
-        let mut a: Vec<&'static str> = self.changes.iter().map(|c| c.after.write_action()).collect();
+        let mut a: Vec<&'static str> = self
+            .changes
+            .iter()
+            .map(|c| c.after.write_action())
+            .collect();
         a.sort_unstable();
         a.dedup();
         a

@@ -315,3 +315,33 @@ fn pattern_commands() {
     assert_eq!(code, 0);
     assert!(out.contains("1 of 2 events match"), "{out}");
 }
+
+#[test]
+fn show_renders_a_saved_plan_exactly_and_refuses_damaged_ones() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let saved = dir.path().join("plan.json");
+    let (code, out, _) = cis_fix(&[
+        "plan",
+        "--json",
+        "--from",
+        "examples/accounts/partly-compliant.json",
+    ]);
+    assert_eq!(code, 0);
+    std::fs::write(&saved, &out).expect("write");
+    let (_, fresh, _) = cis_fix(&["plan", "--from", "examples/accounts/partly-compliant.json"]);
+    let (code, shown, err) = cis_fix(&["show", saved.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(shown, fresh, "a saved plan renders exactly as a fresh one");
+    std::fs::write(
+        &saved,
+        out.replacen(
+            "\"format_version\": \"1.0\"",
+            "\"format_version\": \"0.9\"",
+            1,
+        ),
+    )
+    .expect("write");
+    let (code, _, err) = cis_fix(&["show", saved.to_str().expect("utf-8")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("format_version 0.9"), "{err}");
+}

@@ -5,8 +5,8 @@ pub mod clients;
 mod cloudtrail;
 mod cloudwatch;
 pub mod error;
-pub mod permissions;
 mod logs;
+pub mod permissions;
 mod sns;
 mod sts;
 

@@ -11,7 +11,10 @@ pub enum PermissionCheck {
     /// The simulator allows every action.
     Allowed { principal: String },
     /// These actions are denied (implicitly or explicitly).
-    Missing { principal: String, actions: Vec<String> },
+    Missing {
+        principal: String,
+        actions: Vec<String>,
+    },
     /// The check itself could not run; why.
     Unavailable(String),
 }
@@ -38,9 +41,10 @@ pub fn principal_for(caller_arn: &str) -> Result<Principal, String> {
                 fallback_arn: format!("arn:{partition}:iam::{account}:role/{role}"),
             })
         }
-        ("iam", _) if *resource == "root" => {
-            Err("the caller is the account's root user, which the policy simulator cannot evaluate".into())
-        }
+        ("iam", _) if *resource == "root" => Err(
+            "the caller is the account's root user, which the policy simulator cannot evaluate"
+                .into(),
+        ),
         _ => Err(format!(
             "the caller `{caller_arn}` is not an IAM user or role the policy simulator can evaluate"
         )),
@@ -52,7 +56,10 @@ pub enum Principal {
     Arn(String),
     /// A role known by name; its ARN (with path) comes from GetRole, else the
     /// path-less ARN is tried.
-    Role { name: String, fallback_arn: String },
+    Role {
+        name: String,
+        fallback_arn: String,
+    },
 }
 
 pub async fn check(
@@ -69,7 +76,9 @@ pub async fn check(
     let caller = match sts.get_caller_identity().send().await {
         Ok(out) => match out.arn {
             Some(a) => a,
-            None => return PermissionCheck::Unavailable("sts:GetCallerIdentity returned no ARN".into()),
+            None => {
+                return PermissionCheck::Unavailable("sts:GetCallerIdentity returned no ARN".into());
+            }
         },
         Err(e) => {
             return PermissionCheck::Unavailable(
@@ -101,7 +110,8 @@ pub async fn check(
             Ok(p) => p,
             Err(e) => {
                 return PermissionCheck::Unavailable(
-                    failure("iam:SimulatePrincipalPolicy", region, Some(&principal), &e).to_string(),
+                    failure("iam:SimulatePrincipalPolicy", region, Some(&principal), &e)
+                        .to_string(),
                 );
             }
         };
@@ -130,7 +140,9 @@ mod tests {
     use aws_sdk_iam::operation::simulate_principal_policy::SimulatePrincipalPolicyOutput;
     use aws_sdk_iam::types::{EvaluationResult, Role};
     use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
-    use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+    use aws_smithy_mocks::{
+        MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock,
+    };
 
     // The SDK versions in the lock predate `with_test_defaults_v2`, which
     // `mock_client!` calls, so the mocked clients are built by hand.
@@ -150,8 +162,12 @@ mod tests {
     }
 
     fn sts_as(arn: &'static str) -> aws_sdk_sts::Client {
-        let rule = mock!(aws_sdk_sts::Client::get_caller_identity)
-            .then_output(move || GetCallerIdentityOutput::builder().arn(arn).account("123456789012").build());
+        let rule = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(move || {
+            GetCallerIdentityOutput::builder()
+                .arn(arn)
+                .account("123456789012")
+                .build()
+        });
         aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::Config::builder()
                 .with_test_defaults()
@@ -181,9 +197,15 @@ mod tests {
         );
         assert_eq!(
             principal_for("arn:aws:iam::123456789012:user/ops/alice"),
-            Ok(Principal::Arn("arn:aws:iam::123456789012:user/ops/alice".into()))
+            Ok(Principal::Arn(
+                "arn:aws:iam::123456789012:user/ops/alice".into()
+            ))
         );
-        assert!(principal_for("arn:aws:iam::123456789012:root").unwrap_err().contains("root"));
+        assert!(
+            principal_for("arn:aws:iam::123456789012:root")
+                .unwrap_err()
+                .contains("root")
+        );
         assert!(principal_for("arn:aws:sts::123456789012:federated-user/bob").is_err());
         assert!(principal_for("nonsense").is_err());
     }
@@ -208,16 +230,33 @@ mod tests {
                     .build()
             });
         let simulate = mock!(aws_sdk_iam::Client::simulate_principal_policy)
-            .match_requests(|r| r.policy_source_arn() == Some("arn:aws:iam::123456789012:role/ci/Deployer"))
+            .match_requests(|r| {
+                r.policy_source_arn() == Some("arn:aws:iam::123456789012:role/ci/Deployer")
+            })
             .then_output(|| {
                 SimulatePrincipalPolicyOutput::builder()
-                    .evaluation_results(result("logs:PutMetricFilter", PolicyEvaluationDecisionType::Allowed))
-                    .evaluation_results(result("sns:Subscribe", PolicyEvaluationDecisionType::ImplicitDeny))
-                    .evaluation_results(result("sns:CreateTopic", PolicyEvaluationDecisionType::ExplicitDeny))
+                    .evaluation_results(result(
+                        "logs:PutMetricFilter",
+                        PolicyEvaluationDecisionType::Allowed,
+                    ))
+                    .evaluation_results(result(
+                        "sns:Subscribe",
+                        PolicyEvaluationDecisionType::ImplicitDeny,
+                    ))
+                    .evaluation_results(result(
+                        "sns:CreateTopic",
+                        PolicyEvaluationDecisionType::ExplicitDeny,
+                    ))
                     .build()
             });
         let iam = iam_client(RuleMode::MatchAny, &[&get_role, &simulate]);
-        let got = check(&sts, &iam, "us-east-1", &["logs:PutMetricFilter", "sns:Subscribe", "sns:CreateTopic"]).await;
+        let got = check(
+            &sts,
+            &iam,
+            "us-east-1",
+            &["logs:PutMetricFilter", "sns:Subscribe", "sns:CreateTopic"],
+        )
+        .await;
         assert_eq!(
             got,
             PermissionCheck::Missing {
@@ -233,7 +272,10 @@ mod tests {
         let sts = sts_as("arn:aws:iam::123456789012:user/alice");
         let simulate = mock!(aws_sdk_iam::Client::simulate_principal_policy).then_output(|| {
             SimulatePrincipalPolicyOutput::builder()
-                .evaluation_results(result("logs:PutMetricFilter", PolicyEvaluationDecisionType::Allowed))
+                .evaluation_results(result(
+                    "logs:PutMetricFilter",
+                    PolicyEvaluationDecisionType::Allowed,
+                ))
                 .build()
         });
         let iam = iam_client(RuleMode::Sequential, &[&simulate]);
@@ -255,8 +297,13 @@ mod tests {
         });
         let iam = iam_client(RuleMode::Sequential, &[&simulate]);
         let got = check(&sts, &iam, "us-east-1", &["logs:PutMetricFilter"]).await;
-        let PermissionCheck::Unavailable(why) = got else { panic!("{got:?}") };
-        assert!(why.contains("iam:SimulatePrincipalPolicy") && why.contains("AccessDenied"), "{why}");
+        let PermissionCheck::Unavailable(why) = got else {
+            panic!("{got:?}")
+        };
+        assert!(
+            why.contains("iam:SimulatePrincipalPolicy") && why.contains("AccessDenied"),
+            "{why}"
+        );
     }
 
     #[tokio::test]

@@ -104,7 +104,9 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
                 Outcome::Done { .. } => format!("  done         {}", r.address),
                 Outcome::Failed(e) => format!("  failed       {}: {e}", r.address),
                 Outcome::Skipped { because } => format!("  skipped      {}: {because}", r.address),
-                Outcome::NotStarted { because } => format!("  not started  {}: {because}", r.address),
+                Outcome::NotStarted { because } => {
+                    format!("  not started  {}: {because}", r.address)
+                }
             };
             println!("{line}");
         }

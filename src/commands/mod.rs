@@ -4,6 +4,7 @@ pub mod apply;
 pub mod controls;
 pub mod pattern;
 pub mod plan;
+pub mod show;
 pub mod snapshot;
 
 use std::process::ExitCode;

@@ -1,0 +1,77 @@
+//! Bad input never panics: every loader answers arbitrary text, truncations
+//! and corruptions of valid files with an error that names the file.
+
+use cis_fix::config::Config;
+use cis_fix::plan::Plan;
+use cis_fix::snapshot::Snapshot;
+use proptest::prelude::*;
+
+const SNAPSHOT: &str = include_str!("../examples/accounts/partly-compliant.json");
+const CONFIG: &str = include_str!("../examples/cis-fix.yaml");
+
+fn plan_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(make_plan_text)
+}
+
+fn make_plan_text() -> String {
+    let b = cis_fix::benchmark::load("3.0.0").expect("benchmark");
+    let d = cis_fix::desired::build(&b, &Config::default(), "defaults").expect("desired");
+    let s = Snapshot::from_json(SNAPSHOT, "snap").expect("snapshot");
+    cis_fix::diff::plan(&d, &s).to_json()
+}
+
+fn corrupt(text: &str, at: usize, byte: u8, cut: bool) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    let i = at % bytes.len().max(1);
+    if cut {
+        bytes.truncate(i);
+    } else if let Some(b) = bytes.get_mut(i) {
+        *b = byte;
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[test]
+fn valid_files_load() {
+    assert!(Snapshot::from_json(SNAPSHOT, "s").is_ok());
+    assert!(Config::parse(CONFIG, "c").is_ok());
+    let text = plan_text();
+    assert_eq!(Plan::from_json(text, "p").expect("plan").to_json(), text);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics(s in ".{0,400}") {
+        let _ = Config::parse(&s, "c.yaml");
+        let _ = Snapshot::from_json(&s, "s.json");
+        let _ = Plan::from_json(&s, "p.json");
+        let _ = cis_fix::pattern::parse(&s);
+    }
+
+    #[test]
+    fn corrupted_snapshot_is_an_error_naming_the_file(at in 0usize..100_000, byte in any::<u8>(), cut in any::<bool>()) {
+        let bad = corrupt(SNAPSHOT, at, byte, cut);
+        if let Err(e) = Snapshot::from_json(&bad, "acct.json") {
+            prop_assert!(e.to_string().starts_with("acct.json"), "{}", e);
+        }
+    }
+
+    #[test]
+    fn corrupted_config_is_an_error_naming_the_file(at in 0usize..100_000, byte in any::<u8>(), cut in any::<bool>()) {
+        let bad = corrupt(CONFIG, at, byte, cut);
+        if let Err(e) = Config::parse(&bad, "cis-fix.yaml") {
+            prop_assert!(e.to_string().starts_with("cis-fix.yaml"), "{}", e);
+        }
+    }
+
+    #[test]
+    fn corrupted_plan_is_an_error_naming_the_file(at in 0usize..100_000, byte in any::<u8>(), cut in any::<bool>()) {
+        let bad = corrupt(plan_text(), at, byte, cut);
+        if let Err(e) = Plan::from_json(&bad, "plan.json") {
+            prop_assert!(e.to_string().starts_with("plan.json"), "{}", e);
+        }
+    }
+}
