@@ -297,7 +297,9 @@ fn apply_at_terminal(acct: &Account, answer: &str) -> (i32, String) {
     // The plan is read and printed before the prompt; typed input waits in
     // the terminal's buffer until dialoguer reads it.
     let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(format!("{answer}\r").as_bytes()).expect("type answer");
+    stdin
+        .write_all(format!("{answer}\r").as_bytes())
+        .expect("type answer");
     let out = child.wait_with_output().expect("script finishes");
     drop(stdin);
     (
@@ -313,10 +315,16 @@ fn apply_asks_and_only_yes_proceeds() {
     acct.config(EMAIL_CONFIG);
 
     let (code, out) = apply_at_terminal(&acct, "no");
-    assert!(out.contains("Do you want to perform these actions?"), "{out}");
+    assert!(
+        out.contains("Do you want to perform these actions?"),
+        "{out}"
+    );
     assert!(out.contains("Apply cancelled."), "{out}");
     assert_eq!(code, 1, "{out}");
-    assert!(acct.filters("cloudtrail-logs").is_empty(), "nothing written after `no`");
+    assert!(
+        acct.filters("cloudtrail-logs").is_empty(),
+        "nothing written after `no`"
+    );
     assert!(acct.topics().is_empty());
 
     let (code, out) = apply_at_terminal(&acct, "yes");

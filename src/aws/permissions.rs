@@ -77,7 +77,9 @@ pub async fn check(
         Ok(out) => match out.arn {
             Some(a) => a,
             None => {
-                return PermissionCheck::Unavailable("sts:GetCallerIdentity returned no ARN".into());
+                return PermissionCheck::Unavailable(
+                    "sts:GetCallerIdentity returned no ARN".into(),
+                );
             }
         },
         Err(e) => {

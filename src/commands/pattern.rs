@@ -92,20 +92,19 @@ pub fn run(cmd: PatternCommand) -> Result<Exit> {
 /// A CloudTrail log file (`{"Records": [...]}`), a JSON array, or JSON lines.
 fn parse_events(raw: &str) -> Result<Vec<serde_json::Value>> {
     let trimmed = raw.trim_start();
-    if trimmed.starts_with('[')
+    if (trimmed.starts_with('[')
         || trimmed.starts_with("{\"Records\"")
-        || trimmed.starts_with("{ \"Records\"")
+        || trimmed.starts_with("{ \"Records\""))
+        && let Ok(v) = serde_json::from_str::<serde_json::Value>(raw)
     {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) {
-            return match v {
-                serde_json::Value::Array(a) => Ok(a),
-                serde_json::Value::Object(mut o) => match o.remove("Records") {
-                    Some(serde_json::Value::Array(a)) => Ok(a),
-                    _ => bail!("`Records` is not an array"),
-                },
-                _ => bail!("expected a JSON array or an object with `Records`"),
-            };
-        }
+        return match v {
+            serde_json::Value::Array(a) => Ok(a),
+            serde_json::Value::Object(mut o) => match o.remove("Records") {
+                Some(serde_json::Value::Array(a)) => Ok(a),
+                _ => bail!("`Records` is not an array"),
+            },
+            _ => bail!("expected a JSON array or an object with `Records`"),
+        };
     }
     raw.lines()
         .enumerate()

@@ -42,10 +42,10 @@ impl PlanBuilder {
 
     /// Records that the change at `address` also serves control `id`.
     pub fn serve(&mut self, address: &str, id: &str) {
-        if let Some(c) = self.changes.iter_mut().find(|c| c.address == address) {
-            if !c.controls.iter().any(|x| x == id) {
-                c.controls.push(id.to_string());
-            }
+        if let Some(c) = self.changes.iter_mut().find(|c| c.address == address)
+            && !c.controls.iter().any(|x| x == id)
+        {
+            c.controls.push(id.to_string());
         }
     }
 

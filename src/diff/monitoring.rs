@@ -257,14 +257,14 @@ pub(super) fn plan(
                 )
             })
         });
-    if let (Some(t), Some(p)) = (&d.preferred_trail, primary) {
-        if &p.trail != t {
-            out.notice(
+    if let (Some(t), Some(p)) = (&d.preferred_trail, primary)
+        && &p.trail != t
+    {
+        out.notice(
                 Severity::Warning,
                 format!("config names trail `{t}`, which does not qualify; new filters go to `{}` of trail `{}`", p.log_group, p.trail),
                 vec![],
             );
-        }
     }
 
     let mut notify: Option<NotifyTopic> = None;

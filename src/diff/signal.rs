@@ -35,13 +35,13 @@ pub fn fires_on_one_event(a: &MetricAlarm, f: &MetricFilter, value: f64) -> Resu
     if !a.actions_enabled {
         return Err("has its actions disabled".into());
     }
-    if let (Some(au), fu) = (&a.unit, &f.unit) {
-        if Some(au) != fu.as_ref() {
-            return Err(format!(
-                "expects unit {au} but the filter publishes {}",
-                fu.as_deref().unwrap_or("no unit")
-            ));
-        }
+    if let (Some(au), fu) = (&a.unit, &f.unit)
+        && Some(au) != fu.as_ref()
+    {
+        return Err(format!(
+            "expects unit {au} but the filter publishes {}",
+            fu.as_deref().unwrap_or("no unit")
+        ));
     }
     if let Some(es) = &a.extended_statistic {
         return Err(format!(

@@ -64,13 +64,13 @@ pub fn assess(trails: &[Trail]) -> TrailAssessment {
                 .push(format!("trail `{}` {}", t.name, join_and(&why)));
         } else if !failures.is_empty() {
             out.unknown.extend(failures);
-        } else if let Some(lg) = log_group {
-            if !out.candidates.iter().any(|c| c.log_group == lg) {
-                out.candidates.push(Candidate {
-                    trail: t.name.clone(),
-                    log_group: lg,
-                });
-            }
+        } else if let Some(lg) = log_group
+            && !out.candidates.iter().any(|c| c.log_group == lg)
+        {
+            out.candidates.push(Candidate {
+                trail: t.name.clone(),
+                log_group: lg,
+            });
         }
     }
     out
