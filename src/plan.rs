@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic};
+use crate::snapshot::ReadFailure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -37,6 +38,10 @@ pub struct Plan {
     pub changes: Vec<Change>,
     pub controls: Vec<ControlReport>,
     pub summary: Summary,
+    /// Reads that failed for good. Even when no control's verdict depends on
+    /// one, a scheduled run must hear about it.
+    #[serde(default)]
+    pub failed_reads: Vec<ReadFailure>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -190,11 +195,11 @@ impl Plan {
         !self.changes.is_empty()
     }
 
-    /// True when some control could not be judged: schedules must alert.
-    pub fn has_unknown(&self) -> bool {
-        self.controls
-            .iter()
-            .any(|c| c.status == ControlStatus::Unknown)
+    /// True when some control could not be judged or some read failed:
+    /// schedules must alert (exit code 1).
+    pub fn is_incomplete(&self) -> bool {
+        !self.failed_reads.is_empty()
+            || self.controls.iter().any(|c| c.status == ControlStatus::Unknown)
     }
 
     pub fn to_json(&self) -> String {

@@ -150,6 +150,38 @@ impl Snapshot {
         serde_json::from_str(text).map_err(parse_err)
     }
 
+    /// Every read that failed, in a stable order.
+    pub fn failures(&self) -> Vec<ReadFailure> {
+        let mut out = Vec::new();
+        if let Observed::Failed(f) = &self.trails {
+            out.push(f.clone());
+        }
+        if let Observed::Ok(ts) = &self.trails {
+            for t in ts {
+                if let Observed::Failed(f) = &t.status {
+                    out.push(f.clone());
+                }
+                if let Observed::Failed(f) = &t.selectors {
+                    out.push(f.clone());
+                }
+            }
+        }
+        for r in self.regions.values() {
+            for obs in r.metric_filters.values() {
+                if let Observed::Failed(f) = obs {
+                    out.push(f.clone());
+                }
+            }
+            for f in [r.alarms.as_ref().err(), r.topics.as_ref().err(), r.subscriptions.as_ref().err()]
+                .into_iter()
+                .flatten()
+            {
+                out.push(f.clone());
+            }
+        }
+        out
+    }
+
     pub fn to_json(&self) -> String {
         // Serialising plain data with string keys cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()

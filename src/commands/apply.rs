@@ -24,7 +24,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     let s = Style::for_stdout();
     print!("{}", render::human(&plan, s));
     if !plan.has_changes() {
-        return Ok(if plan.has_unknown() {
+        return Ok(if plan.is_incomplete() {
             Exit::Failed
         } else {
             Exit::Ok
@@ -119,12 +119,12 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         let after = super::compute(&desired, &super::read(&aws).await);
         println!();
         print!("{}", render::controls_table(&after, s));
-        if after.has_unknown() {
+        if after.is_incomplete() {
             return Ok(Exit::Failed);
         }
     }
     Ok(match interrupted {
-        0 if report.all_done() && !plan.has_unknown() => Exit::Ok,
+        0 if report.all_done() && !plan.is_incomplete() => Exit::Ok,
         0 => Exit::Failed,
         code => Exit::Interrupted(code),
     })

@@ -17,7 +17,7 @@ pub async fn run(args: PlanArgs) -> Result<Exit> {
     } else {
         print!("{}", render::human(&plan, Style::for_stdout()));
     }
-    Ok(if plan.has_unknown() {
+    Ok(if plan.is_incomplete() {
         Exit::Failed
     } else if args.detailed_exitcode && plan.has_changes() {
         Exit::Changes

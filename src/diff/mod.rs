@@ -31,14 +31,6 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
         }
         Observed::Ok(trails) => {
             let a = trail::assess(trails);
-            if !a.unknown.is_empty() {
-                out.notice(
-                    Severity::Error,
-                    "Some trails could not be fully read; controls that depend on them are unknown."
-                        .into(),
-                    a.unknown.iter().map(ToString::to_string).collect(),
-                );
-            }
             if a.candidates.is_empty() && a.unknown.is_empty() {
                 let details = if trails.is_empty() {
                     vec!["the account has no CloudTrail trails".to_string()]
@@ -84,6 +76,17 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
             }
         }
     }
+    let failed_reads = snap.failures();
+    if !failed_reads.is_empty() && !matches!(snap.trails, Observed::Failed(_)) {
+        out.notices.insert(
+            0,
+            plan::Notice {
+                severity: Severity::Error,
+                message: "Some reads failed; what depends on them is unknown and nothing is planned from missing data.".into(),
+                details: failed_reads.iter().map(ToString::to_string).collect(),
+            },
+        );
+    }
     let summary = Plan::summarise(&out.changes);
     Plan {
         format_version: plan::FORMAT_VERSION.to_string(),
@@ -94,6 +97,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
         changes: out.changes,
         controls: out.controls,
         summary,
+        failed_reads,
     }
 }
 

@@ -591,7 +591,7 @@ fn failed_reads_make_controls_unknown_and_plan_nothing_from_them() {
     let mut s = snapshot(empty_region());
     s.trails = Observed::Failed(failure("cloudtrail:DescribeTrails"));
     let p = diff(&d, &s);
-    assert!(p.has_unknown());
+    assert!(p.is_incomplete());
     assert!(p.changes.is_empty());
     assert!(
         p.controls

@@ -164,6 +164,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod account;
+pub mod faults;
 pub mod http;
 pub mod install;
 
