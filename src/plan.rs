@@ -199,7 +199,10 @@ impl Plan {
     /// schedules must alert (exit code 1).
     pub fn is_incomplete(&self) -> bool {
         !self.failed_reads.is_empty()
-            || self.controls.iter().any(|c| c.status == ControlStatus::Unknown)
+            || self
+                .controls
+                .iter()
+                .any(|c| c.status == ControlStatus::Unknown)
     }
 
     pub fn to_json(&self) -> String {

@@ -172,9 +172,13 @@ impl Snapshot {
                     out.push(f.clone());
                 }
             }
-            for f in [r.alarms.as_ref().err(), r.topics.as_ref().err(), r.subscriptions.as_ref().err()]
-                .into_iter()
-                .flatten()
+            for f in [
+                r.alarms.as_ref().err(),
+                r.topics.as_ref().err(),
+                r.subscriptions.as_ref().err(),
+            ]
+            .into_iter()
+            .flatten()
             {
                 out.push(f.clone());
             }

@@ -1,5 +1,6 @@
 //! AWS errors turned into facts that name the call, region and resource.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -7,24 +8,37 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::snapshot::ReadFailure;
 
 /// A failed AWS call, for reads and writes alike.
-pub fn failure<E, R>(
+pub fn failure<E>(
     call: &str,
     region: &str,
     resource: Option<&str>,
-    err: &SdkError<E, R>,
+    err: &SdkError<E, HttpResponse>,
 ) -> ReadFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let (code, message) = match err {
-        SdkError::ServiceError(se) => (
-            se.err().code().map(str::to_string),
-            se.err()
+        SdkError::ServiceError(se) => {
+            let raw = se.raw();
+            let body = raw
+                .body()
+                .bytes()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let code = se
+                .err()
+                .code()
+                .map(str::to_string)
+                .or_else(|| between(&body, "<Code>", "</Code>"))
+                .or_else(|| json_type(&body));
+            let message = se
+                .err()
                 .message()
                 .map(str::to_string)
-                .unwrap_or_else(|| DisplayErrorContext(err).to_string()),
-        ),
+                .or_else(|| between(&body, "<Message>", "</Message>"))
+                .unwrap_or_else(|| format!("HTTP {}", raw.status().as_u16()));
+            (code, message)
+        }
         _ => (None, DisplayErrorContext(err).to_string()),
     };
     ReadFailure {
@@ -36,6 +50,22 @@ where
     }
 }
 
+/// Some services (and emulators) send error shapes the SDK does not parse,
+/// e.g. `<ErrorResponse><Errors><Error><Code>`: read the code from the body
+/// rather than show a raw dump.
+fn between(body: &str, open: &str, close: &str) -> Option<String> {
+    let start = body.find(open)? + open.len();
+    let len = body[start..].find(close)?;
+    let v = body[start..start + len].trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+fn json_type(body: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let t = v.get("__type")?.as_str()?;
+    Some(t.rsplit('#').next().unwrap_or(t).to_string())
+}
+
 /// A call that did its work but answered without a field it must carry.
 pub fn malformed(call: &str, region: &str, what: &str) -> ReadFailure {
     ReadFailure {
@@ -44,5 +74,29 @@ pub fn malformed(call: &str, region: &str, what: &str) -> ReadFailure {
         resource: None,
         code: None,
         message: format!("the response has no {what}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_from_unparsed_bodies() {
+        let xml = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: x is not authorized</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(
+            between(xml, "<Code>", "</Code>").as_deref(),
+            Some("AccessDenied")
+        );
+        assert_eq!(
+            between(xml, "<Message>", "</Message>").as_deref(),
+            Some("User: x is not authorized")
+        );
+        assert_eq!(between("<Code></Code>", "<Code>", "</Code>"), None);
+        assert_eq!(
+            json_type(r#"{"__type":"com.amazon#ThrottlingException"}"#).as_deref(),
+            Some("ThrottlingException")
+        );
+        assert_eq!(json_type("not json"), None);
     }
 }

@@ -55,7 +55,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
 
     let stop = Arc::new(AtomicBool::new(false));
     let signal = Arc::new(AtomicU8::new(0));
-    let watcher = tokio::spawn(watch_signals(stop.clone(), signal.clone()));
+    let watcher = watch_signals(stop.clone(), signal.clone());
     let report = apply::apply(&plan, &aws, &stop, |e| match e {
         Event::Started(c) => println!(
             "{}",
@@ -143,28 +143,48 @@ fn confirm() -> Result<bool> {
 }
 
 /// First Ctrl-C / SIGTERM: start no new calls, let the one in flight finish.
-/// Second: exit at once.
-async fn watch_signals(stop: Arc<AtomicBool>, signal: Arc<AtomicU8>) {
+/// Second: exit at once. The handlers are installed before this returns, so
+/// a signal during the first write is already caught.
+fn watch_signals(stop: Arc<AtomicBool>, signal: Arc<AtomicU8>) -> tokio::task::JoinHandle<()> {
     #[cfg(unix)]
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    loop {
-        #[cfg(unix)]
-        let code = tokio::select! {
-            _ = tokio::signal::ctrl_c() => 130u8,
-            Some(_) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => 143u8,
-        };
-        #[cfg(not(unix))]
-        let code = {
-            let _ = tokio::signal::ctrl_c().await;
-            130u8
-        };
-        if stop.swap(true, Ordering::SeqCst) {
-            eprintln!("\nSecond interrupt: exiting now.");
-            std::process::exit(i32::from(code));
-        }
-        signal.store(code, Ordering::SeqCst);
-        eprintln!(
-            "\nInterrupt received: finishing the call in flight, starting no new ones (interrupt again to exit at once)."
-        );
+    {
+        use tokio::signal::unix::{SignalKind, signal as listen};
+        let mut int = listen(SignalKind::interrupt()).ok();
+        let mut term = listen(SignalKind::terminate()).ok();
+        tokio::spawn(async move {
+            loop {
+                let code = tokio::select! {
+                    Some(_) = recv(&mut int) => 130u8,
+                    Some(_) = recv(&mut term) => 143u8,
+                    else => return,
+                };
+                on_signal(code, &stop, &signal);
+            }
+        })
     }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            on_signal(130, &stop, &signal);
+        }
+    })
+}
+
+#[cfg(unix)]
+async fn recv(s: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match s {
+        Some(s) => s.recv().await,
+        None => None,
+    }
+}
+
+fn on_signal(code: u8, stop: &AtomicBool, signal: &AtomicU8) {
+    if stop.swap(true, Ordering::SeqCst) {
+        eprintln!("\nSecond interrupt: exiting now.");
+        std::process::exit(i32::from(code));
+    }
+    signal.store(code, Ordering::SeqCst);
+    eprintln!(
+        "\nInterrupt received: finishing the call in flight, starting no new ones (interrupt again to exit at once)."
+    );
 }

@@ -70,7 +70,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
                     &desired.benchmark_version,
                     snap,
                     &a.candidates,
-                    !a.unknown.is_empty(),
+                    &a.unknown,
                     &mut out,
                 );
             }

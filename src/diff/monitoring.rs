@@ -212,7 +212,7 @@ pub(super) fn plan(
     version: &str,
     snap: &Snapshot,
     candidates: &[Candidate],
-    trails_unknown: bool,
+    trails_unknown: &[ReadFailure],
     out: &mut PlanBuilder,
 ) {
     let mut views: BTreeMap<&str, RegionView<'_>> = BTreeMap::new();
@@ -283,11 +283,11 @@ pub(super) fn plan(
             );
             continue;
         }
-        if trails_unknown {
+        if let Some(e) = trails_unknown.first() {
             out.control(
                 c,
                 ControlStatus::Unknown,
-                "cannot tell: some trails could not be read (see above); nothing is planned for this control".into(),
+                format!("cannot tell: {e}; nothing is planned for this control"),
             );
             continue;
         }

@@ -19,6 +19,7 @@ pub struct Account {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub iam: aws_sdk_iam::Client,
     dir: tempfile::TempDir,
 }
 
@@ -47,6 +48,7 @@ impl Account {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
             cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
             moto,
             rt,
             dir: tempfile::tempdir().expect("temp dir"),
@@ -188,6 +190,37 @@ impl Account {
         });
     }
 
+    /// An IAM user holding only `policy` (a policy document), with an access
+    /// key: (access key id, secret).
+    pub fn user_with_policy(&self, name: &str, policy: &str) -> (String, String) {
+        self.block_on(async {
+            self.iam
+                .create_user()
+                .user_name(name)
+                .send()
+                .await
+                .expect("CreateUser");
+            self.iam
+                .put_user_policy()
+                .user_name(name)
+                .policy_name("only-this")
+                .policy_document(policy)
+                .send()
+                .await
+                .expect("PutUserPolicy");
+            let key = self
+                .iam
+                .create_access_key()
+                .user_name(name)
+                .send()
+                .await
+                .expect("CreateAccessKey")
+                .access_key
+                .expect("access key");
+            (key.access_key_id, key.secret_access_key)
+        })
+    }
+
     pub fn filters(&self, log_group: &str) -> Vec<FilterRow> {
         self.block_on(async {
             let out = self
@@ -270,9 +303,15 @@ impl Account {
 
     /// Runs the built binary against this account, in the temp dir.
     pub fn cis_fix(&self, args: &[&str]) -> Run {
+        self.cis_fix_env(args, &[])
+    }
+
+    /// Like [`Account::cis_fix`], with extra environment (e.g. other keys).
+    pub fn cis_fix_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out = self
             .moto
             .command(env!("CARGO_BIN_EXE_cis-fix"))
+            .envs(env.iter().copied())
             .current_dir(self.dir.path())
             .args(args)
             .stdin(std::process::Stdio::null())

@@ -234,6 +234,8 @@ struct State {
     per_operation: bool,
     server_errors_sent: usize,
     denied: HashSet<String>,
+    /// Operations that always get a server error (a fault outlasting retries).
+    failing: HashSet<String>,
     signal: Option<SignalRule>,
     target: Option<u32>,
 }
@@ -310,10 +312,11 @@ impl FaultProxy {
 
     /// Every call whose number is a multiple of `n` gets the protocol's
     /// throttling error; 0 turns it off.
-    /// Makes `throttle_every` and `server_error_every` count each operation's
-    /// calls on its own (`DescribeAlarms` 1, 2, 3, ...), as AWS rate limits
-    /// are per API. A concurrent client then sees the same faults on every
-    /// run: each faulted call's retry is that operation's next call.
+    /// Makes `throttle_every(n)` and `server_error_every(n)` count each
+    /// operation's calls on its own, as AWS rate limits are per API, faulting
+    /// its 1st, (1+n)-th, (1+2n)-th ... call. A concurrent client then sees
+    /// the same faults on every run: each operation's first attempt is
+    /// faulted and (for n >= 2) its retry goes through.
     pub fn per_operation(&self) {
         self.state().per_operation = true;
     }
@@ -331,6 +334,12 @@ impl FaultProxy {
     /// Always answer `action` (`"cloudwatch:DescribeAlarms"`, or
     /// `"logs:*"`) with the protocol's AccessDenied error. Adds to earlier
     /// denials.
+    /// Every call of `action` (IAM-style name) gets an HTTP 500 server error,
+    /// however often it is retried.
+    pub fn fail_operation(&self, action: &str) {
+        self.state().failing.insert(action.to_ascii_lowercase());
+    }
+
     pub fn deny(&self, action: &str) {
         assert!(
             action.contains(':'),
@@ -362,6 +371,7 @@ impl FaultProxy {
         let mut st = self.state();
         st.throttle_every = 0;
         st.server_error_every = 0;
+        st.failing.clear();
         st.server_errors_sent = 0;
         st.denied.clear();
         st.signal = None;
@@ -433,18 +443,24 @@ impl Shared {
             status: 0,
         };
         let name = call.name().to_ascii_lowercase();
+        // Per operation, counting starts at the first call (calls 1, 1+n,
+        // 1+2n, ... are faulted), so every operation meets the fault even
+        // when it is called only once.
         let rule_number = if st.per_operation {
-            1 + st
-                .calls
+            st.calls
                 .iter()
                 .filter(|c| c.name().eq_ignore_ascii_case(&name))
                 .count()
+                + st.throttle_every.max(st.server_error_every)
         } else {
             number
         };
         let wildcard = format!("{}:*", call.service.to_ascii_lowercase());
         let fault = if st.denied.contains(&name) || st.denied.contains(&wildcard) {
             Some(Fault::Deny)
+        } else if st.failing.contains(&name) {
+            st.server_errors_sent += 2;
+            Some(Fault::ServerError(500))
         } else if rule_number.checked_rem(st.throttle_every) == Some(0) {
             Some(Fault::Throttle)
         } else if rule_number.checked_rem(st.server_error_every) == Some(0) {

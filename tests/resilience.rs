@@ -1,0 +1,423 @@
+//! cis-fix when AWS does not cooperate: throttling, server errors, denied
+//! reads and writes, a process killed or interrupted mid-apply. Faults come
+//! from a loopback proxy in front of moto that answers with AWS's own error
+//! shapes (tests/support/faults.rs), so the SDK's retry and error handling
+//! run for real.
+
+mod support;
+
+use std::process::Stdio;
+
+use support::account::{Account, Run, statuses};
+use support::faults::{FaultProxy, Signal};
+
+const EMAIL_CONFIG: &str =
+    "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: secops@example.com\n";
+
+/// An account whose trail qualifies and nothing else: the plan has 32
+/// creates (15 filters, 15 alarms, a topic, a subscription).
+fn fresh() -> (Account, String) {
+    let acct = Account::new();
+    acct.qualifying_trail("main", "cloudtrail-logs");
+    let cfg = acct.config(EMAIL_CONFIG).to_string_lossy().into_owned();
+    (acct, cfg)
+}
+
+fn via(proxy: &FaultProxy, acct: &Account, args: &[&str]) -> Run {
+    let out = proxy
+        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
+        .current_dir(acct.dir())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cis-fix");
+    Run::from(out)
+}
+
+/// Exactly one of each resource cis-fix makes, whatever happened before.
+/// moto appends on PutMetricFilter where AWS replaces, so a filter written
+/// twice would show here as a duplicate.
+fn assert_exactly_one_of_each(acct: &Account) {
+    let filters = acct.filters("cloudtrail-logs");
+    let mut names: Vec<&str> = filters.iter().map(|f| f.0.as_str()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(filters.len(), 15, "{filters:#?}");
+    assert_eq!(names.len(), 15);
+    assert_eq!(acct.alarms().len(), 15);
+    assert_eq!(acct.topics().len(), 1, "{:?}", acct.topics());
+    assert_eq!(acct.subscriptions().len(), 1);
+}
+
+fn converged(acct: &Account, cfg: &str) {
+    let p = acct.cis_fix(&["plan", "--json", "--detailed-exitcode", "--config", cfg]);
+    p.expect_code(0);
+    let p = p.json();
+    assert!(statuses(&p).iter().all(|(_, s)| s == "compliant"), "{p:#}");
+}
+
+/// The same plan, minus what differs between two runs by nature.
+fn comparable(mut plan: serde_json::Value) -> serde_json::Value {
+    plan.as_object_mut().map(|o| o.remove("account_id"));
+    plan
+}
+
+#[test]
+fn steady_throttling_gives_the_same_plan_and_apply_completes() {
+    let (acct, cfg) = fresh();
+    let clean = acct.cis_fix(&["plan", "--json", "--config", &cfg]);
+    clean.expect_code(0);
+
+    let proxy = FaultProxy::start(&acct.moto);
+    // Every other call of each operation is throttled (AWS limits per API).
+    proxy.per_operation();
+    proxy.throttle_every(2);
+    let throttled = via(&proxy, &acct, &["plan", "--json", "--config", &cfg]);
+    throttled.expect_code(0);
+    assert_eq!(comparable(throttled.json()), comparable(clean.json()));
+    assert!(
+        proxy
+            .calls()
+            .iter()
+            .any(|c| c.faulted.as_deref() == Some("throttle"))
+    );
+
+    let applied = via(
+        &proxy,
+        &acct,
+        &["apply", "--auto-approve", "--config", &cfg],
+    );
+    applied.expect_code(0);
+    assert!(
+        applied
+            .stdout
+            .contains("Apply complete! Resources: 32 added"),
+        "{}",
+        applied.stdout
+    );
+    let throttled_writes = proxy
+        .calls()
+        .iter()
+        .filter(|c| c.is_write() && c.faulted.as_deref() == Some("throttle"))
+        .count();
+    assert!(
+        throttled_writes >= 10,
+        "writes were throttled too: {throttled_writes}"
+    );
+    assert_exactly_one_of_each(&acct);
+    converged(&acct, &cfg);
+}
+
+#[test]
+fn server_errors_are_retried() {
+    let (acct, cfg) = fresh();
+    let clean = acct.cis_fix(&["plan", "--json", "--config", &cfg]).json();
+    let proxy = FaultProxy::start(&acct.moto);
+    proxy.per_operation();
+    proxy.server_error_every(2);
+    let faulty = via(&proxy, &acct, &["plan", "--json", "--config", &cfg]);
+    faulty.expect_code(0);
+    assert_eq!(comparable(faulty.json()), comparable(clean));
+    via(
+        &proxy,
+        &acct,
+        &["apply", "--auto-approve", "--config", &cfg],
+    )
+    .expect_code(0);
+    assert_exactly_one_of_each(&acct);
+}
+
+#[test]
+fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
+    let (acct, cfg) = fresh();
+    acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
+        .expect_code(0);
+    let proxy = FaultProxy::start(&acct.moto);
+    for read in [
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:GetEventSelectors",
+        "logs:DescribeMetricFilters",
+        "cloudwatch:DescribeAlarms",
+        "sns:ListSubscriptions",
+        "sns:ListTopics",
+    ] {
+        proxy.clear();
+        proxy.deny(read);
+        let run = via(
+            &proxy,
+            &acct,
+            &["plan", "--json", "--detailed-exitcode", "--config", &cfg],
+        );
+        run.expect_code(1);
+        let plan = run.json();
+        let failed: Vec<&str> = plan["failed_reads"]
+            .as_array()
+            .expect("failed_reads")
+            .iter()
+            .filter_map(|f| f["call"].as_str())
+            .collect();
+        assert_eq!(failed, [read], "{plan:#}");
+        assert_eq!(
+            plan["changes"].as_array().map(Vec::len),
+            Some(0),
+            "{read}: {plan:#}"
+        );
+        let st = statuses(&plan);
+        if read == "sns:ListTopics" {
+            // Topics are not evidence: the alarm names the topic and
+            // ListSubscriptions proves someone receives it.
+            assert!(st.iter().all(|(_, s)| s == "compliant"), "{read}: {st:?}");
+        } else {
+            assert!(st.iter().all(|(_, s)| s == "unknown"), "{read}: {st:?}");
+            let reason = plan["controls"][0]["reason"].as_str().unwrap_or_default();
+            assert!(reason.contains(read), "{read}: {reason}");
+        }
+        let human = via(&proxy, &acct, &["plan", "--config", &cfg]);
+        human.expect_code(1);
+        assert!(human.stdout.starts_with("Error: "), "{}", human.stdout);
+        assert!(human.stdout.contains(read), "{}", human.stdout);
+
+        let apply = via(
+            &proxy,
+            &acct,
+            &["apply", "--auto-approve", "--config", &cfg],
+        );
+        apply.expect_code(1);
+        assert!(
+            !proxy.calls().iter().any(|c| c.is_write()),
+            "{read}: apply wrote something"
+        );
+    }
+    assert_exactly_one_of_each(&acct);
+}
+
+/// Kills cis-fix right after its k-th write reached AWS, then runs apply
+/// again: the account ends as an uninterrupted run leaves it.
+fn killed_after(k: usize) {
+    let (acct, cfg) = fresh();
+    let proxy = FaultProxy::start(&acct.moto);
+    proxy.signal_after_writes(k, Signal::Kill);
+    let child = proxy
+        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
+        .current_dir(acct.dir())
+        .args(["apply", "--auto-approve", "--config", &cfg])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn cis-fix");
+    proxy.set_target(child.id());
+    let status = child.wait_with_output().expect("wait").status;
+    assert_eq!(status.code(), None, "killed by a signal after write {k}");
+    let writes = proxy.calls().iter().filter(|c| c.is_write()).count();
+    assert_eq!(writes, k, "no write after the kill");
+
+    let resumed = acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg]);
+    resumed.expect_code(0);
+    assert!(
+        resumed
+            .stdout
+            .contains(&format!("Resources: {} added", 32 - k)),
+        "after {k} writes: {}",
+        resumed.stdout
+    );
+    assert_exactly_one_of_each(&acct);
+    converged(&acct, &cfg);
+}
+
+#[test]
+fn killed_after_the_first_write_resumes() {
+    killed_after(1);
+}
+
+#[test]
+fn killed_after_a_middle_write_resumes() {
+    killed_after(16);
+}
+
+#[test]
+fn killed_after_the_second_to_last_write_resumes() {
+    killed_after(31);
+}
+
+fn interrupted_after(k: usize, signal: Signal, code: i32) {
+    let (acct, cfg) = fresh();
+    let proxy = FaultProxy::start(&acct.moto);
+    proxy.signal_after_writes(k, signal);
+    let child = proxy
+        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
+        .current_dir(acct.dir())
+        .args(["apply", "--auto-approve", "--config", &cfg])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cis-fix");
+    proxy.set_target(child.id());
+    let run = Run::from(child.wait_with_output().expect("wait"));
+    run.expect_code(code);
+    // The call in flight finished; nothing new was started.
+    assert_eq!(proxy.calls().iter().filter(|c| c.is_write()).count(), k);
+    assert!(run.stderr.contains("Interrupt received"), "{}", run.stderr);
+    assert!(run.stdout.contains("Apply interrupted."), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("Resources: {k} added")),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("not started"), "{}", run.stdout);
+
+    acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
+        .expect_code(0);
+    assert_exactly_one_of_each(&acct);
+}
+
+#[test]
+fn sigterm_finishes_the_call_in_flight_and_stops() {
+    interrupted_after(5, Signal::Term, 143);
+}
+
+#[test]
+fn ctrl_c_finishes_the_call_in_flight_and_stops() {
+    interrupted_after(2, Signal::Int, 130);
+}
+
+#[test]
+fn a_failed_write_skips_its_dependants_and_a_denied_one_stops_the_run() {
+    let (acct, cfg) = fresh();
+    let proxy = FaultProxy::start(&acct.moto);
+    proxy.deny("cloudwatch:PutMetricAlarm");
+    let run = via(
+        &proxy,
+        &acct,
+        &["apply", "--auto-approve", "--config", &cfg],
+    );
+    run.expect_code(1);
+    // moto's caller is not an IAM principal the simulator can evaluate, so the
+    // check is unavailable and apply goes ahead, stopping at the first denial.
+    assert!(
+        run.stderr.contains("could not check permissions"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("Apply failed."), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("failed       aws_cloudwatch_metric_alarm.cis_4_1"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("not started  aws_cloudwatch_log_metric_filter.cis_4_2: cloudwatch:PutMetricAlarm was denied"), "{}", run.stdout);
+    let alarm_calls = proxy
+        .calls()
+        .iter()
+        .filter(|c| c.action == "PutMetricAlarm")
+        .count();
+    assert_eq!(
+        alarm_calls, 1,
+        "an AccessDenied is not retried, and nothing after it starts"
+    );
+    // Denial lifted: the next apply finishes the job.
+    acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
+        .expect_code(0);
+    assert_exactly_one_of_each(&acct);
+}
+
+#[test]
+fn a_failed_topic_skips_what_depends_on_it_and_the_rest_goes_on() {
+    let (acct, cfg) = fresh();
+    let proxy = FaultProxy::start(&acct.moto);
+    // Not a denial: a server error that outlasts the retries.
+    proxy.fail_operation("sns:CreateTopic");
+    let run = via(
+        &proxy,
+        &acct,
+        &["apply", "--auto-approve", "--config", &cfg],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stdout
+            .contains("failed       aws_sns_topic.cis_fix_alarms"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("skipped      aws_sns_topic_subscription.cis_fix_alarms"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("skipped      aws_cloudwatch_metric_alarm.cis_4_15"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        acct.filters("cloudtrail-logs").len(),
+        15,
+        "independent filters were still made"
+    );
+    assert!(acct.alarms().is_empty());
+    acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
+        .expect_code(0);
+    assert_exactly_one_of_each(&acct);
+}
+
+#[test]
+fn the_shipped_read_only_policy_is_enough_to_plan_and_refuses_every_write() {
+    let (acct, cfg) = fresh();
+    let policy = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/iam/cis-fix-plan.json"
+    ))
+    .expect("policy");
+    // moto checks CloudWatch calls as `monitoring:<Action>` (the endpoint
+    // prefix) where AWS's IAM action is `cloudwatch:<Action>`: grant both.
+    let policy = policy.replace(
+        "\"cloudwatch:DescribeAlarms\",",
+        "\"cloudwatch:DescribeAlarms\", \"monitoring:DescribeAlarms\",",
+    );
+    let (key, secret) = acct.user_with_policy("cis-fix-reader", &policy);
+    // From now on moto enforces IAM policies for every request.
+    acct.moto.reset_auth(0);
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+    ];
+
+    let plan = acct.cis_fix_env(&["plan", "--json", "--config", &cfg], &env);
+    plan.expect_code(0);
+    let plan = plan.json();
+    assert_eq!(
+        plan["failed_reads"].as_array().map(Vec::len),
+        Some(0),
+        "{plan:#}"
+    );
+    assert_eq!(plan["summary"]["add"], 32);
+
+    let apply = acct.cis_fix_env(&["apply", "--auto-approve", "--config", &cfg], &env);
+    apply.expect_code(1);
+    assert!(
+        apply.stderr.contains("could not check permissions"),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        apply.stdout.contains("logs:PutMetricFilter"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply.stdout.contains("Resources: 0 added"),
+        "{}",
+        apply.stdout
+    );
+
+    // Nothing was made: the same plan again.
+    let again = acct
+        .cis_fix_env(&["plan", "--json", "--config", &cfg], &env)
+        .json();
+    assert_eq!(again["summary"]["add"], 32);
+}
