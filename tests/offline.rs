@@ -345,3 +345,47 @@ fn show_renders_a_saved_plan_exactly_and_refuses_damaged_ones() {
     assert_eq!(code, 1);
     assert!(err.contains("format_version 0.9"), "{err}");
 }
+
+#[test]
+fn unreachable_endpoint_is_a_clear_error_not_a_hang() {
+    // Connection refused: a closed loopback port.
+    let start = std::time::Instant::now();
+    let (code, out, _) = cis_fix(&["plan", "--json"]);
+    assert_eq!(code, 1);
+    let plan: serde_json::Value = serde_json::from_str(&out).expect("still a plan");
+    assert_eq!(plan["failed_reads"][0]["call"], "cloudtrail:DescribeTrails");
+    assert!(plan["controls"].as_array().expect("controls").iter().all(|c| c["status"] == "unknown"));
+    assert!(start.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn silent_endpoint_times_out_within_a_minute() {
+    // Accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for s in listener.incoming().take(8).flatten() {
+            open.push(s);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(70));
+    });
+    let start = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_cis-fix"))
+        .args(["plan", "--json", "--max-attempts", "1"])
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    let elapsed = start.elapsed();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(elapsed < std::time::Duration::from_secs(60), "{elapsed:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("cloudtrail:DescribeTrails") && text.contains("timeout"), "{text}");
+    drop(held);
+}

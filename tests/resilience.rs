@@ -421,3 +421,40 @@ fn the_shipped_read_only_policy_is_enough_to_plan_and_refuses_every_write() {
         .json();
     assert_eq!(again["summary"]["add"], 32);
 }
+
+#[test]
+fn attempts_follow_the_flag_and_the_environment() {
+    let (acct, cfg) = fresh();
+    let proxy = FaultProxy::start(&acct.moto);
+    proxy.per_operation();
+    proxy.throttle_every(1);
+    let attempts = |proxy: &FaultProxy| {
+        proxy
+            .calls()
+            .iter()
+            .filter(|c| c.name() == "cloudtrail:DescribeTrails")
+            .count()
+    };
+    // The SDK's default: 3 attempts, then the read is a failure, not a guess.
+    let run = via(&proxy, &acct, &["plan", "--json", "--config", &cfg]);
+    run.expect_code(1);
+    assert_eq!(run.json()["failed_reads"][0]["code"], "ThrottlingException");
+    assert_eq!(attempts(&proxy), 3);
+
+    let before = attempts(&proxy);
+    via(&proxy, &acct, &["plan", "--json", "--max-attempts", "4", "--config", &cfg]).expect_code(1);
+    assert_eq!(attempts(&proxy) - before, 4);
+
+    let before = attempts(&proxy);
+    let out = proxy
+        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
+        .current_dir(acct.dir())
+        .args(["plan", "--json", "--config", &cfg])
+        .env("AWS_MAX_ATTEMPTS", "2")
+        .env("AWS_RETRY_MODE", "adaptive")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(attempts(&proxy) - before, 2);
+}

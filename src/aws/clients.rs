@@ -10,6 +10,12 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// One attempt of one call; AWS control-plane calls answer in well under this.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+/// One call, every retry included.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(55);
+
 /// How the user asked to connect.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectOptions {
@@ -48,12 +54,12 @@ impl Aws {
     pub async fn connect(opts: &ConnectOptions) -> Result<Aws, ConnectError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
             TimeoutConfig::builder()
-                // Bounded so an unreachable endpoint is an error within a
-                // minute, not a hang.
-                .connect_timeout(Duration::from_secs(5))
-                .read_timeout(Duration::from_secs(30))
-                .operation_attempt_timeout(Duration::from_secs(30))
-                .operation_timeout(Duration::from_secs(150))
+                // Bounded so an unreachable or silent endpoint is a clear
+                // error within a minute, retries included, never a hang.
+                .connect_timeout(CONNECT_TIMEOUT)
+                .read_timeout(ATTEMPT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
                 .build(),
         );
         if let Some(r) = &opts.region {
