@@ -354,7 +354,13 @@ fn unreachable_endpoint_is_a_clear_error_not_a_hang() {
     assert_eq!(code, 1);
     let plan: serde_json::Value = serde_json::from_str(&out).expect("still a plan");
     assert_eq!(plan["failed_reads"][0]["call"], "cloudtrail:DescribeTrails");
-    assert!(plan["controls"].as_array().expect("controls").iter().all(|c| c["status"] == "unknown"));
+    assert!(
+        plan["controls"]
+            .as_array()
+            .expect("controls")
+            .iter()
+            .all(|c| c["status"] == "unknown")
+    );
     assert!(start.elapsed() < std::time::Duration::from_secs(60));
 }
 
@@ -386,6 +392,9 @@ fn silent_endpoint_times_out_within_a_minute() {
     assert_eq!(out.status.code(), Some(1));
     assert!(elapsed < std::time::Duration::from_secs(60), "{elapsed:?}");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("cloudtrail:DescribeTrails") && text.contains("timeout"), "{text}");
+    assert!(
+        text.contains("cloudtrail:DescribeTrails") && text.contains("timeout"),
+        "{text}"
+    );
     drop(held);
 }

@@ -442,7 +442,12 @@ fn attempts_follow_the_flag_and_the_environment() {
     assert_eq!(attempts(&proxy), 3);
 
     let before = attempts(&proxy);
-    via(&proxy, &acct, &["plan", "--json", "--max-attempts", "4", "--config", &cfg]).expect_code(1);
+    via(
+        &proxy,
+        &acct,
+        &["plan", "--json", "--max-attempts", "4", "--config", &cfg],
+    )
+    .expect_code(1);
     assert_eq!(attempts(&proxy) - before, 4);
 
     let before = attempts(&proxy);
@@ -457,4 +462,55 @@ fn attempts_follow_the_flag_and_the_environment() {
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(attempts(&proxy) - before, 2);
+}
+
+#[test]
+fn a_second_interrupt_exits_at_once() {
+    let (acct, cfg) = fresh();
+    let proxy = FaultProxy::start(&acct.moto);
+    proxy.signal_after_writes(3, Signal::Term);
+    proxy.hold_after_signal(std::time::Duration::from_secs(20));
+    let child = proxy
+        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
+        .current_dir(acct.dir())
+        .args(["apply", "--auto-approve", "--config", &cfg])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cis-fix");
+    let pid = child.id();
+    proxy.set_target(pid);
+    // Wait for the first signal, then send the second while the write is
+    // still in flight.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !proxy
+        .calls()
+        .iter()
+        .any(|c| c.faulted.as_deref() == Some("signal:TERM"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "first signal never sent"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let start = std::time::Instant::now();
+    let sent = std::process::Command::new("kill")
+        .args(["-s", "TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let run = Run::from(child.wait_with_output().expect("wait"));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "exited at once, not after the held call"
+    );
+    run.expect_code(143);
+    assert!(run.stderr.contains("Second interrupt"), "{}", run.stderr);
+    // Resumable all the same.
+    acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
+        .expect_code(0);
+    assert_exactly_one_of_each(&acct);
 }

@@ -238,6 +238,8 @@ struct State {
     failing: HashSet<String>,
     signal: Option<SignalRule>,
     target: Option<u32>,
+    /// How long to hold the signalled write's response after the signal.
+    hold_after_signal: Duration,
 }
 
 struct SignalRule {
@@ -358,6 +360,12 @@ impl FaultProxy {
             signal,
             writes_forwarded: 0,
         });
+    }
+
+    /// Keeps the signalled write's response for `d` after the signal, so the
+    /// call is still in flight when a test sends a second signal.
+    pub fn hold_after_signal(&self, d: Duration) {
+        self.state().hold_after_signal = d;
     }
 
     /// The pid [`FaultProxy::signal_after_writes`] signals.
@@ -543,6 +551,10 @@ impl Shared {
                 signal.name()
             ),
             Err(e) => eprintln!("fault proxy: cannot run kill: {e}"),
+        }
+        let hold = self.state().hold_after_signal;
+        if !hold.is_zero() {
+            std::thread::sleep(hold);
         }
     }
 }
