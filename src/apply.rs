@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::aws::{self, Aws};
-use crate::plan::{Action, Change, Plan, Resource};
+use crate::plan::{Action, Change, ControlStatus, Plan, Resource};
 use crate::resources::{Deferred, protocol_needs_confirmation};
 use crate::snapshot::ReadFailure;
 
@@ -142,6 +142,48 @@ pub async fn apply(
     report
 }
 
+/// The plan's control statuses as they stand after `report`: a control whose
+/// changes were all made is compliant (or still waits for a person to
+/// confirm a subscription); one with a change not made keeps its planned
+/// status and names what is missing.
+pub fn after(plan: &Plan, report: &Report) -> Plan {
+    let mut out = plan.clone();
+    for c in &mut out.controls {
+        let mine: Vec<&ChangeResult> = report
+            .results
+            .iter()
+            .filter(|r| {
+                plan.changes
+                    .iter()
+                    .any(|ch| ch.address == r.address && ch.controls.contains(&c.id))
+            })
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        if let Some(missing) = mine
+            .iter()
+            .find(|r| !matches!(r.outcome, Outcome::Done { .. }))
+        {
+            c.reason = format!("not fixed yet: {} was not made", missing.address);
+            continue;
+        }
+        match c.status {
+            ControlStatus::WillFix => {
+                c.status = ControlStatus::Compliant;
+                c.reason = format!("fixed: {}", c.reason);
+            }
+            ControlStatus::PendingConfirmation => {
+                c.reason = format!("changes made; {}", c.reason);
+            }
+            _ => {}
+        }
+    }
+    out.changes.clear();
+    out.summary = Plan::summarise(&out.changes);
+    out
+}
+
 /// The error codes AWS services use for a denied call.
 pub fn is_access_denied(e: &ReadFailure) -> bool {
     matches!(
@@ -252,6 +294,67 @@ mod tests {
         ];
         let got: Vec<&str> = order(&cs).iter().map(|c| c.address.as_str()).collect();
         assert_eq!(got, ["filter", "topic", "alarm", "sub", "other"]);
+    }
+
+    #[test]
+    fn statuses_after_apply() {
+        let b = crate::benchmark::load("3.0.0").expect("benchmark");
+        let d = crate::desired::build(&b, &crate::config::Config::parse("sns:\n  subscriptions:\n    - protocol: sqs\n      endpoint: arn:aws:sqs:us-east-1:1:q\n", "c").expect("config"), "c").expect("desired");
+        let snap = crate::snapshot::Snapshot::from_json(
+            include_str!("../examples/accounts/partly-compliant.json"),
+            "partly",
+        )
+        .expect("snapshot");
+        let plan = crate::diff::plan(&d, &snap);
+        let done = |c: &Change| ChangeResult {
+            address: c.address.clone(),
+            action: c.action,
+            outcome: Outcome::Done {
+                id: None,
+                note: None,
+            },
+        };
+        let all = Report {
+            results: plan.changes.iter().map(done).collect(),
+        };
+        let after_all = after(&plan, &all);
+        assert!(
+            after_all
+                .controls
+                .iter()
+                .all(|c| c.status == ControlStatus::Compliant),
+            "{:#?}",
+            after_all.controls
+        );
+        // One alarm failed: its control is not fixed, the others are.
+        let mut some = all;
+        let i = some
+            .results
+            .iter()
+            .position(|r| r.address == "aws_cloudwatch_metric_alarm.cis_4_1")
+            .expect("4.1 alarm");
+        some.results[i].outcome = Outcome::Skipped {
+            because: "x".into(),
+        };
+        let partial = after(&plan, &some);
+        let c41 = partial
+            .controls
+            .iter()
+            .find(|c| c.id == "4.1")
+            .expect("4.1");
+        assert_eq!(c41.status, ControlStatus::WillFix);
+        assert!(
+            c41.reason.contains("cis_4_1 was not made"),
+            "{}",
+            c41.reason
+        );
+        assert!(
+            partial
+                .controls
+                .iter()
+                .filter(|c| c.id != "4.1")
+                .all(|c| c.status == ControlStatus::Compliant)
+        );
     }
 
     #[test]

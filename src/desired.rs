@@ -54,6 +54,16 @@ pub enum DesiredError {
         version: String,
         known: String,
     },
+    #[error(
+        "{origin}: {field} gives controls {first} and {second} the same name `{name}`; each control needs its own (use {{id}} or {{slug}} in naming.{field})"
+    )]
+    DuplicateName {
+        origin: String,
+        field: &'static str,
+        name: String,
+        first: String,
+        second: String,
+    },
     #[error("benchmark v{version} control {id}: {message}")]
     Pattern {
         version: String,
@@ -99,6 +109,28 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
                 .unwrap_or_else(|| fill(&config.naming.alarm)),
             resource_name: format!("cis_{}", c.id.replace('.', "_")),
         });
+    }
+    // One name per control: a shared name would make each write overwrite
+    // the last, and the plan would never converge.
+    for (field, name_of) in [
+        (
+            "metric_filter",
+            (|c: &MonitoringControl| &c.filter_name) as fn(&MonitoringControl) -> &String,
+        ),
+        ("metric", |c| &c.metric_name),
+        ("alarm", |c| &c.alarm_name),
+    ] {
+        for (i, a) in controls.iter().enumerate() {
+            if let Some(b) = controls[i + 1..].iter().find(|b| name_of(b) == name_of(a)) {
+                return Err(DesiredError::DuplicateName {
+                    origin: origin.to_string(),
+                    field,
+                    name: name_of(a).clone(),
+                    first: a.id.clone(),
+                    second: b.id.clone(),
+                });
+            }
+        }
     }
     if let Some(id) = config
         .controls
@@ -154,6 +186,26 @@ mod tests {
         assert_eq!(root.alarm_name, "cis-4.3-root-account-usage");
         assert_eq!(root.resource_name, "cis_4_3");
         assert_eq!(d.monitoring.namespace, "CISBenchmark");
+    }
+
+    #[test]
+    fn names_must_differ_per_control() {
+        let b = crate::benchmark::load("3.0.0").expect("loads");
+        let c = Config::parse("naming:\n  alarm: cis-alarm\n", "c.yaml").expect("parses");
+        let err = build(&b, &c, "c.yaml").unwrap_err().to_string();
+        assert!(
+            err.contains("controls 4.1 and 4.2 the same name `cis-alarm`"),
+            "{err}"
+        );
+        let c = Config::parse(
+            "controls:\n  \"4.3\":\n    metric: cis-4.4-iam-policy-changes\n",
+            "c.yaml",
+        )
+        .expect("parses");
+        let err = build(&b, &c, "c.yaml").unwrap_err().to_string();
+        assert!(err.contains("metric gives controls 4.3 and 4.4"), "{err}");
+        let c = Config::parse("naming:\n  metric: \"{slug}\"\n", "c.yaml").expect("parses");
+        assert!(build(&b, &c, "c.yaml").is_ok());
     }
 
     #[test]

@@ -194,13 +194,16 @@ impl Trail {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct LogGroupRef {
     pub region: String,
+    /// The account that owns the log group (an organization trail seen
+    /// from a member account delivers to the management account's).
+    pub account: String,
     pub name: String,
 }
 
 impl LogGroupRef {
     pub fn from_arn(arn: &str) -> Option<Self> {
         let mut parts = arn.splitn(7, ':');
-        let (prefix, _partition, service, region, _account, kind) = (
+        let (prefix, _partition, service, region, account, kind) = (
             parts.next()?,
             parts.next()?,
             parts.next()?,
@@ -218,6 +221,7 @@ impl LogGroupRef {
         }
         Some(LogGroupRef {
             region: region.to_string(),
+            account: account.to_string(),
             name: name.to_string(),
         })
     }
@@ -294,6 +298,7 @@ mod tests {
         let lg = LogGroupRef::from_arn("arn:aws:logs:eu-west-1:123456789012:log-group:ct/logs:*")
             .expect("parses");
         assert_eq!(lg.region, "eu-west-1");
+        assert_eq!(lg.account, "123456789012");
         assert_eq!(lg.name, "ct/logs");
         let lg = LogGroupRef::from_arn("arn:aws:logs:us-east-1:1:log-group:plain").expect("parses");
         assert_eq!(lg.name, "plain");

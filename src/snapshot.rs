@@ -67,6 +67,9 @@ pub struct Snapshot {
     pub format_version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// Who read it (STS GetCallerIdentity), for the permission check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_arn: Option<String>,
     /// The region trails were discovered from (multi-region trails show in
     /// every region).
     pub region: String,
@@ -200,6 +203,7 @@ mod tests {
         Snapshot {
             format_version: FORMAT_VERSION,
             account_id: Some("123456789012".into()),
+            caller_arn: None,
             region: "us-east-1".into(),
             trails: Observed::Ok(vec![]),
             regions: BTreeMap::new(),

@@ -46,14 +46,19 @@ impl Limiter {
 /// metric filters, alarms, topics and subscriptions, concurrently.
 pub async fn read_snapshot(aws: &Aws, limit: &Limiter, progress: &Progress) -> Snapshot {
     progress.set("reading caller identity and CloudTrail trails");
-    let (account_id, trails) = futures::join!(
-        sts::account_id(aws, limit),
-        cloudtrail::read_trails(aws, limit)
-    );
+    let (caller, trails) =
+        futures::join!(sts::caller(aws, limit), cloudtrail::read_trails(aws, limit));
+    let (account_id, caller_arn) = caller.unzip();
+    // Log groups of multi-region trails in this account only: no other trail
+    // can qualify, and another account's group cannot be read from here, so
+    // reading those would only cost calls and add failures that decide
+    // nothing.
     let mut log_groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     if let Observed::Ok(ts) = &trails {
-        for t in ts {
-            if let Some(lg) = t.log_group() {
+        for t in ts.iter().filter(|t| t.is_multi_region) {
+            if let Some(lg) = t.log_group()
+                && account_id.as_ref().is_none_or(|a| *a == lg.account)
+            {
                 log_groups.entry(lg.region).or_default().insert(lg.name);
             }
         }
@@ -92,6 +97,7 @@ pub async fn read_snapshot(aws: &Aws, limit: &Limiter, progress: &Progress) -> S
     Snapshot {
         format_version: snapshot::FORMAT_VERSION,
         account_id,
+        caller_arn,
         region: aws.home_region().to_string(),
         trails,
         regions: regions.into_iter().collect(),

@@ -113,16 +113,13 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         println!("Run `cis-fix apply` again to finish: it plans from the account as it is now.");
     }
 
-    // What the account does now, as a fresh read sees it (subscriptions
-    // waiting for a person show as pending-confirmation here).
-    if interrupted == 0 {
-        let after = super::compute(&desired, &super::read(&aws).await);
-        println!();
-        print!("{}", render::controls_table(&after, s));
-        if after.is_incomplete() {
-            return Ok(Exit::Failed);
-        }
-    }
+    // Where each control stands now, derived from the plan and what was
+    // done, without reading everything again (the next plan reads it).
+    println!();
+    print!(
+        "{}",
+        render::controls_table(&apply::after(&plan, &report), s)
+    );
     Ok(match interrupted {
         0 if report.all_done() && !plan.is_incomplete() => Exit::Ok,
         0 => Exit::Failed,

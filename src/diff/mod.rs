@@ -11,6 +11,8 @@ use crate::plan::{self, ControlStatus, Plan, Severity};
 use crate::snapshot::{Observed, Snapshot};
 use builder::PlanBuilder;
 
+const NO_TRAIL: &str = "No CloudTrail trail qualifies";
+
 pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
     let mut out = PlanBuilder::default();
     let m = &desired.monitoring;
@@ -30,7 +32,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
             }
         }
         Observed::Ok(trails) => {
-            let a = trail::assess(trails);
+            let a = trail::assess(trails, snap.account_id.as_deref());
             if a.candidates.is_empty() && a.unknown.is_empty() {
                 let details = if trails.is_empty() {
                     vec!["the account has no CloudTrail trails".to_string()]
@@ -39,7 +41,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
                 };
                 out.notice(
                     Severity::Error,
-                    "No CloudTrail trail qualifies: the monitoring controls need a multi-region trail that is logging all read and write management events to a CloudWatch Logs log group. They are blocked until one does.".into(),
+                    format!("{NO_TRAIL}: the monitoring controls need a multi-region trail that is logging all read and write management events to a CloudWatch Logs log group. They are blocked until one does."),
                     details,
                 );
                 for c in &m.controls {
@@ -78,8 +80,14 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
     }
     let failed_reads = snap.failures();
     if !failed_reads.is_empty() && !matches!(snap.trails, Observed::Failed(_)) {
+        // After the trail blocker, which the user must read first.
+        let at = usize::from(
+            out.notices
+                .first()
+                .is_some_and(|n| n.message.starts_with(NO_TRAIL)),
+        );
         out.notices.insert(
-            0,
+            at,
             plan::Notice {
                 severity: Severity::Error,
                 message: "Some reads failed; what depends on them is unknown and nothing is planned from missing data.".into(),

@@ -59,7 +59,7 @@ pub fn fires_on_one_event(a: &MetricAlarm, f: &MetricFilter, value: f64) -> Resu
     let Some(threshold) = a.threshold else {
         return Err("has no static threshold (anomaly detection cannot be proven to fire)".into());
     };
-    let crosses = match a.comparison_operator.as_deref() {
+    let over = match a.comparison_operator.as_deref() {
         Some("GreaterThanOrEqualToThreshold") => datapoint >= threshold,
         Some("GreaterThanThreshold") => datapoint > threshold,
         Some(op) => {
@@ -69,11 +69,28 @@ pub fn fires_on_one_event(a: &MetricAlarm, f: &MetricFilter, value: f64) -> Resu
         }
         None => return Err("has no comparison operator".into()),
     };
-    if !crosses {
+    if !over {
         return Err(format!(
             "needs a datapoint {} {threshold} but one event gives {datapoint}",
             a.comparison_operator.as_deref().unwrap_or("?")
         ));
+    }
+    // Actions run on a state change: an alarm already in ALARM between
+    // events (a default value that crosses the threshold, or missing data
+    // treated as breaching) does not act when an event comes.
+    match f.default_value {
+        Some(d) if crosses(a, d) => {
+            return Err(format!(
+                "sits in ALARM between events (the filter publishes its default value {d} when nothing matches), so an event changes nothing and notifies nobody"
+            ));
+        }
+        None if a.treat_missing_data.as_deref() == Some("breaching") => {
+            return Err(
+                "treats missing data as breaching, so it sits in ALARM between events and an event notifies nobody"
+                    .into(),
+            );
+        }
+        _ => {}
     }
     let needed = a.datapoints_to_alarm.or(a.evaluation_periods).unwrap_or(1);
     if needed > 1 {
@@ -82,6 +99,15 @@ pub fn fires_on_one_event(a: &MetricAlarm, f: &MetricFilter, value: f64) -> Resu
         ));
     }
     Ok(())
+}
+
+/// Whether a single datapoint `v` crosses the alarm's threshold.
+fn crosses(a: &MetricAlarm, v: f64) -> bool {
+    match (a.comparison_operator.as_deref(), a.threshold) {
+        (Some("GreaterThanOrEqualToThreshold"), Some(t)) => v >= t,
+        (Some("GreaterThanThreshold"), Some(t)) => v > t,
+        _ => false,
+    }
 }
 
 /// The SNS topics among an alarm's ALARM-state actions.
@@ -156,6 +182,10 @@ mod tests {
             (|a| a.evaluation_periods = Some(3), "3 breaching"),
             (|a| a.uses_metric_math = true, "metric-math"),
             (|a| a.unit = Some("Seconds".into()), "unit"),
+            (
+                |a| a.treat_missing_data = Some("breaching".into()),
+                "missing data as breaching",
+            ),
         ];
         for (mutate, why) in cases {
             let mut a = alarm();
@@ -169,6 +199,20 @@ mod tests {
         assert!(fires_on_one_event(&a, &f, 6.0).is_ok());
         a.statistic = Some("SampleCount".into());
         a.threshold = Some(0.0);
+        assert!(fires_on_one_event(&a, &f, 1.0).is_ok());
+    }
+
+    #[test]
+    fn a_default_value_that_keeps_the_alarm_in_alarm_is_caught() {
+        let mut f = filter();
+        f.default_value = Some(1.0);
+        let err = fires_on_one_event(&alarm(), &f, 1.0).unwrap_err();
+        assert!(err.contains("default value 1"), "{err}");
+        f.default_value = Some(0.0);
+        assert!(fires_on_one_event(&alarm(), &f, 1.0).is_ok());
+        // A default of 0 makes missing data impossible: breaching is harmless.
+        let mut a = alarm();
+        a.treat_missing_data = Some("breaching".into());
         assert!(fires_on_one_event(&a, &f, 1.0).is_ok());
     }
 

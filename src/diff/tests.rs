@@ -70,6 +70,7 @@ fn snapshot(r: RegionSnapshot) -> Snapshot {
     Snapshot {
         format_version: FORMAT_VERSION,
         account_id: Some("123456789012".into()),
+        caller_arn: None,
         region: REGION.into(),
         trails: Observed::Ok(vec![trail()]),
         regions: BTreeMap::from([(REGION.to_string(), r)]),
@@ -687,4 +688,148 @@ fn plan_json_round_trips() {
     let p = diff(&email(), &snapshot(empty_region()));
     let back: Plan = serde_json::from_str(&p.to_json()).expect("parses");
     assert_eq!(back, p);
+}
+
+#[test]
+fn a_firing_alarm_on_a_pending_topic_is_reused_not_duplicated() {
+    let d = email();
+    let s = snapshot(region(
+        vec![filter("root", &pattern_of(&d, "4.3"), "RootUsage")],
+        vec![alarm("root-alarm", "RootUsage", 1.0, &[TOPIC_ARN])],
+        vec![topic(TOPIC_ARN)],
+        vec![sub(TOPIC_ARN, false)],
+    ));
+    let p = diff(&d, &s);
+    assert_eq!(
+        status(&p, "4.3"),
+        ControlStatus::PendingConfirmation,
+        "{}",
+        reason(&p, "4.3")
+    );
+    assert!(
+        !p.changes.iter().any(|c| c.address.ends_with("cis_4_3")),
+        "no second filter or alarm"
+    );
+    assert!(
+        !p.changes
+            .iter()
+            .any(|c| matches!(c.after, Resource::Topic(_))),
+        "no second topic"
+    );
+    // The configured email joins the topic the user's alarm already notifies.
+    assert!(p.changes.iter().any(
+        |c| matches!(&c.after, Resource::Subscription(s) if s.topic_arn.known() == Some(TOPIC_ARN))
+    ));
+}
+
+#[test]
+fn a_firing_alarm_without_a_topic_gets_the_topic_added() {
+    let d = desired("sns:\n  topic: alerts\n");
+    let s = snapshot(region(
+        vec![filter("root", &pattern_of(&d, "4.3"), "RootUsage")],
+        vec![alarm("root-alarm", "RootUsage", 1.0, &[])],
+        vec![topic(TOPIC_ARN)],
+        vec![sub(TOPIC_ARN, true)],
+    ));
+    let p = diff(&d, &s);
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.address == "aws_cloudwatch_metric_alarm.cis_4_3")
+        .expect("alarm");
+    assert_eq!(c.action, Action::Update);
+    let (Some(Resource::MetricAlarm(before)), Resource::MetricAlarm(after)) = (&c.before, &c.after)
+    else {
+        panic!()
+    };
+    assert_eq!(
+        after.name, "root-alarm",
+        "the user's alarm, not a second one"
+    );
+    assert_eq!(after.alarm_actions, vec![Deferred::from(TOPIC_ARN)]);
+    let mut only_actions_differ = before.clone();
+    only_actions_differ.alarm_actions = after.alarm_actions.clone();
+    assert_eq!(
+        &only_actions_differ, after,
+        "nothing else of the user's alarm changes"
+    );
+    assert_eq!(status(&p, "4.3"), ControlStatus::WillFix);
+}
+
+#[test]
+fn an_alarm_notifying_another_accounts_topic_is_unknown_not_duplicated() {
+    let d = email();
+    let central = "arn:aws:sns:us-east-1:999999999999:central-security";
+    let s = snapshot(region(
+        vec![filter("root", &pattern_of(&d, "4.3"), "RootUsage")],
+        vec![alarm("root-alarm", "RootUsage", 1.0, &[central])],
+        vec![],
+        vec![],
+    ));
+    let p = diff(&d, &s);
+    assert_eq!(status(&p, "4.3"), ControlStatus::Unknown);
+    assert!(
+        reason(&p, "4.3").contains("999999999999"),
+        "{}",
+        reason(&p, "4.3")
+    );
+    assert!(!p.changes.iter().any(|c| c.controls == ["4.3"]));
+    assert!(p.is_incomplete());
+}
+
+#[test]
+fn an_alarm_stuck_in_alarm_is_not_compliant_and_ours_is_fixed() {
+    let d = email();
+    let mut a = alarm("cis-4.3-root-account-usage", "m", 1.0, &[TOPIC_ARN]);
+    a.treat_missing_data = Some("breaching".into());
+    let s = snapshot(region(
+        vec![filter(
+            "cis-4.3-root-account-usage",
+            &pattern_of(&d, "4.3"),
+            "m",
+        )],
+        vec![a],
+        vec![topic(TOPIC_ARN)],
+        vec![sub(TOPIC_ARN, true)],
+    ));
+    let p = diff(&desired("sns:\n  topic: alerts\n"), &s);
+    assert_eq!(
+        status(&p, "4.3"),
+        ControlStatus::WillFix,
+        "{}",
+        reason(&p, "4.3")
+    );
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.address == "aws_cloudwatch_metric_alarm.cis_4_3")
+        .expect("alarm");
+    let Resource::MetricAlarm(after) = &c.after else {
+        panic!()
+    };
+    assert_eq!(after.treat_missing_data.as_deref(), Some("notBreaching"));
+    assert!(
+        c.reason.contains("missing data as breaching"),
+        "{}",
+        c.reason
+    );
+}
+
+#[test]
+fn a_trail_delivering_to_another_account_blocks_with_the_reason() {
+    let mut s = snapshot(empty_region());
+    let mut t = trail();
+    t.log_group_arn = Some("arn:aws:logs:us-east-1:999999999999:log-group:org:*".into());
+    s.trails = Observed::Ok(vec![t]);
+    let p = diff(&email(), &s);
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::Blocked)
+    );
+    assert!(
+        p.notices[0].details[0].contains("account 999999999999"),
+        "{:?}",
+        p.notices
+    );
 }

@@ -20,7 +20,9 @@ pub struct TrailAssessment {
     pub unknown: Vec<ReadFailure>,
 }
 
-pub fn assess(trails: &[Trail]) -> TrailAssessment {
+/// `account` is the account being judged (when known): a trail delivering
+/// to another account's log group cannot carry this account's chain.
+pub fn assess(trails: &[Trail], account: Option<&str>) -> TrailAssessment {
     let mut out = TrailAssessment::default();
     for t in trails {
         let mut why = Vec::new();
@@ -50,6 +52,10 @@ pub fn assess(trails: &[Trail]) -> TrailAssessment {
         let log_group = t.log_group();
         match (&log_group, &t.cloudwatch_logs_role_arn) {
             (None, _) => why.push("does not deliver to CloudWatch Logs".into()),
+            (Some(lg), _) if account.is_some_and(|a| a != lg.account) => why.push(format!(
+                "delivers to log group `{}` in account {} (an organization trail?), whose filters and alarms must be checked in that account",
+                lg.name, lg.account
+            )),
             (Some(_), None) => why.push(
                 "names a CloudWatch Logs log group but no delivery role, so CloudTrail cannot write to it"
                     .into(),
@@ -177,9 +183,26 @@ mod tests {
         }
     }
 
+    fn assess_here(trails: &[Trail]) -> TrailAssessment {
+        assess(trails, Some("1"))
+    }
+
+    #[test]
+    fn another_accounts_log_group_does_not_qualify() {
+        let mut t = trail("org");
+        t.log_group_arn = Some("arn:aws:logs:us-east-1:999999999999:log-group:org-ct:*".into());
+        let a = assess(&[t], Some("1"));
+        assert!(a.candidates.is_empty());
+        assert!(
+            a.rejected[0].contains("in account 999999999999"),
+            "{:?}",
+            a.rejected
+        );
+    }
+
     #[test]
     fn good_trail_is_a_candidate() {
-        let a = assess(&[trail("main")]);
+        let a = assess_here(&[trail("main")]);
         assert_eq!(a.candidates.len(), 1);
         assert_eq!(a.candidates[0].log_group.name, "ct");
         assert!(a.rejected.is_empty());
@@ -193,7 +216,7 @@ mod tests {
             is_logging: false,
             latest_cloudwatch_logs_delivery_error: None,
         });
-        let a = assess(&[t]);
+        let a = assess_here(&[t]);
         assert!(a.candidates.is_empty());
         assert!(
             a.rejected[0].contains("not multi-region and is not logging"),
@@ -203,7 +226,7 @@ mod tests {
 
         let mut t = trail("t");
         t.selectors = Observed::Ok(EventSelectors::default());
-        assert!(assess(&[t]).rejected[0].contains("no event selectors"));
+        assert!(assess_here(&[t]).rejected[0].contains("no event selectors"));
 
         let mut t = trail("t");
         t.selectors = Observed::Ok(EventSelectors {
@@ -214,18 +237,18 @@ mod tests {
             }],
             advanced: vec![],
         });
-        assert!(assess(&[t]).rejected[0].contains("WriteOnly"));
+        assert!(assess_here(&[t]).rejected[0].contains("WriteOnly"));
 
         let mut t = trail("t");
         t.cloudwatch_logs_role_arn = None;
-        assert!(assess(&[t]).rejected[0].contains("no delivery role"));
+        assert!(assess_here(&[t]).rejected[0].contains("no delivery role"));
 
         let mut t = trail("t");
         t.status = Observed::Ok(TrailStatus {
             is_logging: true,
             latest_cloudwatch_logs_delivery_error: Some("AccessDenied".into()),
         });
-        assert!(assess(&[t]).rejected[0].contains("delivery failing"));
+        assert!(assess_here(&[t]).rejected[0].contains("delivery failing"));
     }
 
     #[test]
@@ -267,7 +290,7 @@ mod tests {
             code: Some("AccessDeniedException".into()),
             message: "no".into(),
         });
-        let a = assess(&[t]);
+        let a = assess_here(&[t]);
         assert!(a.candidates.is_empty());
         assert!(a.rejected.is_empty());
         assert_eq!(a.unknown.len(), 1);

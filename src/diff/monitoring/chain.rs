@@ -1,0 +1,161 @@
+//! Does a control hold on a log group: is there a filter covering the
+//! pattern, an alarm that goes off on one event, and a topic someone
+//! confirmed? Every link proven, or the control does not hold.
+
+use super::view::{LogGroupView, RegionView, topic_name};
+use crate::desired::MonitoringControl;
+use crate::diff::signal::{fires_on_one_event, published_value, sns_actions, watches};
+use crate::pattern::{self, Coverage, Pattern};
+use crate::resources::{MetricAlarm, MetricFilter};
+use crate::snapshot::ReadFailure;
+
+/// Does filter pattern `p` catch every event one of the accepted benchmark
+/// patterns catches? When none is covered, the verdict against the
+/// remediation pattern (the first) explains why.
+pub fn coverage(p: &Pattern, c: &MonitoringControl) -> Coverage {
+    let mut first = None;
+    for b in &c.accepted {
+        let v = pattern::covers(p, b);
+        if v == Coverage::Covered {
+            return v;
+        }
+        first.get_or_insert(v);
+    }
+    first.unwrap_or(Coverage::CannotProve {
+        reason: "the control has no pattern".into(),
+    })
+}
+
+/// Filters that cover the control's pattern and publish a usable value.
+pub fn working_filters<'a>(
+    lgv: &LogGroupView<'a>,
+    c: &MonitoringControl,
+) -> Vec<(&'a MetricFilter, f64)> {
+    lgv.filters
+        .iter()
+        .filter_map(|(f, p)| {
+            let p = p.as_ref().ok()?;
+            if coverage(p, c) != Coverage::Covered {
+                return None;
+            }
+            published_value(f).ok().map(|v| (*f, v))
+        })
+        .collect()
+}
+
+/// Alarms that go off when one event reaches `f`.
+pub fn firing_alarms<'a>(
+    alarms: &'a [MetricAlarm],
+    f: &MetricFilter,
+    value: f64,
+) -> impl Iterator<Item = &'a MetricAlarm> {
+    alarms
+        .iter()
+        .filter(move |a| watches(a, f) && fires_on_one_event(a, f, value).is_ok())
+}
+
+/// A complete, working chain, described for the plan.
+pub struct Chain {
+    pub description: String,
+    pub topic_arn: String,
+}
+
+pub enum Found {
+    Chain(Chain),
+    Nothing,
+    /// A read it needed failed.
+    Unknown(ReadFailure),
+    /// Every link but the last was seen; the last cannot be read from here.
+    Unprovable(String),
+}
+
+pub fn find_chain(c: &MonitoringControl, lg_name: &str, view: &RegionView<'_>) -> Found {
+    let lgv = match view.log_group(lg_name) {
+        Ok(v) => v,
+        Err(e) => return Found::Unknown(e),
+    };
+    let working = working_filters(lgv, c);
+    if working.is_empty() {
+        return Found::Nothing;
+    }
+    let alarms = match view.alarms() {
+        Ok(a) => a,
+        Err(e) => return Found::Unknown(e),
+    };
+    let mut unprovable = None;
+    for (f, value) in working {
+        for a in firing_alarms(alarms, f, value) {
+            for topic in sns_actions(a) {
+                if view.is_foreign(topic) {
+                    unprovable.get_or_insert_with(|| {
+                        format!(
+                            "alarm `{}` notifies topic {topic} in another account or region, whose subscriptions cis-fix cannot read from here",
+                            a.name
+                        )
+                    });
+                    continue;
+                }
+                let subs = match view.subs_of(topic) {
+                    Ok(s) => s,
+                    Err(e) => return Found::Unknown(e),
+                };
+                let confirmed = subs.iter().filter(|s| s.is_confirmed()).count();
+                if confirmed > 0 {
+                    return Found::Chain(Chain {
+                        description: format!(
+                            "filter `{}` on log group `{lg_name}` → alarm `{}` → topic `{}` ({confirmed} confirmed subscription{})",
+                            f.name,
+                            a.name,
+                            topic_name(topic),
+                            if confirmed == 1 { "" } else { "s" }
+                        ),
+                        topic_arn: topic.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    match unprovable {
+        Some(why) => Found::Unprovable(why),
+        None => Found::Nothing,
+    }
+}
+
+/// Topics already notified by an alarm that fires for this control, in this
+/// account and region: candidates for reuse rather than a new topic.
+pub fn notified_topics<'a>(
+    c: &MonitoringControl,
+    lgv: &LogGroupView<'a>,
+    alarms: &'a [MetricAlarm],
+    view: &RegionView<'_>,
+) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    for (f, value) in working_filters(lgv, c) {
+        for a in firing_alarms(alarms, f, value) {
+            out.extend(sns_actions(a).filter(|t| !view.is_foreign(t)));
+        }
+    }
+    out
+}
+
+pub fn describe_gap(v: &Coverage) -> String {
+    match v {
+        Coverage::Covered => "covers the benchmark pattern".into(),
+        Coverage::NotCovered { missing } => {
+            let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
+            let more = missing.len().saturating_sub(shown.len());
+            format!(
+                "would not fire on {}{}",
+                shown.join(", nor on "),
+                if more > 0 {
+                    format!(" (and {more} more)")
+                } else {
+                    String::new()
+                }
+            )
+        }
+        Coverage::CannotProve { reason } => {
+            format!("cannot be proven to cover the benchmark pattern ({reason})")
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The metric filter of a control: reuse one that works, else fix cis-fix's
+//! own (never narrowing what it caught), else create one.
+
+use std::collections::BTreeMap;
+
+use super::Outcome;
+use super::chain::{coverage, describe_gap, firing_alarms, working_filters};
+use super::view::LogGroupView;
+use crate::config::PatternMode;
+use crate::desired::{DesiredMonitoring, MonitoringControl};
+use crate::diff::builder::PlanBuilder;
+use crate::diff::signal::published_value;
+use crate::pattern::{self, Coverage};
+use crate::plan::{Action, Change, Resource};
+use crate::resources::{LogGroupRef, MetricAlarm, MetricFilter};
+
+/// AWS's fixed quota of metric filters per log group.
+pub const MAX_PER_LOG_GROUP: usize = 100;
+
+pub struct FilterStep {
+    pub filter: MetricFilter,
+    /// The address of the planned change, when there is one.
+    pub change: Option<String>,
+    /// What is done, for the control's reason.
+    pub step: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn plan(
+    c: &MonitoringControl,
+    d: &DesiredMonitoring,
+    lg: &LogGroupRef,
+    lgv: &LogGroupView<'_>,
+    alarms: &[MetricAlarm],
+    added: &mut usize,
+    out: &mut PlanBuilder,
+) -> Result<FilterStep, Outcome> {
+    // Reuse a working filter, preferring one whose alarm already fires, then
+    // cis-fix's own.
+    let working = working_filters(lgv, c);
+    let reuse = working
+        .iter()
+        .find(|(f, v)| firing_alarms(alarms, f, *v).next().is_some())
+        .or_else(|| working.iter().find(|(f, _)| f.name == c.filter_name))
+        .or_else(|| working.first());
+    if let Some((f, _)) = reuse {
+        return Ok(FilterStep {
+            filter: (*f).clone(),
+            change: None,
+            step: None,
+        });
+    }
+
+    let ours = lgv.filters.iter().find(|(f, _)| f.name == c.filter_name);
+    let (action, pattern_text, why) = match ours {
+        Some((old, parsed)) => {
+            let (text, why) = match (parsed, d.pattern_mode) {
+                (Ok(p), PatternMode::Covering) => match coverage(p, c) {
+                    Coverage::Covered => (
+                        old.pattern.clone(),
+                        format!(
+                            "filter `{}` covers the pattern but {}",
+                            old.name,
+                            published_value(old).err().unwrap_or_default()
+                        ),
+                    ),
+                    verdict => (
+                        pattern::widen(p, &c.pattern).canonical(),
+                        format!(
+                            "filter `{}` {}; the new pattern keeps everything the old one caught",
+                            old.name,
+                            describe_gap(&verdict)
+                        ),
+                    ),
+                },
+                (Ok(p), PatternMode::Exact) => (
+                    c.pattern_text.clone(),
+                    format!(
+                        "filter `{}` {}; `patterns: exact` writes the benchmark's text",
+                        old.name,
+                        describe_gap(&coverage(p, c))
+                    ),
+                ),
+                (Err(e), _) => (
+                    c.pattern_text.clone(),
+                    format!(
+                        "filter `{}` has a pattern CloudWatch cannot parse ({e})",
+                        old.name
+                    ),
+                ),
+            };
+            (Action::Update, text, why)
+        }
+        None => (
+            Action::Create,
+            c.pattern_text.clone(),
+            format!(
+                "no metric filter on log group `{}` covers the benchmark pattern",
+                lg.name
+            ),
+        ),
+    };
+    let len = pattern_text.chars().count();
+    if len > pattern::MAX_PATTERN_LEN {
+        return Err(Outcome::Blocked(format!(
+            "{why}, but the pattern that would fix it is {len} characters, over CloudWatch's {} limit; set `patterns: exact` or shorten filter `{}`",
+            pattern::MAX_PATTERN_LEN,
+            c.filter_name
+        )));
+    }
+    if action == Action::Create {
+        if lgv.filters.len() + *added >= MAX_PER_LOG_GROUP {
+            return Err(Outcome::Blocked(format!(
+                "{why}, and log group `{}` already has the maximum of {MAX_PER_LOG_GROUP} metric filters",
+                lg.name
+            )));
+        }
+        *added += 1;
+    }
+    // An update fixes the pattern (and a value no alarm could count) but
+    // keeps the metric, so alarms already watching it keep working.
+    let after = match ours {
+        Some((old, _)) => MetricFilter {
+            pattern: pattern_text,
+            metric_value: if published_value(old).is_ok() {
+                old.metric_value.clone()
+            } else {
+                d.metric_value.clone()
+            },
+            ..(*old).clone()
+        },
+        None => MetricFilter {
+            log_group_name: lg.name.clone(),
+            name: c.filter_name.clone(),
+            pattern: pattern_text,
+            metric_name: c.metric_name.clone(),
+            metric_namespace: d.namespace.clone(),
+            metric_value: d.metric_value.clone(),
+            default_value: None,
+            dimensions: BTreeMap::new(),
+            unit: None,
+        },
+    };
+    let address = format!("aws_cloudwatch_log_metric_filter.{}", c.resource_name);
+    let verb = if action == Action::Create {
+        "creates"
+    } else {
+        "updates"
+    };
+    let step = format!("{verb} filter `{}`: {why}", after.name);
+    out.change(Change {
+        address: address.clone(),
+        action,
+        region: lg.region.clone(),
+        controls: vec![c.id.clone()],
+        reason: why,
+        before: ours.map(|(old, _)| Resource::MetricFilter((*old).clone())),
+        after: Resource::MetricFilter(after.clone()),
+        depends_on: vec![],
+    });
+    Ok(FilterStep {
+        filter: after,
+        change: Some(address),
+        step: Some(step),
+    })
+}

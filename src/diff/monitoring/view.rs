@@ -1,0 +1,113 @@
+//! The monitoring resources of one region as the diff sees them: patterns
+//! parsed once, read failures kept as facts.
+
+use std::collections::BTreeMap;
+
+use crate::pattern::{self, Pattern};
+use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic};
+use crate::snapshot::{Observed, ReadFailure, RegionSnapshot};
+
+/// A log group's filters with their patterns parsed once.
+pub struct LogGroupView<'a> {
+    pub filters: Vec<(&'a MetricFilter, Result<Pattern, String>)>,
+}
+
+pub struct RegionView<'a> {
+    pub region: &'a str,
+    /// The account being judged, when known.
+    pub account: Option<&'a str>,
+    snap: Option<&'a RegionSnapshot>,
+    log_groups: BTreeMap<&'a str, Result<LogGroupView<'a>, ReadFailure>>,
+}
+
+impl<'a> RegionView<'a> {
+    pub fn new(
+        region: &'a str,
+        account: Option<&'a str>,
+        snap: Option<&'a RegionSnapshot>,
+    ) -> Self {
+        let mut log_groups = BTreeMap::new();
+        if let Some(s) = snap {
+            for (name, obs) in &s.metric_filters {
+                let view = match obs {
+                    Observed::Ok(fs) => Ok(LogGroupView {
+                        filters: fs
+                            .iter()
+                            .map(|f| (f, pattern::parse(&f.pattern).map_err(|e| e.to_string())))
+                            .collect(),
+                    }),
+                    Observed::Failed(e) => Err(e.clone()),
+                };
+                log_groups.insert(name.as_str(), view);
+            }
+        }
+        RegionView {
+            region,
+            account,
+            snap,
+            log_groups,
+        }
+    }
+
+    fn not_read(&self, what: &str, resource: Option<&str>) -> ReadFailure {
+        ReadFailure {
+            call: what.to_string(),
+            region: self.region.to_string(),
+            resource: resource.map(str::to_string),
+            code: None,
+            message: "not in the snapshot (this region was not read)".into(),
+        }
+    }
+
+    pub fn log_group(&self, name: &str) -> Result<&LogGroupView<'a>, ReadFailure> {
+        match self.log_groups.get(name) {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(self.not_read("logs:DescribeMetricFilters", Some(name))),
+        }
+    }
+
+    pub fn alarms(&self) -> Result<&'a [MetricAlarm], ReadFailure> {
+        match self.snap.map(|s| &s.alarms) {
+            Some(Observed::Ok(v)) => Ok(v),
+            Some(Observed::Failed(e)) => Err(e.clone()),
+            None => Err(self.not_read("cloudwatch:DescribeAlarms", None)),
+        }
+    }
+
+    pub fn topics(&self) -> Result<&'a [Topic], ReadFailure> {
+        match self.snap.map(|s| &s.topics) {
+            Some(Observed::Ok(v)) => Ok(v),
+            Some(Observed::Failed(e)) => Err(e.clone()),
+            None => Err(self.not_read("sns:ListTopics", None)),
+        }
+    }
+
+    pub fn subscriptions(&self) -> Result<&'a [Subscription], ReadFailure> {
+        match self.snap.map(|s| &s.subscriptions) {
+            Some(Observed::Ok(v)) => Ok(v),
+            Some(Observed::Failed(e)) => Err(e.clone()),
+            None => Err(self.not_read("sns:ListSubscriptions", None)),
+        }
+    }
+
+    pub fn subs_of(&self, topic_arn: &str) -> Result<Vec<&'a Subscription>, ReadFailure> {
+        Ok(self
+            .subscriptions()?
+            .iter()
+            .filter(|s| s.topic_arn.known() == Some(topic_arn))
+            .collect())
+    }
+
+    /// A topic of another account or region: its subscriptions cannot be
+    /// read from here, so whether anyone receives it cannot be proven.
+    pub fn is_foreign(&self, topic_arn: &str) -> bool {
+        let mut parts = topic_arn.split(':').skip(3);
+        let (region, account) = (parts.next(), parts.next());
+        region != Some(self.region) || self.account.is_some_and(|a| account != Some(a))
+    }
+}
+
+pub fn topic_name(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
+}
