@@ -219,14 +219,9 @@ impl Plan {
             column: e.column(),
             message: e.to_string(),
         };
-        let raw: serde_json::Value = serde_json::from_str(text).map_err(parse)?;
+        let raw: serde_json::Value = serde_json::from_str(text).map_err(&parse)?;
         match raw.get("format_version").and_then(|v| v.as_str()) {
-            Some(FORMAT_VERSION) => serde_json::from_value(raw).map_err(|e| PlanError::Parse {
-                path: origin.to_string(),
-                line: 0,
-                column: 0,
-                message: e.to_string(),
-            }),
+            Some(FORMAT_VERSION) => serde_json::from_str(text).map_err(&parse),
             Some(other) => Err(PlanError::Version {
                 path: origin.to_string(),
                 found: other.to_string(),
@@ -238,17 +233,5 @@ impl Plan {
                 message: "missing string field `format_version`".into(),
             }),
         }
-    }
-
-    /// Every IAM action applying this plan calls, once each.
-    pub fn write_actions(&self) -> Vec<&'static str> {
-        let mut a: Vec<&'static str> = self
-            .changes
-            .iter()
-            .map(|c| c.after.write_action())
-            .collect();
-        a.sort_unstable();
-        a.dedup();
-        a
     }
 }

@@ -2,7 +2,9 @@
 //! whole instead of failing halfway: IAM's policy simulator is asked about
 //! every action the plan will call, as the caller's own user or role.
 
-use aws_sdk_iam::types::PolicyEvaluationDecisionType;
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
 
 use super::error::failure;
 
@@ -62,33 +64,55 @@ pub enum Principal {
     },
 }
 
+/// One call apply will make: the IAM action, the resource it acts on and
+/// the region, so conditional and resource-scoped policies are judged as
+/// AWS will judge the real call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub action: &'static str,
+    pub region: String,
+    pub resource: String,
+}
+
+/// Resource ARNs as IAM sees them for the calls apply makes.
+pub mod arns {
+    /// PutMetricFilter acts on the log group (IAM's form ends in `:*`).
+    pub fn log_group(partition: &str, region: &str, account: &str, name: &str) -> String {
+        format!("arn:{partition}:logs:{region}:{account}:log-group:{name}:*")
+    }
+    pub fn alarm(partition: &str, region: &str, account: &str, name: &str) -> String {
+        format!("arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}")
+    }
+    pub fn topic(partition: &str, region: &str, account: &str, name: &str) -> String {
+        format!("arn:{partition}:sns:{region}:{account}:{name}")
+    }
+}
+
+/// The partition and account of a caller ARN, for building resource ARNs.
+pub fn partition_and_account(caller_arn: &str) -> Option<(&str, &str)> {
+    let mut p = caller_arn.split(':');
+    let (arn, partition, _, _, account) = (p.next()?, p.next()?, p.next()?, p.next()?, p.next()?);
+    (arn == "arn" && !partition.is_empty() && !account.is_empty()).then_some((partition, account))
+}
+
+/// Asks the policy simulator about every request, as `caller_arn` (the ARN
+/// STS reported while reading, so STS is not called twice).
 pub async fn check(
-    sts: &aws_sdk_sts::Client,
     iam: &aws_sdk_iam::Client,
-    region: &str,
-    actions: &[&str],
+    caller_arn: Option<&str>,
+    requests: &[Request],
 ) -> PermissionCheck {
-    if actions.is_empty() {
+    if requests.is_empty() {
         return PermissionCheck::Allowed {
-            principal: String::new(),
+            principal: caller_arn.unwrap_or_default().to_string(),
         };
     }
-    let caller = match sts.get_caller_identity().send().await {
-        Ok(out) => match out.arn {
-            Some(a) => a,
-            None => {
-                return PermissionCheck::Unavailable(
-                    "sts:GetCallerIdentity returned no ARN".into(),
-                );
-            }
-        },
-        Err(e) => {
-            return PermissionCheck::Unavailable(
-                failure("sts:GetCallerIdentity", region, None, &e).to_string(),
-            );
-        }
+    let Some(caller) = caller_arn else {
+        return PermissionCheck::Unavailable(
+            "the caller is unknown (sts:GetCallerIdentity failed while reading)".into(),
+        );
     };
-    let principal = match principal_for(&caller) {
+    let principal = match principal_for(caller) {
         Ok(Principal::Arn(a)) => a,
         Ok(Principal::Role { name, fallback_arn }) => {
             match iam.get_role().role_name(&name).send().await {
@@ -100,38 +124,71 @@ pub async fn check(
         }
         Err(why) => return PermissionCheck::Unavailable(why),
     };
+    // One simulation per action and region: its resources, and the region
+    // as the request context.
+    let mut groups: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for r in requests {
+        groups
+            .entry((r.action, r.region.as_str()))
+            .or_default()
+            .push(r.resource.as_str());
+    }
     let mut denied = Vec::new();
-    let mut pages = iam
-        .simulate_principal_policy()
-        .policy_source_arn(&principal)
-        .set_action_names(Some(actions.iter().map(|a| a.to_string()).collect()))
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(p) => p,
-            Err(e) => {
-                return PermissionCheck::Unavailable(
-                    failure("iam:SimulatePrincipalPolicy", region, Some(&principal), &e)
-                        .to_string(),
-                );
-            }
-        };
-        for r in page.evaluation_results.unwrap_or_default() {
-            if r.eval_decision != PolicyEvaluationDecisionType::Allowed {
-                denied.push(r.eval_action_name);
+    let mut undecided = Vec::new();
+    for ((action, region), resources) in groups {
+        let region_context = ContextEntry::builder()
+            .context_key_name("aws:RequestedRegion")
+            .context_key_type(ContextKeyTypeEnum::String)
+            .context_key_values(region)
+            .build();
+        let mut pages = iam
+            .simulate_principal_policy()
+            .policy_source_arn(&principal)
+            .action_names(action)
+            .set_resource_arns(Some(resources.iter().map(|r| r.to_string()).collect()))
+            .context_entries(region_context)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => {
+                    return PermissionCheck::Unavailable(
+                        failure("iam:SimulatePrincipalPolicy", region, Some(&principal), &e)
+                            .to_string(),
+                    );
+                }
+            };
+            for r in page.evaluation_results.unwrap_or_default() {
+                let missing = r.missing_context_values.unwrap_or_default();
+                if !missing.is_empty() {
+                    undecided.push(format!(
+                        "{} (needs {})",
+                        r.eval_action_name,
+                        missing.join(", ")
+                    ));
+                } else if r.eval_decision != PolicyEvaluationDecisionType::Allowed {
+                    denied.push(r.eval_action_name);
+                }
             }
         }
     }
-    if denied.is_empty() {
-        PermissionCheck::Allowed { principal }
-    } else {
-        denied.sort();
-        denied.dedup();
+    denied.sort();
+    denied.dedup();
+    if !denied.is_empty() {
         PermissionCheck::Missing {
             principal,
             actions: denied,
         }
+    } else if !undecided.is_empty() {
+        undecided.sort();
+        undecided.dedup();
+        PermissionCheck::Unavailable(format!(
+            "the simulator cannot decide {} without request context only the real call has",
+            undecided.join(", ")
+        ))
+    } else {
+        PermissionCheck::Allowed { principal }
     }
 }
 
@@ -141,13 +198,12 @@ mod tests {
     use aws_sdk_iam::operation::get_role::GetRoleOutput;
     use aws_sdk_iam::operation::simulate_principal_policy::SimulatePrincipalPolicyOutput;
     use aws_sdk_iam::types::{EvaluationResult, Role};
-    use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
     use aws_smithy_mocks::{
         MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock,
     };
 
     // The SDK versions in the lock predate `with_test_defaults_v2`, which
-    // `mock_client!` calls, so the mocked clients are built by hand.
+    // `mock_client!` calls, so the mocked client is built by hand.
     fn iam_client(mode: RuleMode, rules: &[&Rule]) -> aws_sdk_iam::Client {
         let mut mocks = MockResponseInterceptor::new().rule_mode(mode);
         for r in rules {
@@ -163,21 +219,12 @@ mod tests {
         )
     }
 
-    fn sts_as(arn: &'static str) -> aws_sdk_sts::Client {
-        let rule = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(move || {
-            GetCallerIdentityOutput::builder()
-                .arn(arn)
-                .account("123456789012")
-                .build()
-        });
-        aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::Config::builder()
-                .with_test_defaults()
-                .region(aws_config::Region::new("us-east-1"))
-                .http_client(create_mock_http_client())
-                .interceptor(MockResponseInterceptor::new().with_rule(&rule))
-                .build(),
-        )
+    fn req(action: &'static str, resource: &str) -> Request {
+        Request {
+            action,
+            region: "us-east-1".into(),
+            resource: resource.into(),
+        }
     }
 
     fn result(action: &str, decision: PolicyEvaluationDecisionType) -> EvaluationResult {
@@ -186,6 +233,12 @@ mod tests {
             .eval_decision(decision)
             .build()
             .expect("result")
+    }
+
+    fn simulated(results: Vec<EvaluationResult>) -> SimulatePrincipalPolicyOutput {
+        SimulatePrincipalPolicyOutput::builder()
+            .set_evaluation_results(Some(results))
+            .build()
     }
 
     #[test]
@@ -210,11 +263,15 @@ mod tests {
         );
         assert!(principal_for("arn:aws:sts::123456789012:federated-user/bob").is_err());
         assert!(principal_for("nonsense").is_err());
+        assert_eq!(
+            partition_and_account("arn:aws-cn:sts::123:assumed-role/R/s"),
+            Some(("aws-cn", "123"))
+        );
     }
 
     #[tokio::test]
-    async fn assumed_role_maps_to_its_role_with_path_and_missing_actions_are_listed() {
-        let sts = sts_as("arn:aws:sts::123456789012:assumed-role/Deployer/s");
+    async fn assumed_role_maps_to_its_role_and_each_action_is_asked_with_its_resources_and_region()
+    {
         let get_role = mock!(aws_sdk_iam::Client::get_role)
             .match_requests(|r| r.role_name() == Some("Deployer"))
             .then_output(|| {
@@ -231,63 +288,114 @@ mod tests {
                     )
                     .build()
             });
-        let simulate = mock!(aws_sdk_iam::Client::simulate_principal_policy)
-            .match_requests(|r| {
-                r.policy_source_arn() == Some("arn:aws:iam::123456789012:role/ci/Deployer")
+        let role = "arn:aws:iam::123456789012:role/ci/Deployer";
+        let filters = mock!(aws_sdk_iam::Client::simulate_principal_policy)
+            .match_requests(move |r| {
+                r.policy_source_arn() == Some(role)
+                    && r.action_names() == ["logs:PutMetricFilter"]
+                    && r.resource_arns() == ["arn:aws:logs:us-east-1:123456789012:log-group:ct:*"]
+                    && r.context_entries()[0].context_key_values() == ["us-east-1"]
             })
             .then_output(|| {
-                SimulatePrincipalPolicyOutput::builder()
-                    .evaluation_results(result(
-                        "logs:PutMetricFilter",
-                        PolicyEvaluationDecisionType::Allowed,
-                    ))
-                    .evaluation_results(result(
-                        "sns:Subscribe",
-                        PolicyEvaluationDecisionType::ImplicitDeny,
-                    ))
-                    .evaluation_results(result(
-                        "sns:CreateTopic",
-                        PolicyEvaluationDecisionType::ExplicitDeny,
-                    ))
-                    .build()
+                simulated(vec![result(
+                    "logs:PutMetricFilter",
+                    PolicyEvaluationDecisionType::Allowed,
+                )])
             });
-        let iam = iam_client(RuleMode::MatchAny, &[&get_role, &simulate]);
+        let subscribe = mock!(aws_sdk_iam::Client::simulate_principal_policy)
+            .match_requests(|r| r.action_names() == ["sns:Subscribe"])
+            .then_output(|| {
+                simulated(vec![result(
+                    "sns:Subscribe",
+                    PolicyEvaluationDecisionType::ImplicitDeny,
+                )])
+            });
+        let topic = mock!(aws_sdk_iam::Client::simulate_principal_policy)
+            .match_requests(|r| r.action_names() == ["sns:CreateTopic"])
+            .then_output(|| {
+                simulated(vec![result(
+                    "sns:CreateTopic",
+                    PolicyEvaluationDecisionType::ExplicitDeny,
+                )])
+            });
+        let iam = iam_client(
+            RuleMode::MatchAny,
+            &[&get_role, &filters, &subscribe, &topic],
+        );
         let got = check(
-            &sts,
             &iam,
-            "us-east-1",
-            &["logs:PutMetricFilter", "sns:Subscribe", "sns:CreateTopic"],
+            Some("arn:aws:sts::123456789012:assumed-role/Deployer/s"),
+            &[
+                req(
+                    "logs:PutMetricFilter",
+                    "arn:aws:logs:us-east-1:123456789012:log-group:ct:*",
+                ),
+                req("sns:CreateTopic", "arn:aws:sns:us-east-1:123456789012:t"),
+                req("sns:Subscribe", "arn:aws:sns:us-east-1:123456789012:t"),
+            ],
         )
         .await;
         assert_eq!(
             got,
             PermissionCheck::Missing {
-                principal: "arn:aws:iam::123456789012:role/ci/Deployer".into(),
+                principal: role.into(),
                 actions: vec!["sns:CreateTopic".into(), "sns:Subscribe".into()],
             }
         );
-        assert_eq!(simulate.num_calls(), 1);
+        assert_eq!(filters.num_calls(), 1);
     }
 
     #[tokio::test]
     async fn all_allowed() {
-        let sts = sts_as("arn:aws:iam::123456789012:user/alice");
         let simulate = mock!(aws_sdk_iam::Client::simulate_principal_policy).then_output(|| {
-            SimulatePrincipalPolicyOutput::builder()
-                .evaluation_results(result(
-                    "logs:PutMetricFilter",
-                    PolicyEvaluationDecisionType::Allowed,
-                ))
-                .build()
+            simulated(vec![result(
+                "logs:PutMetricFilter",
+                PolicyEvaluationDecisionType::Allowed,
+            )])
         });
         let iam = iam_client(RuleMode::Sequential, &[&simulate]);
-        let got = check(&sts, &iam, "us-east-1", &["logs:PutMetricFilter"]).await;
+        let got = check(
+            &iam,
+            Some("arn:aws:iam::123456789012:user/alice"),
+            &[req(
+                "logs:PutMetricFilter",
+                "arn:aws:logs:us-east-1:1:log-group:x:*",
+            )],
+        )
+        .await;
         assert!(matches!(got, PermissionCheck::Allowed { .. }), "{got:?}");
     }
 
     #[tokio::test]
+    async fn a_decision_that_needs_missing_context_is_not_a_refusal() {
+        let simulate = mock!(aws_sdk_iam::Client::simulate_principal_policy).then_output(|| {
+            simulated(vec![
+                EvaluationResult::builder()
+                    .eval_action_name("cloudwatch:PutMetricAlarm")
+                    .eval_decision(PolicyEvaluationDecisionType::ImplicitDeny)
+                    .missing_context_values("aws:PrincipalTag/team")
+                    .build()
+                    .expect("result"),
+            ])
+        });
+        let iam = iam_client(RuleMode::Sequential, &[&simulate]);
+        let got = check(
+            &iam,
+            Some("arn:aws:iam::123456789012:user/alice"),
+            &[req(
+                "cloudwatch:PutMetricAlarm",
+                "arn:aws:cloudwatch:us-east-1:1:alarm:a",
+            )],
+        )
+        .await;
+        let PermissionCheck::Unavailable(why) = got else {
+            panic!("{got:?}")
+        };
+        assert!(why.contains("aws:PrincipalTag/team"), "{why}");
+    }
+
+    #[tokio::test]
     async fn denied_simulator_is_unavailable_not_an_error() {
-        let sts = sts_as("arn:aws:iam::123456789012:user/alice");
         // IAM's own awsQuery error body, as the service sends it.
         let simulate = mock!(aws_sdk_iam::Client::simulate_principal_policy).then_http_response(|| {
             aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
@@ -298,7 +406,15 @@ mod tests {
             )
         });
         let iam = iam_client(RuleMode::Sequential, &[&simulate]);
-        let got = check(&sts, &iam, "us-east-1", &["logs:PutMetricFilter"]).await;
+        let got = check(
+            &iam,
+            Some("arn:aws:iam::123456789012:user/alice"),
+            &[req(
+                "logs:PutMetricFilter",
+                "arn:aws:logs:us-east-1:1:log-group:x:*",
+            )],
+        )
+        .await;
         let PermissionCheck::Unavailable(why) = got else {
             panic!("{got:?}")
         };
@@ -309,10 +425,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn root_caller_is_unavailable() {
-        let sts = sts_as("arn:aws:iam::123456789012:root");
+    async fn root_or_unknown_caller_is_unavailable() {
         let iam = iam_client(RuleMode::Sequential, &[]);
-        let got = check(&sts, &iam, "us-east-1", &["sns:Subscribe"]).await;
+        let r = [req("sns:Subscribe", "arn:aws:sns:us-east-1:1:t")];
+        let got = check(&iam, Some("arn:aws:iam::123456789012:root"), &r).await;
         assert!(matches!(got, PermissionCheck::Unavailable(w) if w.contains("root")));
+        let got = check(&iam, None, &r).await;
+        assert!(
+            matches!(got, PermissionCheck::Unavailable(w) if w.contains("sts:GetCallerIdentity"))
+        );
     }
 }

@@ -78,8 +78,11 @@ pub async fn create_topic(rc: &RegionClients, name: &str) -> Result<String, Read
         .ok_or_else(|| malformed(call, &rc.region, "TopicArn"))
 }
 
-/// Returns the subscription ARN, or `pending confirmation` for endpoints a
-/// person must confirm.
+/// Returns the subscription ARN. With `ReturnSubscriptionArn` AWS returns an
+/// ARN even for a subscription still waiting for confirmation, so this says
+/// nothing about confirmation: the protocol does (see
+/// `resources::protocol_needs_confirmation`), and the next read shows
+/// `PendingConfirmation` until a person confirms.
 pub async fn subscribe(
     rc: &RegionClients,
     topic_arn: &str,
@@ -97,7 +100,6 @@ pub async fn subscribe(
         .send()
         .await
         .map_err(|e| failure(call, &rc.region, Some(topic_arn), &e))?;
-    Ok(out
-        .subscription_arn
-        .unwrap_or_else(|| "pending confirmation".into()))
+    out.subscription_arn
+        .ok_or_else(|| malformed(call, &rc.region, "SubscriptionArn"))
 }

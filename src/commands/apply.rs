@@ -7,9 +7,11 @@ use anyhow::{Result, bail};
 use super::Exit;
 use crate::cli::ApplyArgs;
 use cis_fix::apply::{self, Event, Outcome};
-use cis_fix::aws::permissions::{self, PermissionCheck};
+use cis_fix::aws::permissions::{self, PermissionCheck, Request, arns};
 use cis_fix::plan::Action;
+use cis_fix::plan::{Plan, Resource};
 use cis_fix::render::{self, Style};
+use cis_fix::snapshot::Snapshot;
 
 pub async fn run(args: ApplyArgs) -> Result<Exit> {
     let desired = super::desired(&args.target)?;
@@ -31,10 +33,9 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         });
     }
     match permissions::check(
-        &aws.sts(),
         &aws.iam(),
-        aws.home_region(),
-        &plan.write_actions(),
+        snap.caller_arn.as_deref(),
+        &requests(&plan, &snap),
     )
     .await
     {
@@ -55,7 +56,9 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
 
     let stop = Arc::new(AtomicBool::new(false));
     let signal = Arc::new(AtomicU8::new(0));
-    let watcher = watch_signals(stop.clone(), signal.clone());
+    // Kept listening to the end: a signal after the last write still gets
+    // the orderly exit code.
+    let _watcher = watch_signals(stop.clone(), signal.clone());
     let report = apply::apply(&plan, &aws, &stop, |e| match e {
         Event::Started(c) => println!(
             "{}",
@@ -79,7 +82,6 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         },
     })
     .await;
-    watcher.abort();
 
     println!();
     let (added, changed) = (report.count(Action::Create), report.count(Action::Update));
@@ -125,6 +127,45 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         0 => Exit::Failed,
         code => Exit::Interrupted(code),
     })
+}
+
+/// The calls the plan will make, with the resources they act on.
+fn requests(plan: &Plan, snap: &Snapshot) -> Vec<Request> {
+    let (partition, account) = snap
+        .caller_arn
+        .as_deref()
+        .and_then(permissions::partition_and_account)
+        .unwrap_or(("aws", snap.account_id.as_deref().unwrap_or("*")));
+    plan.changes
+        .iter()
+        .map(|c| {
+            let r = c.region.as_str();
+            let resource = match &c.after {
+                Resource::MetricFilter(f) => {
+                    arns::log_group(partition, r, account, &f.log_group_name)
+                }
+                Resource::MetricAlarm(a) => arns::alarm(partition, r, account, &a.name),
+                Resource::Topic(t) => arns::topic(partition, r, account, &t.name),
+                Resource::Subscription(s) => match s.topic_arn.known() {
+                    Some(arn) => arn.to_string(),
+                    // The topic this plan creates: its name is in the plan.
+                    None => plan
+                        .changes
+                        .iter()
+                        .find_map(|t| match &t.after {
+                            Resource::Topic(t) => Some(arns::topic(partition, r, account, &t.name)),
+                            _ => None,
+                        })
+                        .unwrap_or_else(|| format!("arn:{partition}:sns:{r}:{account}:*")),
+                },
+            };
+            Request {
+                action: c.after.write_action(),
+                region: c.region.clone(),
+                resource,
+            }
+        })
+        .collect()
 }
 
 /// Terraform's prompt: only `yes` proceeds.

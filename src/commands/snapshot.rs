@@ -14,5 +14,18 @@ pub async fn run(args: SnapshotArgs) -> Result<Exit> {
         }
         None => println!("{text}"),
     }
-    Ok(Exit::Ok)
+    // The file is written either way (it is the evidence), but a snapshot
+    // with failed reads is incomplete and a schedule must hear of it.
+    let failed = snap.failures();
+    if failed.is_empty() {
+        return Ok(Exit::Ok);
+    }
+    eprintln!(
+        "Warning: {} read(s) failed; the snapshot records them:",
+        failed.len()
+    );
+    for f in failed {
+        eprintln!("  - {f}");
+    }
+    Ok(Exit::Failed)
 }
