@@ -107,6 +107,9 @@ pub struct ShowArgs {
 pub struct SnapshotArgs {
     #[command(flatten)]
     pub connection: Connection,
+    /// Config file (default: ./cis-fix.yaml when present), for the topic name.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Write to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

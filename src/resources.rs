@@ -128,6 +128,16 @@ pub struct Topic {
     pub arn: Deferred,
 }
 
+/// What of a topic's attributes decides whether CloudWatch can publish.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicAttributes {
+    /// Server-side encryption key; CloudWatch can publish to an encrypted
+    /// topic only through a customer managed key whose policy allows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<String>,
+}
+
 /// An SNS subscription. `arn` is `PendingConfirmation` until a person (or the
 /// endpoint) confirms it; only a real ARN means messages are delivered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

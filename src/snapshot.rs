@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic, Trail};
+use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic, TopicAttributes, Trail};
 
 /// Bumped whenever a field changes meaning; older files are refused.
 pub const FORMAT_VERSION: u32 = 1;
@@ -90,6 +90,10 @@ pub struct RegionSnapshot {
     pub alarms: Observed<Vec<MetricAlarm>>,
     pub topics: Observed<Vec<Topic>>,
     pub subscriptions: Observed<Vec<Subscription>>,
+    /// Attributes of the topics alarms notify (and of the topic cis-fix
+    /// would use), by ARN; `None` when the topic does not exist.
+    #[serde(default)]
+    pub topic_attributes: BTreeMap<String, Observed<Option<TopicAttributes>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +175,11 @@ impl Snapshot {
         }
         for r in self.regions.values() {
             for obs in r.metric_filters.values() {
+                if let Observed::Failed(f) = obs {
+                    out.push(f.clone());
+                }
+            }
+            for obs in r.topic_attributes.values() {
                 if let Observed::Failed(f) = obs {
                     out.push(f.clone());
                 }

@@ -140,6 +140,7 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
         "logs:DescribeMetricFilters",
         "cloudwatch:DescribeAlarms",
         "sns:ListSubscriptions",
+        "sns:GetTopicAttributes",
         "sns:ListTopics",
     ] {
         proxy.clear();

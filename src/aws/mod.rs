@@ -44,7 +44,15 @@ impl Limiter {
 /// Reads everything the diff needs, each call once: caller identity and
 /// trails first, then per region the trails deliver to: the log groups'
 /// metric filters, alarms, topics and subscriptions, concurrently.
-pub async fn read_snapshot(aws: &Aws, limit: &Limiter, progress: &Progress) -> Snapshot {
+///
+/// `topic_names`: topics cis-fix may notify besides those alarms already
+/// notify (the configured or default topic), whose attributes are read too.
+pub async fn read_snapshot(
+    aws: &Aws,
+    limit: &Limiter,
+    progress: &Progress,
+    topic_names: &[String],
+) -> Snapshot {
     progress.set("reading caller identity and CloudTrail trails");
     let (caller, trails) =
         futures::join!(sts::caller(aws, limit), cloudtrail::read_trails(aws, limit));
@@ -67,30 +75,67 @@ pub async fn read_snapshot(aws: &Aws, limit: &Limiter, progress: &Progress) -> S
         "reading metric filters, alarms and SNS in {}",
         log_groups.keys().cloned().collect::<Vec<_>>().join(", ")
     ));
-    let regions = join_all(log_groups.into_iter().map(|(region, groups)| async move {
-        let rc = aws.region(&region);
-        let filters = join_all(groups.into_iter().map(|g| {
-            let rc = &rc;
-            async move {
-                let f = logs::read_filters(rc, &g, limit).await;
-                (g, f)
+    let account = account_id.clone();
+    let regions = join_all(log_groups.into_iter().map(|(region, groups)| {
+        let account = account.clone();
+        async move {
+            let rc = aws.region(&region);
+            let filters = join_all(groups.into_iter().map(|g| {
+                let rc = &rc;
+                async move {
+                    let f = logs::read_filters(rc, &g, limit).await;
+                    (g, f)
+                }
+            }));
+            let (filters, alarms, topics, subscriptions) = futures::join!(
+                filters,
+                cloudwatch::read_alarms(&rc, limit),
+                sns::read_topics(&rc, limit),
+                sns::read_subscriptions(&rc, limit)
+            );
+            // Whether CloudWatch can publish to a topic depends on its
+            // encryption: read it for every topic an alarm notifies here, and for
+            // the topics cis-fix may use.
+            let mut wanted: BTreeSet<String> = BTreeSet::new();
+            if let Observed::Ok(alarms) = &alarms {
+                for a in alarms {
+                    for arn in a.alarm_actions.iter().filter_map(|d| d.known()) {
+                        let mut p = arn.split(':');
+                        let same_place = p.nth(2) == Some("sns")
+                            && p.next() == Some(region.as_str())
+                            && account.as_deref().is_none_or(|acct| p.next() == Some(acct));
+                        if same_place {
+                            wanted.insert(arn.to_string());
+                        }
+                    }
+                }
             }
-        }));
-        let (filters, alarms, topics, subscriptions) = futures::join!(
-            filters,
-            cloudwatch::read_alarms(&rc, limit),
-            sns::read_topics(&rc, limit),
-            sns::read_subscriptions(&rc, limit)
-        );
-        (
-            region,
-            RegionSnapshot {
-                metric_filters: filters.into_iter().collect(),
-                alarms,
-                topics,
-                subscriptions,
-            },
-        )
+            if let Observed::Ok(ts) = &topics {
+                for t in ts.iter().filter(|t| topic_names.contains(&t.name)) {
+                    if let Some(arn) = t.arn.known() {
+                        wanted.insert(arn.to_string());
+                    }
+                }
+            }
+            let topic_attributes = join_all(wanted.into_iter().map(|arn| {
+                let rc = &rc;
+                async move {
+                    let a = sns::read_topic_attributes(rc, &arn, limit).await;
+                    (arn, a)
+                }
+            }))
+            .await;
+            (
+                region,
+                RegionSnapshot {
+                    metric_filters: filters.into_iter().collect(),
+                    alarms,
+                    topics,
+                    subscriptions,
+                    topic_attributes: topic_attributes.into_iter().collect(),
+                },
+            )
+        }
     }))
     .await;
     progress.finish();

@@ -3,7 +3,7 @@
 use super::Limiter;
 use super::clients::RegionClients;
 use super::error::{failure, malformed};
-use crate::resources::{Deferred, Subscription, Topic};
+use crate::resources::{Deferred, Subscription, Topic, TopicAttributes};
 use crate::snapshot::{Observed, ReadFailure};
 
 pub async fn read_topics(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<Topic>> {
@@ -62,6 +62,38 @@ pub async fn read_subscriptions(
         }
     }
     Observed::Ok(out)
+}
+
+/// A topic's attributes; a topic that does not exist is `None`, a fact
+/// rather than a failure.
+pub async fn read_topic_attributes(
+    rc: &RegionClients,
+    arn: &str,
+    limit: &Limiter,
+) -> Observed<Option<TopicAttributes>> {
+    let got = {
+        let _permit = limit.acquire().await;
+        rc.sns.get_topic_attributes().topic_arn(arn).send().await
+    };
+    match got {
+        Ok(out) => {
+            let attrs = out.attributes.unwrap_or_default();
+            Observed::Ok(Some(TopicAttributes {
+                kms_master_key_id: attrs
+                    .get("KmsMasterKeyId")
+                    .filter(|k| !k.is_empty())
+                    .cloned(),
+            }))
+        }
+        Err(e) => {
+            let f = failure("sns:GetTopicAttributes", &rc.region, Some(arn), &e);
+            if matches!(f.code.as_deref(), Some("NotFound" | "NotFoundException")) {
+                Observed::Ok(None)
+            } else {
+                Observed::Failed(f)
+            }
+        }
+    }
 }
 
 /// CreateTopic is idempotent by name: it returns the existing topic's ARN.

@@ -21,7 +21,11 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         );
     }
     let aws = super::connect(&args.connection).await?;
-    let snap = super::read(&aws).await;
+    let snap = super::read(
+        &aws,
+        &super::topic_names(desired.monitoring.topic.as_deref()),
+    )
+    .await;
     let plan = super::compute(&desired, &snap);
     let s = Style::for_stdout();
     print!("{}", render::human(&plan, s));

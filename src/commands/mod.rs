@@ -69,9 +69,19 @@ pub async fn connect(c: &Connection) -> Result<Aws> {
     .context("cannot set up AWS access")
 }
 
-pub async fn read(aws: &Aws) -> Snapshot {
+/// Reads the account. `topic_names`: the topics cis-fix may notify (the
+/// configured one, else the default), whose encryption is read too.
+pub async fn read(aws: &Aws, topic_names: &[String]) -> Snapshot {
     let progress = Progress::stderr();
-    cis_fix::aws::read_snapshot(aws, &Limiter::new(CONCURRENCY), &progress).await
+    cis_fix::aws::read_snapshot(aws, &Limiter::new(CONCURRENCY), &progress, topic_names).await
+}
+
+pub fn topic_names(config_topic: Option<&str>) -> Vec<String> {
+    vec![
+        config_topic
+            .unwrap_or(cis_fix::config::DEFAULT_TOPIC)
+            .to_string(),
+    ]
 }
 
 pub fn compute(desired: &Desired, snap: &Snapshot) -> Plan {

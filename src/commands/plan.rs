@@ -9,7 +9,14 @@ pub async fn run(args: PlanArgs) -> Result<Exit> {
     let desired = super::desired(&args.target)?;
     let snap = match &args.from {
         Some(path) => Snapshot::load(path)?,
-        None => super::read(&super::connect(&args.connection).await?).await,
+        None => {
+            let aws = super::connect(&args.connection).await?;
+            super::read(
+                &aws,
+                &super::topic_names(desired.monitoring.topic.as_deref()),
+            )
+            .await
+        }
     };
     let plan = super::compute(&desired, &snap);
     if args.json {

@@ -2,7 +2,7 @@
 //! publish a positive value, and the alarm on that metric must cross its
 //! threshold on a single datapoint with its actions enabled.
 
-use crate::resources::{MetricAlarm, MetricFilter};
+use crate::resources::{MetricAlarm, MetricFilter, TopicAttributes};
 
 /// The value a filter publishes per matching event, if it is a constant that
 /// can trip an alarm.
@@ -110,6 +110,32 @@ fn crosses(a: &MetricAlarm, v: f64) -> bool {
     }
 }
 
+/// Why CloudWatch may not be able to publish to a topic.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TopicProblem {
+    /// It certainly cannot.
+    Broken(String),
+    /// cis-fix cannot tell.
+    Unprovable(String),
+}
+
+/// Can a CloudWatch alarm publish to this topic? An encrypted topic needs a
+/// customer managed key whose policy lets cloudwatch.amazonaws.com use it;
+/// the AWS managed `alias/aws/sns` key never does.
+pub fn topic_accepts_alarms(name: &str, attrs: &TopicAttributes) -> Result<(), TopicProblem> {
+    match attrs.kms_master_key_id.as_deref() {
+        None => Ok(()),
+        Some(k) if k == "alias/aws/sns" || k.ends_with(":alias/aws/sns") => {
+            Err(TopicProblem::Broken(format!(
+                "topic `{name}` is encrypted with the AWS managed key alias/aws/sns, which CloudWatch alarms cannot use, so they never reach it"
+            )))
+        }
+        Some(k) => Err(TopicProblem::Unprovable(format!(
+            "topic `{name}` is encrypted with KMS key {k}; cis-fix cannot yet check that the key policy lets cloudwatch.amazonaws.com use it"
+        ))),
+    }
+}
+
 /// The SNS topics among an alarm's ALARM-state actions.
 pub fn sns_actions(a: &MetricAlarm) -> impl Iterator<Item = &str> {
     a.alarm_actions
@@ -214,6 +240,26 @@ mod tests {
         let mut a = alarm();
         a.treat_missing_data = Some("breaching".into());
         assert!(fires_on_one_event(&a, &f, 1.0).is_ok());
+    }
+
+    #[test]
+    fn encrypted_topics() {
+        let plain = TopicAttributes::default();
+        assert!(topic_accepts_alarms("t", &plain).is_ok());
+        let aws_managed = TopicAttributes {
+            kms_master_key_id: Some("alias/aws/sns".into()),
+        };
+        assert!(matches!(
+            topic_accepts_alarms("t", &aws_managed),
+            Err(TopicProblem::Broken(_))
+        ));
+        let cmk = TopicAttributes {
+            kms_master_key_id: Some("arn:aws:kms:us-east-1:1:key/abc".into()),
+        };
+        assert!(matches!(
+            topic_accepts_alarms("t", &cmk),
+            Err(TopicProblem::Unprovable(_))
+        ));
     }
 
     #[test]

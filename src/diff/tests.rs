@@ -58,11 +58,32 @@ fn region(
     topics: Vec<Topic>,
     subs: Vec<Subscription>,
 ) -> RegionSnapshot {
+    // Attributes as the reader gets them: for every topic alarms notify and
+    // every topic that exists (plain, unencrypted).
+    let mut topic_attributes: BTreeMap<String, Observed<Option<TopicAttributes>>> = topics
+        .iter()
+        .filter_map(|t| t.arn.known())
+        .map(|a| {
+            (
+                a.to_string(),
+                Observed::Ok(Some(TopicAttributes::default())),
+            )
+        })
+        .collect();
+    for arn in alarms
+        .iter()
+        .flat_map(|a| a.alarm_actions.iter().filter_map(|d| d.known()))
+    {
+        topic_attributes
+            .entry(arn.to_string())
+            .or_insert(Observed::Ok(None));
+    }
     RegionSnapshot {
         metric_filters: BTreeMap::from([(LG.to_string(), Observed::Ok(filters))]),
         alarms: Observed::Ok(alarms),
         topics: Observed::Ok(topics),
         subscriptions: Observed::Ok(subs),
+        topic_attributes,
     }
 }
 
@@ -208,6 +229,8 @@ fn simulate_apply(mut s: Snapshot, p: &Plan, confirm: bool) -> Snapshot {
                     panic!()
                 };
                 ts.push(topic(&arn));
+                r.topic_attributes
+                    .insert(arn.clone(), Observed::Ok(Some(TopicAttributes::default())));
             }
             Resource::Subscription(x) => {
                 let topic_arn = resolve(&x.topic_arn, &arns);
@@ -831,5 +854,67 @@ fn a_trail_delivering_to_another_account_blocks_with_the_reason() {
         p.notices[0].details[0].contains("account 999999999999"),
         "{:?}",
         p.notices
+    );
+}
+
+#[test]
+fn a_topic_alarms_cannot_reach_is_no_link() {
+    let d = email();
+    let encrypted = |key: &str| {
+        let mut r = region(
+            vec![filter("root", &pattern_of(&d, "4.3"), "RootUsage")],
+            vec![alarm("root-alarm", "RootUsage", 1.0, &[TOPIC_ARN])],
+            vec![topic(TOPIC_ARN)],
+            vec![sub(TOPIC_ARN, true)],
+        );
+        r.topic_attributes.insert(
+            TOPIC_ARN.into(),
+            Observed::Ok(Some(TopicAttributes {
+                kms_master_key_id: Some(key.into()),
+            })),
+        );
+        snapshot(r)
+    };
+    // The AWS managed key: CloudWatch can never publish; a new topic is made.
+    let p = diff(&d, &encrypted("alias/aws/sns"));
+    assert_ne!(status(&p, "4.3"), ControlStatus::Compliant);
+    assert!(
+        p.changes
+            .iter()
+            .any(|c| matches!(c.after, Resource::Topic(_))),
+        "{:#?}",
+        p.changes
+    );
+    // ... and naming it explicitly blocks, with the reason.
+    let p = diff(
+        &desired("sns:\n  topic: alerts\n"),
+        &encrypted("alias/aws/sns"),
+    );
+    assert_eq!(status(&p, "4.3"), ControlStatus::Blocked);
+    assert!(
+        reason(&p, "4.3").contains("alias/aws/sns"),
+        "{}",
+        reason(&p, "4.3")
+    );
+    // A customer managed key: cannot be proven either way, so unknown.
+    let p = diff(&d, &encrypted("arn:aws:kms:us-east-1:123456789012:key/k"));
+    assert_eq!(
+        status(&p, "4.3"),
+        ControlStatus::Unknown,
+        "{}",
+        reason(&p, "4.3")
+    );
+    assert!(!p.changes.iter().any(|c| c.controls == ["4.3"]));
+    // Attributes not read: not compliant either.
+    let mut r = region(
+        vec![filter("root", &pattern_of(&d, "4.3"), "RootUsage")],
+        vec![alarm("root-alarm", "RootUsage", 1.0, &[TOPIC_ARN])],
+        vec![topic(TOPIC_ARN)],
+        vec![sub(TOPIC_ARN, true)],
+    );
+    r.topic_attributes.clear();
+    assert_eq!(
+        status(&diff(&d, &snapshot(r)), "4.3"),
+        ControlStatus::Unknown
     );
 }

@@ -4,7 +4,9 @@
 
 use super::view::{LogGroupView, RegionView, topic_name};
 use crate::desired::MonitoringControl;
-use crate::diff::signal::{fires_on_one_event, published_value, sns_actions, watches};
+use crate::diff::signal::{
+    TopicProblem, fires_on_one_event, published_value, sns_actions, watches,
+};
 use crate::pattern::{self, Coverage, Pattern};
 use crate::resources::{MetricAlarm, MetricFilter};
 use crate::snapshot::ReadFailure;
@@ -100,7 +102,19 @@ pub fn find_chain(c: &MonitoringControl, lg_name: &str, view: &RegionView<'_>) -
                     Err(e) => return Found::Unknown(e),
                 };
                 let confirmed = subs.iter().filter(|s| s.is_confirmed()).count();
-                if confirmed > 0 {
+                if confirmed == 0 {
+                    continue;
+                }
+                match view.topic_problem(topic) {
+                    Err(e) => return Found::Unknown(e),
+                    Ok(Some(TopicProblem::Broken(_))) => continue,
+                    Ok(Some(TopicProblem::Unprovable(why))) => {
+                        unprovable.get_or_insert(why);
+                        continue;
+                    }
+                    Ok(None) => {}
+                }
+                {
                     return Found::Chain(Chain {
                         description: format!(
                             "filter `{}` on log group `{lg_name}` → alarm `{}` → topic `{}` ({confirmed} confirmed subscription{})",

@@ -22,6 +22,7 @@ use topic::{Delivery, NotifyTopic};
 use view::RegionView;
 
 /// Why a control gets no fix.
+#[derive(Clone)]
 pub(super) enum Outcome {
     Unknown(String),
     Blocked(String),
@@ -176,6 +177,10 @@ fn plan_control(
             notify.insert(topic::choose(d, view, &reuse, out)?)
         }
     };
+
+    if let Some(p) = &topic.problem {
+        return Err(p.clone());
+    }
 
     let alarm_step = alarm::plan(
         c,

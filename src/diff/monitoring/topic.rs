@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use super::Outcome;
 use super::view::RegionView;
 use crate::desired::DesiredMonitoring;
 use crate::diff::builder::PlanBuilder;
+use crate::diff::signal::TopicProblem;
 use crate::plan::{Action, Change, Resource};
 use crate::resources::{Deferred, Subscription, Topic, protocol_needs_confirmation};
 use crate::snapshot::ReadFailure;
@@ -17,6 +19,8 @@ pub struct NotifyTopic {
     pub subscription_changes: Vec<String>,
     /// After the planned changes, does a person receive the alarms?
     pub delivery: Delivery,
+    /// Why alarms cannot (or cannot be shown to) reach this topic at all.
+    pub problem: Option<Outcome>,
 }
 
 pub enum Delivery {
@@ -40,7 +44,13 @@ pub fn choose(
     let topics = view.topics()?;
     let by_name = |name: &str| topics.iter().find(|t| t.name == name);
     let mut used: BTreeMap<&str, usize> = BTreeMap::new();
-    for arn in reuse.iter().filter(|a| !view.is_foreign(a)) {
+    // Only topics alarms can be shown to reach are worth reusing.
+    let reachable = |arn: &&&str| matches!(view.topic_problem(arn), Ok(None));
+    for arn in reuse
+        .iter()
+        .filter(|a| !view.is_foreign(a))
+        .filter(reachable)
+    {
         *used.entry(arn).or_default() += 1;
     }
     let reused = used
@@ -139,11 +149,23 @@ pub fn choose(
     } else {
         Delivery::NoSubscriber
     };
+    let problem = match arn.known() {
+        None => None,
+        Some(a) => match view.topic_problem(a) {
+            Ok(None) => None,
+            Ok(Some(TopicProblem::Broken(why))) => Some(Outcome::Blocked(format!(
+                "{why}; name another topic in sns.topic, or re-encrypt this one with a customer managed key that CloudWatch may use"
+            ))),
+            Ok(Some(TopicProblem::Unprovable(why))) => Some(Outcome::Unknown(why)),
+            Err(e) => Some(Outcome::Unknown(e.to_string())),
+        },
+    };
     Ok(NotifyTopic {
         name,
         arn,
         topic_change,
         subscription_changes,
         delivery,
+        problem,
     })
 }

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::diff::signal::{TopicProblem, topic_accepts_alarms};
 use crate::pattern::{self, Pattern};
-use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic};
+use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic, TopicAttributes};
 use crate::snapshot::{Observed, ReadFailure, RegionSnapshot};
 
 /// A log group's filters with their patterns parsed once.
@@ -97,6 +98,29 @@ impl<'a> RegionView<'a> {
             .iter()
             .filter(|s| s.topic_arn.known() == Some(topic_arn))
             .collect())
+    }
+
+    /// A topic's attributes; `Ok(None)` when it does not exist.
+    pub fn topic_attributes(&self, arn: &str) -> Result<Option<&'a TopicAttributes>, ReadFailure> {
+        match self.snap.and_then(|s| s.topic_attributes.get(arn)) {
+            Some(Observed::Ok(a)) => Ok(a.as_ref()),
+            Some(Observed::Failed(e)) => Err(e.clone()),
+            None => Err(ReadFailure {
+                call: "sns:GetTopicAttributes".into(),
+                region: self.region.to_string(),
+                resource: Some(arn.to_string()),
+                code: None,
+                message: "not in the snapshot (the topic's attributes were not read)".into(),
+            }),
+        }
+    }
+
+    /// Whether alarms can reach the topic, as far as its attributes tell.
+    pub fn topic_problem(&self, arn: &str) -> Result<Option<TopicProblem>, ReadFailure> {
+        Ok(match self.topic_attributes(arn)? {
+            None => Some(TopicProblem::Broken(format!("topic {arn} does not exist"))),
+            Some(attrs) => topic_accepts_alarms(topic_name(arn), attrs).err(),
+        })
     }
 
     /// A topic of another account or region: its subscriptions cannot be
