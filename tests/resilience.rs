@@ -515,3 +515,65 @@ fn a_second_interrupt_exits_at_once() {
         .expect_code(0);
     assert_exactly_one_of_each(&acct);
 }
+
+#[test]
+fn killed_between_updates_resumes_to_the_same_end() {
+    let (acct, cfg) = fresh();
+    // cis-fix's own filter misses StopLogging (an update), its alarm's
+    // threshold never trips (an update), the rest is created.
+    acct.put_filter(
+        "cloudtrail-logs",
+        "cis-4.5-cloudtrail-config-changes",
+        "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }",
+        "cis-4.5-cloudtrail-config-changes",
+        "CISBenchmark",
+    );
+    acct.put_alarm(
+        "cis-4.5-cloudtrail-config-changes",
+        "cis-4.5-cloudtrail-config-changes",
+        "CISBenchmark",
+        5.0,
+        &[],
+    );
+    let plan = acct.cis_fix(&["plan", "--json", "--config", &cfg]).json();
+    assert_eq!(plan["summary"]["change"], 2, "{plan:#}");
+    let order: Vec<String> = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["address"].as_str().map(str::to_string))
+        .collect();
+    // Kill right after the filter update went through.
+    let k = 1 + order
+        .iter()
+        .position(|a| a == "aws_cloudwatch_log_metric_filter.cis_4_5")
+        .expect("4.5 filter update planned");
+    let proxy = FaultProxy::start(&acct.moto);
+    proxy.signal_after_writes(k, Signal::Kill);
+    let child = proxy
+        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
+        .current_dir(acct.dir())
+        .args(["apply", "--auto-approve", "--config", &cfg])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn cis-fix");
+    proxy.set_target(child.id());
+    assert_eq!(child.wait_with_output().expect("wait").status.code(), None);
+
+    acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
+        .expect_code(0);
+    converged(&acct, &cfg);
+    assert_eq!(acct.alarms().len(), 15);
+    assert_eq!(acct.topics().len(), 1);
+    assert_eq!(acct.subscriptions().len(), 1);
+    // moto appends on PutMetricFilter where AWS replaces, so the updated
+    // filter appears twice (old and new pattern); every other name once.
+    let filters = acct.filters("cloudtrail-logs");
+    let mut names: Vec<&str> = filters.iter().map(|f| f.0.as_str()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 15);
+    assert_eq!(filters.len(), 16, "{filters:#?}");
+}
