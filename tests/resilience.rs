@@ -191,6 +191,46 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
         );
     }
     assert_exactly_one_of_each(&acct);
+
+    // The caller's identity is not evidence: without it the plan is the same.
+    proxy.clear();
+    proxy.deny("sts:GetCallerIdentity");
+    let run = via(
+        &proxy,
+        &acct,
+        &["plan", "--json", "--detailed-exitcode", "--config", &cfg],
+    );
+    run.expect_code(0);
+    assert!(statuses(&run.json()).iter().all(|(_, s)| s == "compliant"));
+}
+
+#[test]
+fn a_denied_read_on_a_new_account_creates_nothing() {
+    let (acct, cfg) = fresh();
+    let proxy = FaultProxy::start(&acct.moto);
+    for read in [
+        "cloudtrail:GetEventSelectors",
+        "logs:DescribeMetricFilters",
+        "cloudwatch:DescribeAlarms",
+        "sns:ListTopics",
+        "sns:ListSubscriptions",
+    ] {
+        proxy.clear();
+        proxy.deny(read);
+        let run = via(
+            &proxy,
+            &acct,
+            &["apply", "--auto-approve", "--config", &cfg],
+        );
+        run.expect_code(1);
+        assert!(
+            !proxy.calls().iter().any(|c| c.is_write()),
+            "{read}: nothing may be created that could not be looked for:\n{}",
+            run.stdout
+        );
+    }
+    assert!(acct.filters("cloudtrail-logs").is_empty());
+    assert!(acct.topics().is_empty());
 }
 
 /// Kills cis-fix right after its k-th write reached AWS, then runs apply

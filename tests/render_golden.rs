@@ -1,0 +1,86 @@
+//! Rendered plans of the example accounts, compared with checked-in text so
+//! any change to what users read is deliberate. `UPDATE_GOLDEN=1 cargo test
+//! --test render_golden` rewrites the files after a deliberate change.
+
+use cis_fix::config::Config;
+use cis_fix::plan::Plan;
+use cis_fix::render::{self, Style};
+use cis_fix::snapshot::Snapshot;
+
+fn plan_of(account: &str, config: &str) -> Plan {
+    let b = cis_fix::benchmark::load("3.0.0").expect("benchmark");
+    let c = Config::parse(config, "golden.yaml").expect("config");
+    let d = cis_fix::desired::build(&b, &c, "golden.yaml").expect("desired");
+    let path = format!(
+        "{}/examples/accounts/{account}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let s = Snapshot::load(std::path::Path::new(&path)).expect("snapshot");
+    cis_fix::diff::plan(&d, &s)
+}
+
+fn check(name: &str, actual: &str) {
+    let path = format!("{}/tests/golden/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(expected.as_str(), actual)
+            .unified_diff()
+            .header("golden", "rendered")
+            .to_string();
+        panic!("{name} renders differently (UPDATE_GOLDEN=1 if deliberate):\n{diff}");
+    }
+}
+
+const EMAIL: &str =
+    "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: secops@example.com\n";
+
+#[test]
+fn partly_compliant() {
+    check(
+        "partly-compliant",
+        &render::human(&plan_of("partly-compliant", EMAIL), Style::PLAIN),
+    );
+}
+
+#[test]
+fn new_account() {
+    check(
+        "new-account",
+        &render::human(&plan_of("new-account", EMAIL), Style::PLAIN),
+    );
+}
+
+#[test]
+fn pending_confirmation() {
+    check(
+        "pending-confirmation",
+        &render::human(&plan_of("pending-confirmation", ""), Style::PLAIN),
+    );
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let p = plan_of("partly-compliant", EMAIL);
+    let plain = render::human(&p, Style::PLAIN);
+    assert!(!plain.contains('\x1b'));
+    let coloured = render::human(&p, Style { color: true });
+    assert!(coloured.contains("\x1b[32m+\x1b[0m"), "green + for creates");
+    assert!(
+        coloured.contains("\x1b[33m~\x1b[0m"),
+        "yellow ~ for updates"
+    );
+    // Same text once the colour codes are gone.
+    let mut stripped = String::new();
+    let mut rest = coloured.as_str();
+    while let Some(i) = rest.find('\x1b') {
+        stripped.push_str(&rest[..i]);
+        let end = rest[i..].find('m').map(|j| i + j + 1).unwrap_or(rest.len());
+        rest = &rest[end..];
+    }
+    stripped.push_str(rest);
+    assert_eq!(stripped, plain);
+}
