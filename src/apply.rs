@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::aws::{self, Aws};
 use crate::plan::{Action, Change, ControlStatus, Plan, Resource};
 use crate::resources::{Deferred, protocol_needs_confirmation};
-use crate::snapshot::ReadFailure;
+use crate::snapshot::CallFailure;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -17,7 +17,7 @@ pub enum Outcome {
         id: Option<String>,
         note: Option<String>,
     },
-    Failed(ReadFailure),
+    Failed(CallFailure),
     /// Not attempted because something it needs failed or was skipped.
     Skipped {
         because: String,
@@ -185,7 +185,7 @@ pub fn after(plan: &Plan, report: &Report) -> Plan {
 }
 
 /// The error codes AWS services use for a denied call.
-pub fn is_access_denied(e: &ReadFailure) -> bool {
+pub fn is_access_denied(e: &CallFailure) -> bool {
     matches!(
         e.code.as_deref(),
         Some(
@@ -213,7 +213,7 @@ fn resolve(d: &Deferred, outputs: &BTreeMap<String, String>) -> Result<String, S
 async fn execute(change: &Change, aws: &Aws, outputs: &BTreeMap<String, String>) -> Outcome {
     let rc = aws.region(&change.region);
     let unresolved = |call: &str, message: String| {
-        Outcome::Failed(ReadFailure {
+        Outcome::Failed(CallFailure {
             call: call.into(),
             region: change.region.clone(),
             resource: Some(change.address.clone()),

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic};
-use crate::snapshot::ReadFailure;
+use crate::snapshot::CallFailure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -41,7 +41,7 @@ pub struct Plan {
     /// Reads that failed for good. Even when no control's verdict depends on
     /// one, a scheduled run must hear about it.
     #[serde(default)]
-    pub failed_reads: Vec<ReadFailure>,
+    pub failed_reads: Vec<CallFailure>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,11 +18,11 @@ pub const FORMAT_VERSION: u32 = 1;
 #[serde(rename_all = "snake_case")]
 pub enum Observed<T> {
     Ok(T),
-    Failed(ReadFailure),
+    Failed(CallFailure),
 }
 
 impl<T> Observed<T> {
-    pub fn as_ref(&self) -> Result<&T, &ReadFailure> {
+    pub fn as_ref(&self) -> Result<&T, &CallFailure> {
         match self {
             Observed::Ok(v) => Ok(v),
             Observed::Failed(f) => Err(f),
@@ -30,11 +30,12 @@ impl<T> Observed<T> {
     }
 }
 
-/// A read that failed for good (after the SDK's retries), naming the call,
-/// region and resource so the user can fix permissions or retry.
+/// An AWS call that failed for good (after the SDK's retries), naming the
+/// call, region and resource so the user can fix permissions or retry. Reads
+/// record it in the snapshot; writes report it in the apply report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReadFailure {
+pub struct CallFailure {
     /// `service:Operation`, as in an IAM policy.
     pub call: String,
     pub region: String,
@@ -46,7 +47,7 @@ pub struct ReadFailure {
     pub message: String,
 }
 
-impl std::fmt::Display for ReadFailure {
+impl std::fmt::Display for CallFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} in {}", self.call, self.region)?;
         if let Some(r) = &self.resource {
@@ -158,7 +159,7 @@ impl Snapshot {
     }
 
     /// Every read that failed, in a stable order.
-    pub fn failures(&self) -> Vec<ReadFailure> {
+    pub fn failures(&self) -> Vec<CallFailure> {
         let mut out = Vec::new();
         if let Observed::Failed(f) = &self.trails {
             out.push(f.clone());
@@ -229,7 +230,7 @@ mod tests {
     #[test]
     fn failed_read_is_kept() {
         let mut s = empty();
-        s.trails = Observed::Failed(ReadFailure {
+        s.trails = Observed::Failed(CallFailure {
             call: "cloudtrail:DescribeTrails".into(),
             region: "us-east-1".into(),
             resource: None,

@@ -6,7 +6,7 @@ use super::Limiter;
 use super::clients::RegionClients;
 use super::error::failure;
 use crate::resources::{Deferred, MetricAlarm};
-use crate::snapshot::{Observed, ReadFailure};
+use crate::snapshot::{CallFailure, Observed};
 
 /// Every metric alarm of the region, every page (moto ignores paging; AWS
 /// pages by 100).
@@ -73,14 +73,14 @@ pub async fn read_alarms(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<Me
 
 /// PutMetricAlarm replaces the whole alarm, so every attribute of `a` is sent.
 /// All `alarm_actions` must be resolved (known) by now.
-pub async fn put_alarm(rc: &RegionClients, a: &MetricAlarm) -> Result<(), ReadFailure> {
+pub async fn put_alarm(rc: &RegionClients, a: &MetricAlarm) -> Result<(), CallFailure> {
     let call = "cloudwatch:PutMetricAlarm";
     let mut actions = Vec::new();
     for d in &a.alarm_actions {
         match d {
             Deferred::Known(s) => actions.push(s.clone()),
             Deferred::AfterApply { after_apply } => {
-                return Err(ReadFailure {
+                return Err(CallFailure {
                     call: call.into(),
                     region: rc.region.clone(),
                     resource: Some(a.name.clone()),

@@ -5,7 +5,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::snapshot::ReadFailure;
+use crate::snapshot::CallFailure;
 
 /// A failed AWS call, for reads and writes alike.
 pub fn failure<E>(
@@ -13,7 +13,7 @@ pub fn failure<E>(
     region: &str,
     resource: Option<&str>,
     err: &SdkError<E, HttpResponse>,
-) -> ReadFailure
+) -> CallFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -41,7 +41,7 @@ where
         }
         _ => (None, DisplayErrorContext(err).to_string()),
     };
-    ReadFailure {
+    CallFailure {
         call: call.to_string(),
         region: region.to_string(),
         resource: resource.map(str::to_string),
@@ -67,8 +67,8 @@ fn json_type(body: &str) -> Option<String> {
 }
 
 /// A call that did its work but answered without a field it must carry.
-pub fn malformed(call: &str, region: &str, what: &str) -> ReadFailure {
-    ReadFailure {
+pub fn malformed(call: &str, region: &str, what: &str) -> CallFailure {
+    CallFailure {
         call: call.to_string(),
         region: region.to_string(),
         resource: None,

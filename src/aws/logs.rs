@@ -8,7 +8,7 @@ use super::Limiter;
 use super::clients::RegionClients;
 use super::error::failure;
 use crate::resources::MetricFilter;
-use crate::snapshot::{Observed, ReadFailure};
+use crate::snapshot::{CallFailure, Observed};
 
 /// All metric filters of one log group, every page.
 pub async fn read_filters(
@@ -77,7 +77,7 @@ pub async fn read_filters(
 /// PutMetricFilter creates or replaces the filter of that name (AWS
 /// semantics; moto appends a duplicate instead, which is why apply never
 /// writes a filter that already matches).
-pub async fn put_filter(rc: &RegionClients, f: &MetricFilter) -> Result<(), ReadFailure> {
+pub async fn put_filter(rc: &RegionClients, f: &MetricFilter) -> Result<(), CallFailure> {
     let call = "logs:PutMetricFilter";
     let resource = format!("{}/{}", f.log_group_name, f.name);
     let mut t = MetricTransformation::builder()
@@ -89,7 +89,7 @@ pub async fn put_filter(rc: &RegionClients, f: &MetricFilter) -> Result<(), Read
     if !f.dimensions.is_empty() {
         t = t.set_dimensions(Some(f.dimensions.clone().into_iter().collect()));
     }
-    let t = t.build().map_err(|e| ReadFailure {
+    let t = t.build().map_err(|e| CallFailure {
         call: call.into(),
         region: rc.region.clone(),
         resource: Some(resource.clone()),

@@ -4,7 +4,7 @@ use super::Limiter;
 use super::clients::RegionClients;
 use super::error::{failure, malformed};
 use crate::resources::{Deferred, Subscription, Topic, TopicAttributes};
-use crate::snapshot::{Observed, ReadFailure};
+use crate::snapshot::{CallFailure, Observed};
 
 pub async fn read_topics(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<Topic>> {
     let mut pages = rc.sns.list_topics().into_paginator().send();
@@ -97,7 +97,7 @@ pub async fn read_topic_attributes(
 }
 
 /// CreateTopic is idempotent by name: it returns the existing topic's ARN.
-pub async fn create_topic(rc: &RegionClients, name: &str) -> Result<String, ReadFailure> {
+pub async fn create_topic(rc: &RegionClients, name: &str) -> Result<String, CallFailure> {
     let call = "sns:CreateTopic";
     let out = rc
         .sns
@@ -120,7 +120,7 @@ pub async fn subscribe(
     topic_arn: &str,
     protocol: &str,
     endpoint: &str,
-) -> Result<String, ReadFailure> {
+) -> Result<String, CallFailure> {
     let call = "sns:Subscribe";
     let out = rc
         .sns

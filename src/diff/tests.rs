@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::desired::{self, Desired};
 use crate::plan::{Action, ControlStatus, Plan, Resource};
 use crate::resources::*;
-use crate::snapshot::{FORMAT_VERSION, Observed, ReadFailure, RegionSnapshot, Snapshot};
+use crate::snapshot::{CallFailure, FORMAT_VERSION, Observed, RegionSnapshot, Snapshot};
 
 const REGION: &str = "us-east-1";
 const LG: &str = "ct-logs";
@@ -102,8 +102,8 @@ fn empty_region() -> RegionSnapshot {
     region(vec![], vec![], vec![], vec![])
 }
 
-fn failure(call: &str) -> ReadFailure {
-    ReadFailure {
+fn failure(call: &str) -> CallFailure {
+    CallFailure {
         call: call.into(),
         region: REGION.into(),
         resource: None,

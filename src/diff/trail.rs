@@ -2,7 +2,7 @@
 //! first link of every monitoring control (the benchmark's audit step 1).
 
 use crate::resources::{EventSelectors, LogGroupRef, Trail};
-use crate::snapshot::{Observed, ReadFailure};
+use crate::snapshot::{CallFailure, Observed};
 
 /// A trail whose events reach a log group the monitoring chain can start from.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,7 +17,7 @@ pub struct TrailAssessment {
     /// One line per trail that does not qualify, saying why.
     pub rejected: Vec<String>,
     /// Reads about trails that failed: those trails may or may not qualify.
-    pub unknown: Vec<ReadFailure>,
+    pub unknown: Vec<CallFailure>,
 }
 
 /// `account` is the account being judged (when known): a trail delivering
@@ -283,7 +283,7 @@ mod tests {
     #[test]
     fn failed_status_read_is_unknown_not_rejected() {
         let mut t = trail("t");
-        t.status = Observed::Failed(ReadFailure {
+        t.status = Observed::Failed(CallFailure {
             call: "cloudtrail:GetTrailStatus".into(),
             region: "us-east-1".into(),
             resource: Some(t.arn.clone()),

@@ -9,7 +9,7 @@ use crate::diff::signal::{
 };
 use crate::pattern::{self, Coverage, Pattern};
 use crate::resources::{MetricAlarm, MetricFilter};
-use crate::snapshot::ReadFailure;
+use crate::snapshot::CallFailure;
 
 /// Does filter pattern `p` catch every event one of the accepted benchmark
 /// patterns catches? When none is covered, the verdict against the
@@ -66,7 +66,7 @@ pub enum Found {
     Chain(Chain),
     Nothing,
     /// A read it needed failed.
-    Unknown(ReadFailure),
+    Unknown(CallFailure),
     /// Every link but the last was seen; the last cannot be read from here.
     Unprovable(String),
 }

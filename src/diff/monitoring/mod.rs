@@ -16,7 +16,7 @@ use super::trail::Candidate;
 use crate::desired::{DesiredMonitoring, MonitoringControl};
 use crate::plan::{ControlStatus, Severity};
 use crate::resources::LogGroupRef;
-use crate::snapshot::{ReadFailure, Snapshot};
+use crate::snapshot::{CallFailure, Snapshot};
 use chain::{Chain, Found, find_chain};
 use topic::{Delivery, NotifyTopic};
 use view::RegionView;
@@ -28,8 +28,8 @@ pub(super) enum Outcome {
     Blocked(String),
 }
 
-impl From<ReadFailure> for Outcome {
-    fn from(e: ReadFailure) -> Self {
+impl From<CallFailure> for Outcome {
+    fn from(e: CallFailure) -> Self {
         Outcome::Unknown(e.to_string())
     }
 }
@@ -43,7 +43,7 @@ pub(super) fn plan(
     version: &str,
     snap: &Snapshot,
     candidates: &[Candidate],
-    trails_unknown: &[ReadFailure],
+    trails_unknown: &[CallFailure],
     out: &mut PlanBuilder,
 ) {
     let account = snap.account_id.as_deref();

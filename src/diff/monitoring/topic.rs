@@ -9,7 +9,7 @@ use crate::diff::builder::PlanBuilder;
 use crate::diff::signal::TopicProblem;
 use crate::plan::{Action, Change, Resource};
 use crate::resources::{Deferred, Subscription, Topic, protocol_needs_confirmation};
-use crate::snapshot::ReadFailure;
+use crate::snapshot::CallFailure;
 
 pub struct NotifyTopic {
     pub name: String,
@@ -40,7 +40,7 @@ pub fn choose(
     view: &RegionView<'_>,
     reuse: &[&str],
     out: &mut PlanBuilder,
-) -> Result<NotifyTopic, ReadFailure> {
+) -> Result<NotifyTopic, CallFailure> {
     let topics = view.topics()?;
     let by_name = |name: &str| topics.iter().find(|t| t.name == name);
     let mut used: BTreeMap<&str, usize> = BTreeMap::new();

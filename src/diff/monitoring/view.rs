@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::diff::signal::{TopicProblem, topic_accepts_alarms};
 use crate::pattern::{self, Pattern};
 use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic, TopicAttributes};
-use crate::snapshot::{Observed, ReadFailure, RegionSnapshot};
+use crate::snapshot::{CallFailure, Observed, RegionSnapshot};
 
 /// A log group's filters with their patterns parsed once.
 pub struct LogGroupView<'a> {
@@ -18,7 +18,7 @@ pub struct RegionView<'a> {
     /// The account being judged, when known.
     pub account: Option<&'a str>,
     snap: Option<&'a RegionSnapshot>,
-    log_groups: BTreeMap<&'a str, Result<LogGroupView<'a>, ReadFailure>>,
+    log_groups: BTreeMap<&'a str, Result<LogGroupView<'a>, CallFailure>>,
 }
 
 impl<'a> RegionView<'a> {
@@ -50,8 +50,8 @@ impl<'a> RegionView<'a> {
         }
     }
 
-    fn not_read(&self, what: &str, resource: Option<&str>) -> ReadFailure {
-        ReadFailure {
+    fn not_read(&self, what: &str, resource: Option<&str>) -> CallFailure {
+        CallFailure {
             call: what.to_string(),
             region: self.region.to_string(),
             resource: resource.map(str::to_string),
@@ -60,7 +60,7 @@ impl<'a> RegionView<'a> {
         }
     }
 
-    pub fn log_group(&self, name: &str) -> Result<&LogGroupView<'a>, ReadFailure> {
+    pub fn log_group(&self, name: &str) -> Result<&LogGroupView<'a>, CallFailure> {
         match self.log_groups.get(name) {
             Some(Ok(v)) => Ok(v),
             Some(Err(e)) => Err(e.clone()),
@@ -68,7 +68,7 @@ impl<'a> RegionView<'a> {
         }
     }
 
-    pub fn alarms(&self) -> Result<&'a [MetricAlarm], ReadFailure> {
+    pub fn alarms(&self) -> Result<&'a [MetricAlarm], CallFailure> {
         match self.snap.map(|s| &s.alarms) {
             Some(Observed::Ok(v)) => Ok(v),
             Some(Observed::Failed(e)) => Err(e.clone()),
@@ -76,7 +76,7 @@ impl<'a> RegionView<'a> {
         }
     }
 
-    pub fn topics(&self) -> Result<&'a [Topic], ReadFailure> {
+    pub fn topics(&self) -> Result<&'a [Topic], CallFailure> {
         match self.snap.map(|s| &s.topics) {
             Some(Observed::Ok(v)) => Ok(v),
             Some(Observed::Failed(e)) => Err(e.clone()),
@@ -84,7 +84,7 @@ impl<'a> RegionView<'a> {
         }
     }
 
-    pub fn subscriptions(&self) -> Result<&'a [Subscription], ReadFailure> {
+    pub fn subscriptions(&self) -> Result<&'a [Subscription], CallFailure> {
         match self.snap.map(|s| &s.subscriptions) {
             Some(Observed::Ok(v)) => Ok(v),
             Some(Observed::Failed(e)) => Err(e.clone()),
@@ -92,7 +92,7 @@ impl<'a> RegionView<'a> {
         }
     }
 
-    pub fn subs_of(&self, topic_arn: &str) -> Result<Vec<&'a Subscription>, ReadFailure> {
+    pub fn subs_of(&self, topic_arn: &str) -> Result<Vec<&'a Subscription>, CallFailure> {
         Ok(self
             .subscriptions()?
             .iter()
@@ -101,11 +101,11 @@ impl<'a> RegionView<'a> {
     }
 
     /// A topic's attributes; `Ok(None)` when it does not exist.
-    pub fn topic_attributes(&self, arn: &str) -> Result<Option<&'a TopicAttributes>, ReadFailure> {
+    pub fn topic_attributes(&self, arn: &str) -> Result<Option<&'a TopicAttributes>, CallFailure> {
         match self.snap.and_then(|s| s.topic_attributes.get(arn)) {
             Some(Observed::Ok(a)) => Ok(a.as_ref()),
             Some(Observed::Failed(e)) => Err(e.clone()),
-            None => Err(ReadFailure {
+            None => Err(CallFailure {
                 call: "sns:GetTopicAttributes".into(),
                 region: self.region.to_string(),
                 resource: Some(arn.to_string()),
@@ -116,7 +116,7 @@ impl<'a> RegionView<'a> {
     }
 
     /// Whether alarms can reach the topic, as far as its attributes tell.
-    pub fn topic_problem(&self, arn: &str) -> Result<Option<TopicProblem>, ReadFailure> {
+    pub fn topic_problem(&self, arn: &str) -> Result<Option<TopicProblem>, CallFailure> {
         Ok(match self.topic_attributes(arn)? {
             None => Some(TopicProblem::Broken(format!("topic {arn} does not exist"))),
             Some(attrs) => topic_accepts_alarms(topic_name(arn), attrs).err(),
