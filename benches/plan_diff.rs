@@ -57,7 +57,11 @@ fn large_account(b: &cis_fix::benchmark::Benchmark) -> Snapshot {
             unit: None,
         });
         // Half the controls hold; the other half's alarms notify nobody.
-        let topic = if i % 2 == 0 { topic_arn(0) } else { topic_arn(299) };
+        let topic = if i % 2 == 0 {
+            topic_arn(0)
+        } else {
+            topic_arn(299)
+        };
         alarms.push(alarm(name.clone(), name, topic));
     }
     for i in filters.len()..100 {
@@ -74,7 +78,11 @@ fn large_account(b: &cis_fix::benchmark::Benchmark) -> Snapshot {
         });
     }
     for i in alarms.len()..3000 {
-        alarms.push(alarm(format!("other-{i}"), format!("m-{i}"), topic_arn(i % 300)));
+        alarms.push(alarm(
+            format!("other-{i}"),
+            format!("m-{i}"),
+            topic_arn(i % 300),
+        ));
     }
     let topics: Vec<Topic> = (0..300)
         .map(|i| Topic {
@@ -146,7 +154,11 @@ fn bench(c: &mut Criterion) {
     let desired = cis_fix::desired::build(&b, &config, "bench").expect("desired");
     let snap = large_account(&b);
     let plan = cis_fix::diff::plan(&desired, &snap);
-    assert!(plan.controls.iter().any(|c| c.status == cis_fix::plan::ControlStatus::Compliant));
+    assert!(
+        plan.controls
+            .iter()
+            .any(|c| c.status == cis_fix::plan::ControlStatus::Compliant)
+    );
     c.bench_function("plan_large_account", |bench| {
         bench.iter(|| cis_fix::diff::plan(black_box(&desired), black_box(&snap)))
     });
