@@ -918,3 +918,35 @@ fn a_topic_alarms_cannot_reach_is_no_link() {
         ControlStatus::Unknown
     );
 }
+
+#[test]
+fn a_term_pattern_of_ours_is_not_silently_narrowed() {
+    let d = email();
+    let s = snapshot(region(
+        vec![filter(
+            "cis-4.5-cloudtrail-config-changes",
+            "\"StopLogging\"",
+            "cis-4.5-cloudtrail-config-changes",
+        )],
+        vec![],
+        vec![],
+        vec![],
+    ));
+    let p = diff(&d, &s);
+    assert_eq!(status(&p, "4.5"), ControlStatus::Blocked);
+    assert!(
+        reason(&p, "4.5").contains("non-JSON"),
+        "{}",
+        reason(&p, "4.5")
+    );
+    let exact = desired(
+        "patterns: exact\nsns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n",
+    );
+    let p = diff(&exact, &s);
+    assert_eq!(
+        status(&p, "4.5"),
+        ControlStatus::PendingConfirmation,
+        "{}",
+        reason(&p, "4.5")
+    );
+}

@@ -55,6 +55,15 @@ pub fn plan(
     let (action, pattern_text, why) = match ours {
         Some((old, parsed)) => {
             let (text, why) = match (parsed, d.pattern_mode) {
+                (Ok(p), PatternMode::Covering) if !p.is_json() && !p.matches_everything() => {
+                    // No JSON pattern matches a superset of a term or
+                    // space-delimited pattern: rewriting it would silently
+                    // narrow what it caught.
+                    return Err(Outcome::Blocked(format!(
+                        "filter `{}` has a non-JSON pattern that cis-fix cannot widen without losing what it catches; rename it, or set `patterns: exact` to replace it with the benchmark's pattern",
+                        old.name
+                    )));
+                }
                 (Ok(p), PatternMode::Covering) => match coverage(p, c) {
                     Coverage::Covered => (
                         old.pattern.clone(),
