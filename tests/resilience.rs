@@ -34,6 +34,22 @@ fn via(proxy: &FaultProxy, acct: &Account, args: &[&str]) -> Run {
     Run::from(out)
 }
 
+/// Starts `apply --auto-approve` through the proxy, output captured, and
+/// makes it the target of the proxy's signals.
+fn spawn_apply(proxy: &FaultProxy, acct: &Account, cfg: &str) -> std::process::Child {
+    let child = proxy
+        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
+        .current_dir(acct.dir())
+        .args(["apply", "--auto-approve", "--config", cfg])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cis-fix");
+    proxy.set_target(child.id());
+    child
+}
+
 /// Exactly one of each resource cis-fix makes, whatever happened before.
 /// moto appends on PutMetricFilter where AWS replaces, so a filter written
 /// twice would show here as a duplicate.
@@ -239,16 +255,7 @@ fn killed_after(k: usize) {
     let (acct, cfg) = fresh();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.signal_after_writes(k, Signal::Kill);
-    let child = proxy
-        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
-        .current_dir(acct.dir())
-        .args(["apply", "--auto-approve", "--config", &cfg])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn cis-fix");
-    proxy.set_target(child.id());
+    let child = spawn_apply(&proxy, &acct, &cfg);
     let status = child.wait_with_output().expect("wait").status;
     assert_eq!(status.code(), None, "killed by a signal after write {k}");
     let writes = proxy.calls().iter().filter(|c| c.is_write()).count();
@@ -286,16 +293,7 @@ fn interrupted_after(k: usize, signal: Signal, code: i32) {
     let (acct, cfg) = fresh();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.signal_after_writes(k, signal);
-    let child = proxy
-        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
-        .current_dir(acct.dir())
-        .args(["apply", "--auto-approve", "--config", &cfg])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn cis-fix");
-    proxy.set_target(child.id());
+    let child = spawn_apply(&proxy, &acct, &cfg);
     let run = Run::from(child.wait_with_output().expect("wait"));
     run.expect_code(code);
     // The call in flight finished; nothing new was started.
@@ -511,17 +509,8 @@ fn a_second_interrupt_exits_at_once() {
     let proxy = FaultProxy::start(&acct.moto);
     proxy.signal_after_writes(3, Signal::Term);
     proxy.hold_after_signal(std::time::Duration::from_secs(20));
-    let child = proxy
-        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
-        .current_dir(acct.dir())
-        .args(["apply", "--auto-approve", "--config", &cfg])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn cis-fix");
+    let child = spawn_apply(&proxy, &acct, &cfg);
     let pid = child.id();
-    proxy.set_target(pid);
     // Wait for the first signal, then send the second while the write is
     // still in flight.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -590,16 +579,7 @@ fn killed_between_updates_resumes_to_the_same_end() {
         .expect("4.5 filter update planned");
     let proxy = FaultProxy::start(&acct.moto);
     proxy.signal_after_writes(k, Signal::Kill);
-    let child = proxy
-        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
-        .current_dir(acct.dir())
-        .args(["apply", "--auto-approve", "--config", &cfg])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn cis-fix");
-    proxy.set_target(child.id());
+    let child = spawn_apply(&proxy, &acct, &cfg);
     assert_eq!(child.wait_with_output().expect("wait").status.code(), None);
 
     acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
