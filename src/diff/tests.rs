@@ -170,6 +170,17 @@ fn sub(topic: &str, confirmed: bool) -> Subscription {
     }
 }
 
+/// A user's 4.3 filter `root` on metric RootUsage, with `alarms`, topic
+/// `alerts` and its subscription (confirmed or pending, or none).
+fn root_chain(d: &Desired, alarms: Vec<MetricAlarm>, confirmed: Option<bool>) -> RegionSnapshot {
+    region(
+        vec![filter("root", &pattern_of(d, "4.3"), "RootUsage")],
+        alarms,
+        vec![topic(TOPIC_ARN)],
+        confirmed.map(|c| sub(TOPIC_ARN, c)).into_iter().collect(),
+    )
+}
+
 fn pattern_of(d: &Desired, id: &str) -> String {
     d.monitoring
         .controls
@@ -402,11 +413,10 @@ fn sso_variant_of_4_2_is_accepted() {
 #[test]
 fn alarm_that_cannot_fire_is_not_compliant_and_users_alarm_is_not_rewritten() {
     let d = email();
-    let s = snapshot(region(
-        vec![filter("root", &pattern_of(&d, "4.3"), "RootUsage")],
+    let s = snapshot(root_chain(
+        &d,
         vec![alarm("root-alarm", "RootUsage", 5.0, &[TOPIC_ARN])],
-        vec![topic(TOPIC_ARN)],
-        vec![sub(TOPIC_ARN, true)],
+        Some(true),
     ));
     let p = diff(&desired("sns:\n  topic: alerts\n"), &s);
     assert_eq!(status(&p, "4.3"), ControlStatus::WillFix);
@@ -716,11 +726,10 @@ fn plan_json_round_trips() {
 #[test]
 fn a_firing_alarm_on_a_pending_topic_is_reused_not_duplicated() {
     let d = email();
-    let s = snapshot(region(
-        vec![filter("root", &pattern_of(&d, "4.3"), "RootUsage")],
+    let s = snapshot(root_chain(
+        &d,
         vec![alarm("root-alarm", "RootUsage", 1.0, &[TOPIC_ARN])],
-        vec![topic(TOPIC_ARN)],
-        vec![sub(TOPIC_ARN, false)],
+        Some(false),
     ));
     let p = diff(&d, &s);
     assert_eq!(
@@ -748,11 +757,10 @@ fn a_firing_alarm_on_a_pending_topic_is_reused_not_duplicated() {
 #[test]
 fn a_firing_alarm_without_a_topic_gets_the_topic_added() {
     let d = desired("sns:\n  topic: alerts\n");
-    let s = snapshot(region(
-        vec![filter("root", &pattern_of(&d, "4.3"), "RootUsage")],
+    let s = snapshot(root_chain(
+        &d,
         vec![alarm("root-alarm", "RootUsage", 1.0, &[])],
-        vec![topic(TOPIC_ARN)],
-        vec![sub(TOPIC_ARN, true)],
+        Some(true),
     ));
     let p = diff(&d, &s);
     let c = p
@@ -861,11 +869,10 @@ fn a_trail_delivering_to_another_account_blocks_with_the_reason() {
 fn a_topic_alarms_cannot_reach_is_no_link() {
     let d = email();
     let encrypted = |key: &str| {
-        let mut r = region(
-            vec![filter("root", &pattern_of(&d, "4.3"), "RootUsage")],
+        let mut r = root_chain(
+            &d,
             vec![alarm("root-alarm", "RootUsage", 1.0, &[TOPIC_ARN])],
-            vec![topic(TOPIC_ARN)],
-            vec![sub(TOPIC_ARN, true)],
+            Some(true),
         );
         r.topic_attributes.insert(
             TOPIC_ARN.into(),
@@ -906,11 +913,10 @@ fn a_topic_alarms_cannot_reach_is_no_link() {
     );
     assert!(!p.changes.iter().any(|c| c.controls == ["4.3"]));
     // Attributes not read: not compliant either.
-    let mut r = region(
-        vec![filter("root", &pattern_of(&d, "4.3"), "RootUsage")],
+    let mut r = root_chain(
+        &d,
         vec![alarm("root-alarm", "RootUsage", 1.0, &[TOPIC_ARN])],
-        vec![topic(TOPIC_ARN)],
-        vec![sub(TOPIC_ARN, true)],
+        Some(true),
     );
     r.topic_attributes.clear();
     assert_eq!(
