@@ -41,6 +41,10 @@ pub struct MonitoringControl {
     pub alarm_name: String,
     /// Terraform-style resource name, e.g. `cis_4_3`.
     pub resource_name: String,
+    /// Sample events every accepted pattern catches: a filter that misses
+    /// one cannot cover the control, which settles most filters without the
+    /// costlier coverage proof.
+    pub witnesses: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +90,13 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
         for alt in &c.accepted_patterns {
             accepted.push(crate::pattern::parse(alt).map_err(|e| perr(e.to_string()))?);
         }
+        let witnesses = c
+            .samples
+            .iter()
+            .flat_map(|s| s.matching.iter())
+            .filter(|e| accepted.iter().all(|a| a.matches(e)))
+            .cloned()
+            .collect();
         let names = config.controls.get(&c.id);
         let fill = |t: &str| {
             t.replace("{id}", &c.id)
@@ -108,6 +119,7 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
                 .and_then(|n| n.alarm.clone())
                 .unwrap_or_else(|| fill(&config.naming.alarm)),
             resource_name: format!("cis_{}", c.id.replace('.', "_")),
+            witnesses,
         });
     }
     // One name per control: a shared name would make each write overwrite

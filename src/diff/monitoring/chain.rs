@@ -4,9 +4,7 @@
 
 use super::view::{LogGroupView, RegionView, topic_name};
 use crate::desired::MonitoringControl;
-use crate::diff::signal::{
-    TopicProblem, fires_on_one_event, published_value, sns_actions, watches,
-};
+use crate::diff::signal::{TopicProblem, fires_on_one_event, sns_actions, watches};
 use crate::pattern::{self, Coverage, Pattern};
 use crate::resources::{MetricAlarm, MetricFilter};
 use crate::snapshot::CallFailure;
@@ -26,23 +24,6 @@ pub fn coverage(p: &Pattern, c: &MonitoringControl) -> Coverage {
     first.unwrap_or(Coverage::CannotProve {
         reason: "the control has no pattern".into(),
     })
-}
-
-/// Filters that cover the control's pattern and publish a usable value.
-pub fn working_filters<'a>(
-    lgv: &LogGroupView<'a>,
-    c: &MonitoringControl,
-) -> Vec<(&'a MetricFilter, f64)> {
-    lgv.filters
-        .iter()
-        .filter_map(|(f, p)| {
-            let p = p.as_ref().ok()?;
-            if coverage(p, c) != Coverage::Covered {
-                return None;
-            }
-            published_value(f).ok().map(|v| (*f, v))
-        })
-        .collect()
 }
 
 /// Alarms that go off when one event reaches `f`.
@@ -76,7 +57,7 @@ pub fn find_chain(c: &MonitoringControl, lg_name: &str, view: &RegionView<'_>) -
         Ok(v) => v,
         Err(e) => return Found::Unknown(e),
     };
-    let working = working_filters(lgv, c);
+    let working = lgv.working(c);
     if working.is_empty() {
         return Found::Nothing;
     }
@@ -144,7 +125,7 @@ pub fn notified_topics<'a>(
     view: &RegionView<'_>,
 ) -> Vec<&'a str> {
     let mut out = Vec::new();
-    for (f, value) in working_filters(lgv, c) {
+    for (f, value) in lgv.working(c) {
         for a in firing_alarms(alarms, f, value) {
             out.extend(sns_actions(a).filter(|t| !view.is_foreign(t)));
         }

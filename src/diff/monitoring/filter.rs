@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::Outcome;
-use super::chain::{coverage, describe_gap, firing_alarms, working_filters};
+use super::chain::{coverage, describe_gap, firing_alarms};
 use super::view::LogGroupView;
 use crate::config::PatternMode;
 use crate::desired::{DesiredMonitoring, MonitoringControl};
@@ -37,7 +37,7 @@ pub fn plan(
 ) -> Result<FilterStep, Outcome> {
     // Reuse a working filter, preferring one whose alarm already fires, then
     // cis-fix's own.
-    let working = working_filters(lgv, c);
+    let working = lgv.working(c);
     let reuse = working
         .iter()
         .find(|(f, v)| firing_alarms(alarms, f, *v).next().is_some())

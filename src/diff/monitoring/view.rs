@@ -1,16 +1,48 @@
 //! The monitoring resources of one region as the diff sees them: patterns
 //! parsed once, read failures kept as facts.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+use super::chain::coverage;
+use crate::desired::MonitoringControl;
+use crate::diff::signal::published_value;
+use crate::pattern::Coverage;
 
 use crate::diff::signal::{TopicProblem, topic_accepts_alarms};
 use crate::pattern::{self, Pattern};
 use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic, TopicAttributes};
 use crate::snapshot::{CallFailure, Observed, RegionSnapshot};
 
-/// A log group's filters with their patterns parsed once.
+/// A log group's filters with their patterns parsed once, and which of them
+/// work for each control, judged once (coverage is the costly part).
 pub struct LogGroupView<'a> {
     pub filters: Vec<(&'a MetricFilter, Result<Pattern, String>)>,
+    working: RefCell<HashMap<String, Vec<(&'a MetricFilter, f64)>>>,
+}
+
+impl<'a> LogGroupView<'a> {
+    /// Filters that cover the control's pattern and publish a usable value.
+    pub fn working(&self, c: &MonitoringControl) -> Vec<(&'a MetricFilter, f64)> {
+        if let Some(v) = self.working.borrow().get(&c.id) {
+            return v.clone();
+        }
+        let v: Vec<(&'a MetricFilter, f64)> = self
+            .filters
+            .iter()
+            .filter_map(|(f, p)| {
+                let p = p.as_ref().ok()?;
+                if c.witnesses.iter().any(|e| p.try_matches(e) == Some(false))
+                    || coverage(p, c) != Coverage::Covered
+                {
+                    return None;
+                }
+                published_value(f).ok().map(|v| (*f, v))
+            })
+            .collect();
+        self.working.borrow_mut().insert(c.id.clone(), v.clone());
+        v
+    }
 }
 
 pub struct RegionView<'a> {
@@ -36,6 +68,7 @@ impl<'a> RegionView<'a> {
                             .iter()
                             .map(|f| (f, pattern::parse(&f.pattern).map_err(|e| e.to_string())))
                             .collect(),
+                        working: RefCell::default(),
                     }),
                     Observed::Failed(e) => Err(e.clone()),
                 };
