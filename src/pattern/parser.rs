@@ -45,7 +45,20 @@ pub(crate) fn parse(text: &str) -> Result<Pattern, ParseError> {
         ['[', .., ']'] => Kind::SpaceDelimited(body.iter().collect()),
         ['[', ..] => return Err(ParseError::new(end, "a closing `]`", END)),
         ['%', inner @ .., '%'] if !inner.contains(&'%') => Kind::Regex(inner.iter().collect()),
-        _ => Kind::Terms(parse_terms(&chars, first, end)?),
+        _ => {
+            // An empty required term is in every event: it constrains
+            // nothing, and a pattern of only such terms matches everything
+            // (found by fuzzing: `"" ""` must print and reparse as one form).
+            let terms: Vec<_> = parse_terms(&chars, first, end)?
+                .into_iter()
+                .filter(|t| !(t.mode == TermMode::Required && t.text.is_empty()))
+                .collect();
+            if terms.is_empty() {
+                Kind::MatchAll
+            } else {
+                Kind::Terms(terms)
+            }
+        }
     };
     Ok(Pattern { kind })
 }
@@ -448,6 +461,9 @@ mod tests {
         assert_eq!(parse("").unwrap().kind, Kind::MatchAll);
         assert_eq!(parse("   ").unwrap().kind, Kind::MatchAll);
         assert_eq!(parse("\"\"").unwrap().kind, Kind::MatchAll);
+        assert_eq!(parse("\"\"\n\"\"").unwrap().kind, Kind::MatchAll);
+        let p = parse("ERROR \"\"").unwrap();
+        assert_eq!(parse(&p.canonical()).unwrap(), p);
         let Kind::Terms(t) = parse(r#"?ERROR ?"Failed authentication" -debug ERROR"#)
             .unwrap()
             .kind
