@@ -956,3 +956,36 @@ fn a_term_pattern_of_ours_is_not_silently_narrowed() {
         reason(&p, "4.5")
     );
 }
+
+#[test]
+fn an_unparseable_pattern_of_ours_is_not_rewritten_unless_exact() {
+    let d = email();
+    let s = snapshot(region(
+        vec![filter(
+            "cis-4.5-cloudtrail-config-changes",
+            "{ $.eventName == CreateTrail }",
+            "cis-4.5-cloudtrail-config-changes",
+        )],
+        vec![],
+        vec![],
+        vec![],
+    ));
+    let p = diff(&d, &s);
+    assert_eq!(status(&p, "4.5"), ControlStatus::Blocked);
+    assert!(
+        reason(&p, "4.5").contains("cannot parse"),
+        "{}",
+        reason(&p, "4.5")
+    );
+    assert!(!p.changes.iter().any(|c| c.address.ends_with("cis_4_5")));
+    let exact = desired(
+        "patterns: exact\nsns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n",
+    );
+    let p = diff(&exact, &s);
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.address == "aws_cloudwatch_log_metric_filter.cis_4_5")
+        .expect("replaced");
+    assert_eq!(c.action, Action::Update);
+}

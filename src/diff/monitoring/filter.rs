@@ -90,10 +90,18 @@ pub fn plan(
                         describe_gap(&coverage(p, c))
                     ),
                 ),
-                (Err(e), _) => (
+                (Err(e), PatternMode::Covering) => {
+                    // cis-fix may be stricter than CloudWatch: it does not
+                    // rewrite what it cannot read.
+                    return Err(Outcome::Blocked(format!(
+                        "cis-fix cannot parse the pattern of filter `{}` ({e}), so it will not rewrite it and risk losing what it catches; fix or rename the filter, or set `patterns: exact` to replace it",
+                        old.name
+                    )));
+                }
+                (Err(e), PatternMode::Exact) => (
                     c.pattern_text.clone(),
                     format!(
-                        "filter `{}` has a pattern CloudWatch cannot parse ({e})",
+                        "cis-fix cannot parse the pattern of filter `{}` ({e}); `patterns: exact` replaces it with the benchmark's text",
                         old.name
                     ),
                 ),
