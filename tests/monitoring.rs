@@ -332,3 +332,45 @@ fn apply_asks_and_only_yes_proceeds() {
     assert!(out.contains("Apply complete! Resources: 32 added"), "{out}");
     assert_eq!(acct.filters("cloudtrail-logs").len(), 15);
 }
+
+#[test]
+fn a_multi_region_trail_is_found_from_another_region() {
+    let acct = Account::new();
+    acct.qualifying_trail("main", "cloudtrail-logs");
+    let cfg = acct.config(EMAIL_CONFIG);
+    let cfg = cfg.to_str().expect("utf-8 path");
+    // From eu-west-1 the us-east-1 trail shows as a shadow trail; its status
+    // and selectors are read in its home region, and the chain is built in
+    // the log group's region.
+    let plan = acct
+        .cis_fix(&["plan", "--json", "--region", "eu-west-1", "--config", cfg])
+        .expect_code(0)
+        .json();
+    assert_eq!(plan["summary"]["add"], 32, "{plan:#}");
+    assert!(
+        plan["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .all(|c| c["region"] == "us-east-1")
+    );
+    acct.cis_fix(&[
+        "apply",
+        "--auto-approve",
+        "--region",
+        "eu-west-1",
+        "--config",
+        cfg,
+    ])
+    .expect_code(0);
+    assert_eq!(acct.filters("cloudtrail-logs").len(), 15);
+    let again = acct.cis_fix(&[
+        "plan",
+        "--detailed-exitcode",
+        "--region",
+        "eu-west-1",
+        "--config",
+        cfg,
+    ]);
+    again.expect_code(0);
+}
