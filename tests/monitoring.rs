@@ -374,3 +374,45 @@ fn a_multi_region_trail_is_found_from_another_region() {
     ]);
     again.expect_code(0);
 }
+
+#[test]
+fn a_named_profile_supplies_region_endpoint_and_credentials() {
+    let acct = Account::new();
+    acct.qualifying_trail("main", "cloudtrail-logs");
+    let dir = acct.dir();
+    let config = dir.join("aws-config");
+    let credentials = dir.join("aws-credentials");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile audit]\nregion = us-east-1\nendpoint_url = {}\n",
+            acct.moto.endpoint()
+        ),
+    )
+    .expect("config");
+    std::fs::write(
+        &credentials,
+        "[audit]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .expect("credentials");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cis-fix"))
+        .args(["plan", "--json", "--profile", "audit"])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    let run = support::account::Run::from(out);
+    run.expect_code(0);
+    let plan = run.json();
+    assert_eq!(plan["account_id"], "123456789012");
+    assert_eq!(
+        plan["summary"]["add"], 30,
+        "15 filters and 15 alarms; no subscriber configured: {plan:#}"
+    );
+}
