@@ -411,8 +411,6 @@ fn a_named_profile_supplies_region_endpoint_and_credentials() {
     run.expect_code(0);
     let plan = run.json();
     assert_eq!(plan["account_id"], "123456789012");
-    assert_eq!(
-        plan["summary"]["add"], 30,
-        "15 filters and 15 alarms; no subscriber configured: {plan:#}"
-    );
+    // 15 filters, 15 alarms and the topic; no subscriber is configured.
+    assert_eq!(plan["summary"]["add"], 31, "{plan:#}");
 }
