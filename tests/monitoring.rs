@@ -414,3 +414,51 @@ fn a_named_profile_supplies_region_endpoint_and_credentials() {
     // 15 filters, 15 alarms and the topic; no subscriber is configured.
     assert_eq!(plan["summary"]["add"], 31, "{plan:#}");
 }
+
+#[test]
+fn moving_to_a_newer_benchmark_reuses_what_the_older_one_built() {
+    let acct = Account::new();
+    acct.qualifying_trail("main", "cloudtrail-logs");
+    let cfg = acct.config(EMAIL_CONFIG);
+    let cfg = cfg.to_str().expect("utf-8 path");
+    let first = acct.cis_fix(&[
+        "apply",
+        "--auto-approve",
+        "--benchmark",
+        "1.2.0",
+        "--config",
+        cfg,
+    ]);
+    first.expect_code(0);
+    assert!(
+        first.stdout.contains("Resources: 30 added"),
+        "{}",
+        first.stdout
+    );
+    acct.cis_fix(&[
+        "plan",
+        "--detailed-exitcode",
+        "--benchmark",
+        "1.2.0",
+        "--config",
+        cfg,
+    ])
+    .expect_code(0);
+
+    // v3.0.0 renumbers to 4.x and adds 4.15. Every v1.2.0 filter covers its
+    // v3.0.0 counterpart (3.1's `A || B` covers 4.1's `A || (B && C && D)`),
+    // so only Organizations changes need a new filter and alarm.
+    let plan = acct
+        .cis_fix(&["plan", "--json", "--benchmark", "3.0.0", "--config", cfg])
+        .expect_code(0)
+        .json();
+    let st = statuses(&plan);
+    assert!(
+        st.iter()
+            .filter(|(id, _)| id != "4.15")
+            .all(|(_, s)| s == "compliant"),
+        "{st:?}"
+    );
+    assert_eq!(status_of(&plan, "4.15"), "will-fix");
+    assert_eq!(plan["summary"]["add"], 2, "{plan:#}");
+}
