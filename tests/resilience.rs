@@ -597,3 +597,35 @@ fn killed_between_updates_resumes_to_the_same_end() {
     assert_eq!(names.len(), 15);
     assert_eq!(filters.len(), 16, "{filters:#?}");
 }
+
+#[test]
+fn every_read_is_made_once() {
+    let (acct, cfg) = fresh();
+    acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
+        .expect_code(0);
+    let proxy = FaultProxy::start(&acct.moto);
+    for command in [
+        &["plan", "--config", &cfg][..],
+        &["apply", "--auto-approve", "--config", &cfg][..],
+    ] {
+        let before = proxy.calls().len();
+        via(&proxy, &acct, command).expect_code(0);
+        let mut names: Vec<String> = proxy.calls()[before..].iter().map(|c| c.name()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "cloudtrail:DescribeTrails",
+                "cloudtrail:GetEventSelectors",
+                "cloudtrail:GetTrailStatus",
+                "cloudwatch:DescribeAlarms",
+                "logs:DescribeMetricFilters",
+                "sns:GetTopicAttributes",
+                "sns:ListSubscriptions",
+                "sns:ListTopics",
+                "sts:GetCallerIdentity",
+            ],
+            "{command:?}"
+        );
+    }
+}
