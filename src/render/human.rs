@@ -75,7 +75,10 @@ pub fn plan(p: &Plan, s: Style) -> String {
     out
 }
 
-/// Per-control status, the closing part of `plan` and `apply`.
+/// Per-control status, the closing part of `plan` and `apply`: one line a
+/// control. Why a control is blocked or unknown is said under it (the user
+/// must act); what a person must confirm is said once; the rest is in the
+/// changes above and in `--json`.
 pub fn controls_table(p: &Plan, s: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -90,6 +93,7 @@ pub fn controls_table(p: &Plan, s: Style) -> String {
         .map(|c| c.status.label().len())
         .max()
         .unwrap_or(0);
+    let mut waiting: Vec<&str> = Vec::new();
     for c in &p.controls {
         let label = format!("{:<st_w$}", c.status.label());
         let label = match c.status {
@@ -99,7 +103,22 @@ pub fn controls_table(p: &Plan, s: Style) -> String {
             ControlStatus::Blocked | ControlStatus::Unknown => s.red(&label),
         };
         let _ = writeln!(out, "  {:<id_w$}  {label}  {}", c.id, c.title);
-        let _ = writeln!(out, "  {:<id_w$}  {}", "", s.dim(&c.reason));
+        match c.status {
+            ControlStatus::Blocked | ControlStatus::Unknown => {
+                let _ = writeln!(out, "  {:<id_w$}  {}", "", s.dim(&c.reason));
+            }
+            ControlStatus::PendingConfirmation => {
+                // The last clause names who must confirm; the same for all.
+                let who = c.reason.rsplit("; ").next().unwrap_or(&c.reason);
+                if !waiting.contains(&who) {
+                    waiting.push(who);
+                }
+            }
+            ControlStatus::Compliant | ControlStatus::WillFix => {}
+        }
+    }
+    for w in waiting {
+        let _ = writeln!(out, "\n{} {w}.", s.yellow("Pending confirmation:"));
     }
     out
 }
