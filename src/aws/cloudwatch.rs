@@ -2,34 +2,28 @@
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StandardUnit, Statistic};
 
-use super::Limiter;
 use super::clients::RegionClients;
 use super::error::failure;
+use super::{Limiter, all_pages};
 use crate::resources::{Deferred, MetricAlarm};
 use crate::snapshot::{CallFailure, Observed};
 
 /// Every metric alarm of the region, every page (moto ignores paging; AWS
 /// pages by 100).
 pub async fn read_alarms(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<MetricAlarm>> {
-    let mut pages = rc.cloudwatch.describe_alarms().into_paginator().send();
+    let pages = match all_pages(
+        rc.cloudwatch.describe_alarms().into_paginator().send(),
+        limit,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            return Observed::Failed(failure("cloudwatch:DescribeAlarms", &rc.region, None, &e));
+        }
+    };
     let mut out = Vec::new();
-    loop {
-        let page = {
-            let _permit = limit.acquire().await;
-            pages.next().await
-        };
-        let page = match page {
-            None => break,
-            Some(Ok(p)) => p,
-            Some(Err(e)) => {
-                return Observed::Failed(failure(
-                    "cloudwatch:DescribeAlarms",
-                    &rc.region,
-                    None,
-                    &e,
-                ));
-            }
-        };
+    for page in pages {
         for a in page.metric_alarms.unwrap_or_default() {
             let uses_metric_math = a.metrics.as_ref().is_some_and(|m| !m.is_empty());
             out.push(MetricAlarm {

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatchlogs::types::{MetricTransformation, StandardUnit};
 
-use super::Limiter;
 use super::clients::RegionClients;
 use super::error::failure;
+use super::{Limiter, all_pages};
 use crate::resources::MetricFilter;
 use crate::snapshot::{CallFailure, Observed};
 
@@ -16,30 +16,25 @@ pub async fn read_filters(
     log_group: &str,
     limit: &Limiter,
 ) -> Observed<Vec<MetricFilter>> {
-    let mut pages = rc
+    let pages = rc
         .logs
         .describe_metric_filters()
         .log_group_name(log_group)
         .into_paginator()
         .send();
+    let pages = match all_pages(pages, limit).await {
+        Ok(p) => p,
+        Err(e) => {
+            return Observed::Failed(failure(
+                "logs:DescribeMetricFilters",
+                &rc.region,
+                Some(log_group),
+                &e,
+            ));
+        }
+    };
     let mut out = Vec::new();
-    loop {
-        let page = {
-            let _permit = limit.acquire().await;
-            pages.next().await
-        };
-        let page = match page {
-            None => break,
-            Some(Ok(p)) => p,
-            Some(Err(e)) => {
-                return Observed::Failed(failure(
-                    "logs:DescribeMetricFilters",
-                    &rc.region,
-                    Some(log_group),
-                    &e,
-                ));
-            }
-        };
+    for page in pages {
         for f in page.metric_filters.unwrap_or_default() {
             // AWS allows exactly one transformation; a filter without one
             // publishes nothing and cannot serve a control.

@@ -24,6 +24,26 @@ pub use sns::{create_topic, subscribe};
 use crate::progress::Progress;
 use crate::snapshot::{self, Observed, RegionSnapshot, Snapshot};
 
+/// Every page of a paginated call, each page's request made under the
+/// limiter; the first error ends the read.
+pub(crate) async fn all_pages<T, E>(
+    mut pages: aws_smithy_async::future::pagination_stream::PaginationStream<Result<T, E>>,
+    limit: &Limiter,
+) -> Result<Vec<T>, E> {
+    let mut out = Vec::new();
+    loop {
+        let page = {
+            let _permit = limit.acquire().await;
+            pages.next().await
+        };
+        match page {
+            None => return Ok(out),
+            Some(Ok(p)) => out.push(p),
+            Some(Err(e)) => return Err(e),
+        }
+    }
+}
+
 /// Bounds how many AWS calls are in flight at once, across services and
 /// regions, so a large account is read fast without tripping throttles.
 #[derive(Clone)]

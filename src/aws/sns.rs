@@ -1,34 +1,28 @@
 //! SNS topics and subscriptions, read and written.
 
-use super::Limiter;
 use super::clients::RegionClients;
 use super::error::{failure, malformed};
+use super::{Limiter, all_pages};
 use crate::resources::{Deferred, Subscription, Topic, TopicAttributes};
 use crate::snapshot::{CallFailure, Observed};
 
 pub async fn read_topics(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<Topic>> {
-    let mut pages = rc.sns.list_topics().into_paginator().send();
-    let mut out = Vec::new();
-    loop {
-        let page = {
-            let _permit = limit.acquire().await;
-            pages.next().await
-        };
-        match page {
-            None => break,
-            Some(Ok(p)) => out.extend(p.topics.unwrap_or_default().into_iter().filter_map(|t| {
-                let arn = t.topic_arn?;
-                Some(Topic {
-                    name: arn.rsplit(':').next().unwrap_or(&arn).to_string(),
-                    arn: Deferred::Known(arn),
+    match all_pages(rc.sns.list_topics().into_paginator().send(), limit).await {
+        Ok(pages) => Observed::Ok(
+            pages
+                .into_iter()
+                .flat_map(|p| p.topics.unwrap_or_default())
+                .filter_map(|t| {
+                    let arn = t.topic_arn?;
+                    Some(Topic {
+                        name: arn.rsplit(':').next().unwrap_or(&arn).to_string(),
+                        arn: Deferred::Known(arn),
+                    })
                 })
-            })),
-            Some(Err(e)) => {
-                return Observed::Failed(failure("sns:ListTopics", &rc.region, None, &e));
-            }
-        }
+                .collect(),
+        ),
+        Err(e) => Observed::Failed(failure("sns:ListTopics", &rc.region, None, &e)),
     }
-    Observed::Ok(out)
 }
 
 /// Every subscription of the region in one paginated listing: one stream of
@@ -37,31 +31,23 @@ pub async fn read_subscriptions(
     rc: &RegionClients,
     limit: &Limiter,
 ) -> Observed<Vec<Subscription>> {
-    let mut pages = rc.sns.list_subscriptions().into_paginator().send();
-    let mut out = Vec::new();
-    loop {
-        let page = {
-            let _permit = limit.acquire().await;
-            pages.next().await
-        };
-        match page {
-            None => break,
-            Some(Ok(p)) => out.extend(p.subscriptions.unwrap_or_default().into_iter().filter_map(
-                |s| {
+    match all_pages(rc.sns.list_subscriptions().into_paginator().send(), limit).await {
+        Ok(pages) => Observed::Ok(
+            pages
+                .into_iter()
+                .flat_map(|p| p.subscriptions.unwrap_or_default())
+                .filter_map(|s| {
                     Some(Subscription {
                         topic_arn: Deferred::Known(s.topic_arn?),
                         protocol: s.protocol.unwrap_or_default(),
                         endpoint: s.endpoint.unwrap_or_default(),
                         arn: Deferred::Known(s.subscription_arn.unwrap_or_default()),
                     })
-                },
-            )),
-            Some(Err(e)) => {
-                return Observed::Failed(failure("sns:ListSubscriptions", &rc.region, None, &e));
-            }
-        }
+                })
+                .collect(),
+        ),
+        Err(e) => Observed::Failed(failure("sns:ListSubscriptions", &rc.region, None, &e)),
     }
-    Observed::Ok(out)
 }
 
 /// A topic's attributes; a topic that does not exist is `None`, a fact
