@@ -157,14 +157,19 @@ fn every_benchmark_version_plans_with_its_own_numbers() {
 
 #[test]
 fn example_config_is_valid() {
-    let (code, _, err) = cis_fix(&[
+    let (code, _, err) = plan_with_config("examples/cis-fix.yaml");
+    assert_eq!(code, 0, "{err}");
+}
+
+/// `plan` of the compliant example account with config file `path`.
+fn plan_with_config(path: &str) -> (i32, String, String) {
+    cis_fix(&[
         "plan",
         "--config",
-        "examples/cis-fix.yaml",
+        path,
         "--from",
         "examples/accounts/compliant.json",
-    ]);
-    assert_eq!(code, 0, "{err}");
+    ])
 }
 
 #[test]
@@ -172,36 +177,18 @@ fn bad_config_names_file_line_and_field() {
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = dir.path().join("cis-fix.yaml");
     std::fs::write(&cfg, "sns:\n  topic: alerts\n  subscribtions: []\n").expect("write");
-    let (code, out, err) = cis_fix(&[
-        "plan",
-        "--config",
-        cfg.to_str().expect("utf-8"),
-        "--from",
-        "examples/accounts/compliant.json",
-    ]);
+    let (code, out, err) = plan_with_config(cfg.to_str().expect("utf-8"));
     assert_eq!(code, 1);
     assert!(out.is_empty());
     assert!(err.contains("cis-fix.yaml:3:"), "{err}");
     assert!(err.contains("did you mean `subscriptions`"), "{err}");
 
     std::fs::write(&cfg, "controls:\n  \"9.9\":\n    alarm: x\n").expect("write");
-    let (code, _, err) = cis_fix(&[
-        "plan",
-        "--config",
-        cfg.to_str().expect("utf-8"),
-        "--from",
-        "examples/accounts/compliant.json",
-    ]);
+    let (code, _, err) = plan_with_config(cfg.to_str().expect("utf-8"));
     assert_eq!(code, 1);
     assert!(err.contains("controls.\"9.9\""), "{err}");
 
-    let (code, _, err) = cis_fix(&[
-        "plan",
-        "--config",
-        "no/such/file.yaml",
-        "--from",
-        "examples/accounts/compliant.json",
-    ]);
+    let (code, _, err) = plan_with_config("no/such/file.yaml");
     assert_eq!(code, 1);
     assert!(err.contains("no/such/file.yaml"), "{err}");
 }

@@ -181,6 +181,27 @@ fn root_chain(d: &Desired, alarms: Vec<MetricAlarm>, confirmed: Option<bool>) ->
     )
 }
 
+/// Like `email()`, with `patterns: exact`.
+fn exact() -> Desired {
+    desired(
+        "patterns: exact\nsns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n",
+    )
+}
+
+/// An account whose only filter is cis-fix's own 4.5 filter with `pattern`.
+fn ours_4_5(pattern: &str) -> Snapshot {
+    snapshot(region(
+        vec![filter(
+            "cis-4.5-cloudtrail-config-changes",
+            pattern,
+            "cis-4.5-cloudtrail-config-changes",
+        )],
+        vec![],
+        vec![],
+        vec![],
+    ))
+}
+
 fn pattern_of(d: &Desired, id: &str) -> String {
     d.monitoring
         .controls
@@ -543,9 +564,7 @@ fn our_filter_missing_a_term_is_widened_never_narrowed() {
     );
 
     // `patterns: exact` writes the benchmark's text instead.
-    let exact = desired(
-        "patterns: exact\nsns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n",
-    );
+    let exact = exact();
     let p = diff(&exact, &s);
     let c = p
         .changes
@@ -928,16 +947,7 @@ fn a_topic_alarms_cannot_reach_is_no_link() {
 #[test]
 fn a_term_pattern_of_ours_is_not_silently_narrowed() {
     let d = email();
-    let s = snapshot(region(
-        vec![filter(
-            "cis-4.5-cloudtrail-config-changes",
-            "\"StopLogging\"",
-            "cis-4.5-cloudtrail-config-changes",
-        )],
-        vec![],
-        vec![],
-        vec![],
-    ));
+    let s = ours_4_5("\"StopLogging\"");
     let p = diff(&d, &s);
     assert_eq!(status(&p, "4.5"), ControlStatus::Blocked);
     assert!(
@@ -945,9 +955,7 @@ fn a_term_pattern_of_ours_is_not_silently_narrowed() {
         "{}",
         reason(&p, "4.5")
     );
-    let exact = desired(
-        "patterns: exact\nsns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n",
-    );
+    let exact = exact();
     let p = diff(&exact, &s);
     assert_eq!(
         status(&p, "4.5"),
@@ -960,16 +968,7 @@ fn a_term_pattern_of_ours_is_not_silently_narrowed() {
 #[test]
 fn an_unparseable_pattern_of_ours_is_not_rewritten_unless_exact() {
     let d = email();
-    let s = snapshot(region(
-        vec![filter(
-            "cis-4.5-cloudtrail-config-changes",
-            "{ $.eventName == CreateTrail }",
-            "cis-4.5-cloudtrail-config-changes",
-        )],
-        vec![],
-        vec![],
-        vec![],
-    ));
+    let s = ours_4_5("{ $.eventName == CreateTrail }");
     let p = diff(&d, &s);
     assert_eq!(status(&p, "4.5"), ControlStatus::Blocked);
     assert!(
@@ -978,9 +977,7 @@ fn an_unparseable_pattern_of_ours_is_not_rewritten_unless_exact() {
         reason(&p, "4.5")
     );
     assert!(!p.changes.iter().any(|c| c.address.ends_with("cis_4_5")));
-    let exact = desired(
-        "patterns: exact\nsns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n",
-    );
+    let exact = exact();
     let p = diff(&exact, &s);
     let c = p
         .changes
