@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use cis_fix::config::Config;
-use cis_fix::resources::*;
-use cis_fix::snapshot::{FORMAT_VERSION, Observed, RegionSnapshot, Snapshot};
+use cis_fix::kinds::*;
+use cis_fix::observed::Observed;
+use cis_fix::snapshot::{ReadKey, Snapshot};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const REGION: &str = "us-east-1";
@@ -99,49 +100,57 @@ fn large_account(b: &cis_fix::benchmark::Benchmark) -> Snapshot {
             arn: Deferred::Known(format!("{}:{i}", topic_arn(i % 300))),
         })
         .collect();
-    let topic_attributes = (0..300)
-        .map(|i| (topic_arn(i), Observed::Ok(Some(TopicAttributes::default()))))
-        .collect();
-    Snapshot {
-        format_version: FORMAT_VERSION,
-        account_id: Some(ACCOUNT.into()),
-        caller_arn: None,
-        region: REGION.into(),
-        trails: Observed::Ok(vec![Trail {
-            name: "main".into(),
-            arn: format!("arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/main"),
-            home_region: REGION.into(),
-            is_multi_region: true,
-            is_organization_trail: false,
-            s3_bucket: None,
-            log_group_arn: Some(format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:ct:*")),
-            cloudwatch_logs_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/ct")),
-            kms_key_id: None,
-            log_file_validation: true,
-            status: Observed::Ok(TrailStatus {
-                is_logging: true,
-                latest_cloudwatch_logs_delivery_error: None,
-            }),
-            selectors: Observed::Ok(EventSelectors {
-                basic: vec![BasicSelector {
-                    read_write_type: "All".into(),
-                    include_management_events: true,
-                    exclude_management_event_sources: vec![],
-                }],
-                advanced: vec![],
-            }),
-        }]),
-        regions: BTreeMap::from([(
-            REGION.to_string(),
-            RegionSnapshot {
-                metric_filters: BTreeMap::from([("ct".to_string(), Observed::Ok(filters))]),
-                alarms: Observed::Ok(alarms),
-                topics: Observed::Ok(topics),
-                subscriptions: Observed::Ok(subscriptions),
-                topic_attributes,
-            },
-        )]),
+    let mut snap = Snapshot::new(Some(ACCOUNT.into()), None, REGION);
+    for i in 0..300 {
+        let arn = topic_arn(i);
+        snap.record(
+            ReadKey::new(sns_topic::READ_ATTRIBUTES, REGION, Some(&arn)),
+            Observed::Ok(ReadData::TopicAttributes(Some(TopicAttributes::default()))),
+        );
     }
+    let trails = vec![Trail {
+        name: "main".into(),
+        arn: format!("arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/main"),
+        home_region: REGION.into(),
+        is_multi_region: true,
+        is_organization_trail: false,
+        s3_bucket: None,
+        log_group_arn: Some(format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:ct:*")),
+        cloudwatch_logs_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/ct")),
+        kms_key_id: None,
+        log_file_validation: true,
+        status: Observed::Ok(TrailStatus {
+            is_logging: true,
+            latest_cloudwatch_logs_delivery_error: None,
+        }),
+        selectors: Observed::Ok(EventSelectors {
+            basic: vec![BasicSelector {
+                read_write_type: "All".into(),
+                include_management_events: true,
+                exclude_management_event_sources: vec![],
+            }],
+            advanced: vec![],
+        }),
+    }];
+    let reads = [
+        (trail::READ, None, ReadData::Trails(trails)),
+        (
+            metric_filter::READ,
+            Some("ct"),
+            ReadData::MetricFilters(filters),
+        ),
+        (metric_alarm::READ, None, ReadData::Alarms(alarms)),
+        (sns_topic::READ, None, ReadData::Topics(topics)),
+        (
+            sns_subscription::READ,
+            None,
+            ReadData::Subscriptions(subscriptions),
+        ),
+    ];
+    for (call, resource, data) in reads {
+        snap.record(ReadKey::new(call, REGION, resource), Observed::Ok(data));
+    }
+    snap
 }
 
 fn bench(c: &mut Criterion) {
@@ -153,7 +162,7 @@ fn bench(c: &mut Criterion) {
     .expect("config");
     let desired = cis_fix::desired::build(&b, &config, "bench").expect("desired");
     let snap = large_account(&b);
-    let plan = cis_fix::diff::plan(&desired, &snap);
+    let plan = cis_fix::diff::plan(&desired, &snap).expect("plan");
     assert!(
         plan.controls
             .iter()

@@ -1,14 +1,16 @@
-//! Plan → AWS calls, in dependency order. A failed change skips what depends
-//! on it and lets independent changes go on; every change ends as done,
-//! failed, skipped or not started, and the caller reports all four.
+//! Plan → AWS calls, in dependency order. Each change becomes the write
+//! calls its kind names; a failed change skips what depends on it and lets
+//! independent changes go on; every change ends as done, failed, skipped or
+//! not started, and the caller reports all four.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::address::Address;
 use crate::aws::{self, Aws};
-use crate::plan::{Action, Change, ControlStatus, Plan, Resource};
-use crate::resources::{Deferred, protocol_needs_confirmation};
-use crate::snapshot::CallFailure;
+use crate::kinds;
+use crate::observed::CallFailure;
+use crate::plan::{Action, Change, ControlStatus, Plan};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -31,7 +33,7 @@ pub enum Outcome {
 
 #[derive(Debug, Clone)]
 pub struct ChangeResult {
-    pub address: String,
+    pub address: Address,
     pub action: Action,
     pub outcome: Outcome,
 }
@@ -49,6 +51,21 @@ impl Report {
             .count()
     }
 
+    /// Done changes counted as Terraform counts them (a replacement adds
+    /// one and destroys one).
+    pub fn summary(&self) -> crate::plan::Summary {
+        let (add, change, destroy) = (
+            self.count(Action::Create) + self.count(Action::Replace),
+            self.count(Action::Update),
+            self.count(Action::Delete) + self.count(Action::Replace),
+        );
+        crate::plan::Summary {
+            add,
+            change,
+            destroy,
+        }
+    }
+
     pub fn all_done(&self) -> bool {
         self.results
             .iter()
@@ -63,10 +80,14 @@ pub enum Event<'a> {
 }
 
 /// Orders changes so each comes after what it depends on, otherwise keeping
-/// plan order. A dependency on an address not in the plan is already met.
+/// plan order; destroys go last, so what replaces a retired resource is in
+/// place before it goes. A dependency on an address not in the plan is
+/// already met.
 pub fn order(changes: &[Change]) -> Vec<&Change> {
     let mut placed: Vec<&Change> = Vec::with_capacity(changes.len());
-    let mut left: Vec<&Change> = changes.iter().collect();
+    let (mut left, deletes): (Vec<&Change>, Vec<&Change>) =
+        changes.iter().partition(|c| c.action != Action::Delete);
+    left.extend(deletes);
     while !left.is_empty() {
         let ready = left.iter().position(|c| {
             c.depends_on.iter().all(|d| {
@@ -88,9 +109,9 @@ pub async fn apply(
     mut on_event: impl FnMut(Event<'_>),
 ) -> Report {
     let mut report = Report::default();
-    // Outputs of completed changes, e.g. "aws_sns_topic.x.arn" → the ARN.
-    let mut outputs: BTreeMap<String, String> = BTreeMap::new();
-    let mut not_ok: BTreeMap<String, String> = BTreeMap::new();
+    // Outputs of completed changes: (address, "arn") → the ARN.
+    let mut outputs: BTreeMap<(Address, String), String> = BTreeMap::new();
+    let mut not_ok: BTreeMap<Address, &'static str> = BTreeMap::new();
     // Set when a write is denied: the caller lacks permissions the check
     // could not see, so nothing more is started and nothing is half-made.
     let mut denied: Option<String> = None;
@@ -113,20 +134,20 @@ pub async fn apply(
         };
         match &outcome {
             Outcome::Done { id: Some(id), .. } => {
-                outputs.insert(format!("{}.arn", change.address), id.clone());
+                outputs.insert((change.address.clone(), "arn".into()), id.clone());
             }
             Outcome::Done { .. } => {}
             Outcome::Failed(e) => {
-                if is_access_denied(e) {
+                if e.is_access_denied() {
                     denied = Some(e.call.clone());
                 }
-                not_ok.insert(change.address.clone(), "failed".into());
+                not_ok.insert(change.address.clone(), "failed");
             }
             Outcome::Skipped { .. } => {
-                not_ok.insert(change.address.clone(), "was skipped".into());
+                not_ok.insert(change.address.clone(), "was skipped");
             }
             Outcome::NotStarted { .. } => {
-                not_ok.insert(change.address.clone(), "was not started".into());
+                not_ok.insert(change.address.clone(), "was not started");
             }
         }
         let result = ChangeResult {
@@ -153,9 +174,8 @@ pub fn after(plan: &Plan, report: &Report) -> Plan {
             .results
             .iter()
             .filter(|r| {
-                plan.changes
-                    .iter()
-                    .any(|ch| ch.address == r.address && ch.controls.contains(&c.id))
+                plan.change(&r.address)
+                    .is_some_and(|ch| ch.controls.contains(&c.id))
             })
             .collect();
         if mine.is_empty() {
@@ -180,120 +200,96 @@ pub fn after(plan: &Plan, report: &Report) -> Plan {
         }
     }
     out.changes.clear();
-    out.summary = Plan::summarise(&out.changes);
     out
 }
 
-/// The error codes AWS services use for a denied call.
-pub fn is_access_denied(e: &CallFailure) -> bool {
-    matches!(
-        e.code.as_deref(),
-        Some(
-            "AccessDenied"
-                | "AccessDeniedException"
-                | "AuthorizationError"
-                | "UnauthorizedOperation"
-                | "UnauthorizedAccess"
-                | "AccessDeniedFault"
-        )
-    )
-}
-
-fn resolve(d: &Deferred, outputs: &BTreeMap<String, String>) -> Result<String, String> {
-    match d {
-        Deferred::Known(s) => Ok(s.clone()),
-        Deferred::AfterApply { after_apply } => {
-            outputs.get(after_apply).cloned().ok_or_else(|| {
-                format!("{after_apply} is not known: the change that makes it did not run")
-            })
-        }
-    }
-}
-
-async fn execute(change: &Change, aws: &Aws, outputs: &BTreeMap<String, String>) -> Outcome {
-    let rc = aws.region(&change.region);
-    let unresolved = |call: &str, message: String| {
+/// The calls of one change, made in turn; the first id AWS returns (the
+/// ARN of what was made) is the change's output.
+async fn execute(
+    change: &Change,
+    aws: &Aws,
+    outputs: &BTreeMap<(Address, String), String>,
+) -> Outcome {
+    let region = change.address.region();
+    let fail = |call: &str, message: String| {
         Outcome::Failed(CallFailure {
             call: call.into(),
-            region: change.region.clone(),
-            resource: Some(change.address.clone()),
+            region: region.to_string(),
+            resource: Some(change.address.to_string()),
             code: None,
             message,
         })
     };
-    let result = match &change.after {
-        Resource::MetricFilter(f) => aws::put_filter(&rc, f).await.map(|()| (None, None)),
-        Resource::MetricAlarm(a) => {
-            let mut a = a.clone();
-            let mut resolved = Vec::new();
-            for d in &a.alarm_actions {
-                match resolve(d, outputs) {
-                    Ok(s) => resolved.push(Deferred::Known(s)),
-                    Err(m) => return unresolved("cloudwatch:PutMetricAlarm", m),
-                }
+    let calls = kinds::calls(change.action, change.before.as_ref(), change.after.as_ref());
+    if calls.is_empty() {
+        let what = change.resource().map(|r| r.label()).unwrap_or("resource");
+        return fail(
+            "cis-fix",
+            format!("cis-fix does not {} a {what}", change.action.verb()),
+        );
+    }
+    let lookup = |a: &Address, attr: &str| outputs.get(&(a.clone(), attr.to_string())).cloned();
+    let mut id = None;
+    for call in &calls {
+        let call = match call.resolve(&lookup) {
+            Ok(c) => c,
+            Err(m) => return fail(call.iam_action(), m),
+        };
+        match aws::execute(aws, region, &call).await {
+            Ok(got) => {
+                id = id.or(got);
             }
-            a.alarm_actions = resolved;
-            aws::put_alarm(&rc, &a).await.map(|()| (None, None))
+            Err(e) => return Outcome::Failed(e),
         }
-        Resource::Topic(t) => aws::create_topic(&rc, &t.name)
-            .await
-            .map(|arn| (Some(arn), None)),
-        Resource::Subscription(s) => {
-            let topic = match resolve(&s.topic_arn, outputs) {
-                Ok(t) => t,
-                Err(m) => return unresolved("sns:Subscribe", m),
-            };
-            aws::subscribe(&rc, &topic, &s.protocol, &s.endpoint)
-                .await
-                .map(|arn| {
-                    let note = protocol_needs_confirmation(&s.protocol).then(|| {
-                        format!(
-                            "pending confirmation: {} must follow the link SNS sends",
-                            s.endpoint
-                        )
-                    });
-                    (Some(arn), note)
-                })
-        }
-    };
-    match result {
-        Ok((id, note)) => Outcome::Done { id, note },
-        Err(e) => Outcome::Failed(e),
+    }
+    Outcome::Done {
+        id,
+        note: change.after.as_ref().and_then(|r| r.applied_note()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::Topic;
+    use crate::address::Location;
+    use crate::kinds::{Deferred, Resource, Topic};
 
-    fn change(address: &str, deps: &[&str]) -> Change {
+    fn addr(name: &str) -> Address {
+        Address::new(
+            &Location::new(Some("1"), "us-east-1"),
+            "aws_sns_topic",
+            name,
+        )
+    }
+
+    fn change(name: &str, action: Action, deps: &[&str]) -> Change {
+        let topic = Resource::Topic(Topic {
+            name: "t".into(),
+            arn: Deferred::after_apply(&addr(name), "arn"),
+        });
         Change {
-            address: address.into(),
-            action: Action::Create,
-            region: "us-east-1".into(),
+            address: addr(name),
+            action,
             controls: vec![],
             reason: String::new(),
-            before: None,
-            after: Resource::Topic(Topic {
-                name: "t".into(),
-                arn: Deferred::after_apply(address, "arn"),
-            }),
-            depends_on: deps.iter().map(|s| s.to_string()).collect(),
+            before: (action != Action::Create).then(|| topic.clone()),
+            after: (action != Action::Delete).then_some(topic),
+            depends_on: deps.iter().map(|s| addr(s)).collect(),
         }
     }
 
     #[test]
-    fn dependencies_come_first_otherwise_plan_order() {
+    fn dependencies_come_first_otherwise_plan_order_and_destroys_last() {
         let cs = vec![
-            change("alarm", &["topic", "filter"]),
-            change("filter", &[]),
-            change("topic", &[]),
-            change("sub", &["topic"]),
-            change("other", &["not-in-plan"]),
+            change("old", Action::Delete, &[]),
+            change("alarm", Action::Create, &["topic", "filter"]),
+            change("filter", Action::Create, &[]),
+            change("topic", Action::Create, &[]),
+            change("sub", Action::Create, &["topic"]),
+            change("other", Action::Create, &["not_in_plan"]),
         ];
-        let got: Vec<&str> = order(&cs).iter().map(|c| c.address.as_str()).collect();
-        assert_eq!(got, ["filter", "topic", "alarm", "sub", "other"]);
+        let got: Vec<String> = order(&cs).iter().map(|c| c.address.name.clone()).collect();
+        assert_eq!(got, ["filter", "topic", "alarm", "sub", "other", "old"]);
     }
 
     #[test]
@@ -305,7 +301,7 @@ mod tests {
             "partly",
         )
         .expect("snapshot");
-        let plan = crate::diff::plan(&d, &snap);
+        let plan = crate::diff::plan(&d, &snap).expect("plan");
         let done = |c: &Change| ChangeResult {
             address: c.address.clone(),
             action: c.action,
@@ -331,7 +327,7 @@ mod tests {
         let i = some
             .results
             .iter()
-            .position(|r| r.address == "aws_cloudwatch_metric_alarm.cis_4_1")
+            .position(|r| r.address.short() == "aws_cloudwatch_metric_alarm.cis_4_1")
             .expect("4.1 alarm");
         some.results[i].outcome = Outcome::Skipped {
             because: "x".into(),
@@ -359,8 +355,13 @@ mod tests {
 
     #[test]
     fn unresolved_reference_is_reported() {
-        let outputs = BTreeMap::new();
-        let err = resolve(&Deferred::after_apply("aws_sns_topic.t", "arn"), &outputs).unwrap_err();
-        assert!(err.contains("aws_sns_topic.t.arn"));
+        let call = kinds::WriteCall::Subscribe {
+            topic_arn: Deferred::after_apply(&addr("t"), "arn"),
+            protocol: "email".into(),
+            endpoint: "a@b.c".into(),
+        };
+        let none = |_: &Address, _: &str| None;
+        let err = call.resolve(&none).unwrap_err();
+        assert!(err.contains("aws_sns_topic.t.arn"), "{err}");
     }
 }

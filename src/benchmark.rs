@@ -64,12 +64,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Kinds this build of cis-fix plans and applies; the others are listed
-    /// by `cis-fix controls` but left alone.
-    pub fn is_managed(self) -> bool {
-        matches!(self, Kind::MetricFilter)
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Kind::MetricFilter => "metric filter + alarm",

@@ -8,6 +8,8 @@ use crate::pattern::Pattern;
 pub struct Desired {
     pub benchmark_version: String,
     pub benchmark_title: String,
+    /// Every control id of the version, in the benchmark's order.
+    pub control_order: Vec<String>,
     pub monitoring: DesiredMonitoring,
 }
 
@@ -24,6 +26,65 @@ pub struct DesiredMonitoring {
     pub subscriptions: Vec<SubscriptionConfig>,
     pub pattern_mode: PatternMode,
     pub preferred_trail: Option<String>,
+    /// The names cis-fix gives the monitoring controls of every other
+    /// version (under the configured naming): resources so named are
+    /// cis-fix's, and are retired when no control of this version uses them.
+    pub retired: Vec<OwnedNames>,
+}
+
+/// The names of one control's filter, metric and alarm, and whose they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedNames {
+    pub version: String,
+    pub id: String,
+    pub title: String,
+    pub filter_name: String,
+    pub metric_name: String,
+    pub alarm_name: String,
+}
+
+/// The description cis-fix gives the alarms it creates; with the name, it
+/// marks an alarm as cis-fix's own.
+pub fn alarm_description(version: &str, id: &str, title: &str) -> String {
+    format!("CIS AWS Foundations v{version} {id}: {title}")
+}
+
+/// A name template filled for one control.
+fn fill(template: &str, version: &str, c: &crate::benchmark::Control) -> String {
+    template
+        .replace("{id}", &c.id)
+        .replace("{slug}", &c.slug)
+        .replace("{version}", version)
+}
+
+/// The names cis-fix gives the monitoring controls of other versions that
+/// are not names this version's controls use.
+fn retired_names(config: &Config, current: &[MonitoringControl]) -> Vec<OwnedNames> {
+    let mut out: Vec<OwnedNames> = Vec::new();
+    for v in crate::benchmark::available() {
+        // Every embedded version loads (a test checks); one that did not
+        // would only mean fewer names to retire.
+        let Ok(b) = crate::benchmark::load(v) else {
+            continue;
+        };
+        for c in b.metric_filter_controls() {
+            let names = OwnedNames {
+                version: b.version.clone(),
+                id: c.id.clone(),
+                title: c.title.clone(),
+                filter_name: fill(&config.naming.metric_filter, &b.version, c),
+                metric_name: fill(&config.naming.metric, &b.version, c),
+                alarm_name: fill(&config.naming.alarm, &b.version, c),
+            };
+            let current_name = current
+                .iter()
+                .any(|m| m.filter_name == names.filter_name || m.alarm_name == names.alarm_name);
+            if !current_name && !out.contains(&names) {
+                out.push(names);
+            }
+        }
+    }
+    out
 }
 
 /// One metric-filter control with the names its resources get.
@@ -98,11 +159,7 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
             .cloned()
             .collect();
         let names = config.controls.get(&c.id);
-        let fill = |t: &str| {
-            t.replace("{id}", &c.id)
-                .replace("{slug}", &c.slug)
-                .replace("{version}", &b.version)
-        };
+        let fill = |t: &str| fill(t, &b.version, c);
         controls.push(MonitoringControl {
             id: c.id.clone(),
             title: c.title.clone(),
@@ -160,9 +217,11 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
                 .join(", "),
         });
     }
+    let retired = retired_names(config, &controls);
     Ok(Desired {
         benchmark_version: b.version.clone(),
         benchmark_title: b.title.clone(),
+        control_order: b.controls.iter().map(|c| c.id.clone()).collect(),
         monitoring: DesiredMonitoring {
             namespace: config
                 .metric_namespace
@@ -176,6 +235,7 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
             subscriptions: config.sns.subscriptions.clone(),
             pattern_mode: config.patterns,
             preferred_trail: config.trail.clone(),
+            retired,
         },
     })
 }

@@ -3,17 +3,27 @@
 //!
 //! Data flows one way:
 //! `benchmark` + `config` → `desired`; `aws` → `snapshot`; `diff` → `plan`;
-//! `plan` → `render`, or → `apply` → `aws`.
+//! `plan` → `jsonplan` → `render`, or `plan` → `apply` → `aws`.
+//!
+//! Layers, lowest first (a module imports only from layers below it):
+//! `arn`, `observed`, `format`, `address`, `pattern` → `kinds` →
+//! `snapshot`, `benchmark`, `config` → `aws`, `desired`, `plan` → `diff`,
+//! `jsonplan`, `apply` → `render`.
 
+pub mod address;
 pub mod apply;
+pub mod arn;
 pub mod aws;
 pub mod benchmark;
 pub mod config;
 pub mod desired;
 pub mod diff;
+pub mod format;
+pub mod jsonplan;
+pub mod kinds;
+pub mod observed;
 pub mod pattern;
 pub mod plan;
 pub mod progress;
 pub mod render;
-pub mod resources;
 pub mod snapshot;

@@ -1,56 +1,64 @@
 //! The plan as data: what will change, why, and where each control stands.
-//! Rendering and applying read this; neither decides anything.
+//! Rendering and applying read this; neither decides anything. Every fact
+//! a reader acts on is a field (who must confirm, what blocks a control,
+//! which notice comes first), never a phrase to search for in a message.
+//!
+//! This is cis-fix's own form of a plan; `jsonplan` is the documented,
+//! versioned form it is shown in, as Terraform keeps `jsonplan` apart from
+//! its internal plan.
 
 use serde::{Deserialize, Serialize};
 
-use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic};
-use crate::snapshot::CallFailure;
-
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    #[error("{path}: not a cis-fix plan (line {line}, column {column}): {message}")]
-    Parse {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error(
-        "{path}: plan format_version {found} is not supported (this cis-fix reads {FORMAT_VERSION}); make the plan again with this version"
-    )]
-    Version { path: String, found: String },
-}
-
-/// Version of the plan's JSON form (`--json`); bumped on any breaking change.
-pub const FORMAT_VERSION: &str = "1.0";
+use crate::address::Address;
+pub use crate::kinds::Action;
+use crate::kinds::Resource;
+use crate::observed::CallFailure;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
-    pub format_version: String,
     pub benchmark: String,
     pub benchmark_title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
-    /// Facts the user must know before reading the changes (no qualifying
-    /// trail, reads that failed). Shown first.
+    /// Facts the user must know before reading the changes, most pressing
+    /// first (see [`Notice::rank`]).
     pub notices: Vec<Notice>,
     pub changes: Vec<Change>,
     pub controls: Vec<ControlReport>,
-    pub summary: Summary,
     /// Reads that failed for good. Even when no control's verdict depends on
     /// one, a scheduled run must hear about it.
     #[serde(default)]
     pub failed_reads: Vec<CallFailure>,
 }
 
+/// Something the plan must say before its changes, as data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Notice {
-    pub severity: Severity,
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<String>,
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    /// DescribeTrails failed: no monitoring control can be judged.
+    TrailsUnreadable {
+        failure: CallFailure,
+    },
+    /// No trail carries management events to CloudWatch Logs: every
+    /// monitoring control is blocked on it. `rejected`: why each trail fails.
+    NoQualifyingTrail {
+        rejected: Vec<String>,
+    },
+    ReadsFailed {
+        failures: Vec<CallFailure>,
+    },
+    /// The trail the config names does not qualify; another one is used.
+    PreferredTrailIgnored {
+        configured: String,
+        trail: String,
+        log_group: String,
+    },
+    /// Some trails qualify and others do not: which are used.
+    UsingTrails {
+        trails: Vec<String>,
+        rejected: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,74 +69,100 @@ pub enum Severity {
     Info,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Create,
-    Update,
-}
-
-impl Action {
-    pub fn symbol(self) -> &'static str {
+impl Notice {
+    pub fn severity(&self) -> Severity {
         match self {
-            Action::Create => "+",
-            Action::Update => "~",
+            Notice::TrailsUnreadable { .. }
+            | Notice::NoQualifyingTrail { .. }
+            | Notice::ReadsFailed { .. } => Severity::Error,
+            Notice::PreferredTrailIgnored { .. } => Severity::Warning,
+            Notice::UsingTrails { .. } => Severity::Info,
+        }
+    }
+
+    /// Reading order: what blocks whole families first, then failed reads,
+    /// then warnings, then information.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Notice::TrailsUnreadable { .. } | Notice::NoQualifyingTrail { .. } => 0,
+            Notice::ReadsFailed { .. } => 1,
+            Notice::PreferredTrailIgnored { .. } => 2,
+            Notice::UsingTrails { .. } => 3,
+        }
+    }
+
+    /// The notice's kind, as in the JSON plan.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Notice::TrailsUnreadable { .. } => "trails_unreadable",
+            Notice::NoQualifyingTrail { .. } => "no_qualifying_trail",
+            Notice::ReadsFailed { .. } => "reads_failed",
+            Notice::PreferredTrailIgnored { .. } => "preferred_trail_ignored",
+            Notice::UsingTrails { .. } => "using_trails",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Notice::TrailsUnreadable { .. } => {
+                "Trails could not be read, so no monitoring control can be judged.".into()
+            }
+            Notice::NoQualifyingTrail { .. } => "No CloudTrail trail qualifies: the monitoring controls need a multi-region trail that is logging all read and write management events to a CloudWatch Logs log group. They are blocked until one does.".into(),
+            Notice::ReadsFailed { .. } => "Some reads failed; what depends on them is unknown and nothing is planned from missing data.".into(),
+            Notice::PreferredTrailIgnored {
+                configured,
+                trail,
+                log_group,
+            } => format!(
+                "config names trail `{configured}`, which does not qualify; new filters go to `{log_group}` of trail `{trail}`"
+            ),
+            Notice::UsingTrails { trails, .. } => format!(
+                "Using trail{} {} for the monitoring controls; other trails do not qualify.",
+                if trails.len() == 1 { "" } else { "s" },
+                trails.join(", ")
+            ),
+        }
+    }
+
+    pub fn details(&self) -> Vec<String> {
+        match self {
+            Notice::TrailsUnreadable { failure } => vec![failure.to_string()],
+            Notice::NoQualifyingTrail { rejected } if rejected.is_empty() => {
+                vec!["the account has no CloudTrail trails".into()]
+            }
+            Notice::NoQualifyingTrail { rejected } | Notice::UsingTrails { rejected, .. } => {
+                rejected.clone()
+            }
+            Notice::ReadsFailed { failures } => failures.iter().map(ToString::to_string).collect(),
+            Notice::PreferredTrailIgnored { .. } => vec![],
         }
     }
 }
 
-/// One resource that will be created or changed.
+/// One resource that will be created, changed or destroyed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Change {
-    /// Terraform-style address, e.g. `aws_cloudwatch_metric_alarm.cis_4_3`.
-    pub address: String,
+    pub address: Address,
     pub action: Action,
-    pub region: String,
     /// The controls this change serves.
     pub controls: Vec<String>,
     /// Why the change is needed, in words.
     pub reason: String,
+    /// The resource as it is (`None` when it is created).
     pub before: Option<Resource>,
-    pub after: Resource,
-    /// Addresses that must be applied first.
+    /// The resource as it will be (`None` when it is destroyed).
+    pub after: Option<Resource>,
+    /// Changes that must be applied first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub depends_on: Vec<String>,
+    pub depends_on: Vec<Address>,
 }
 
-/// The resource kinds a change can carry; the tag names the Terraform type.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type")]
-pub enum Resource {
-    #[serde(rename = "aws_cloudwatch_log_metric_filter")]
-    MetricFilter(MetricFilter),
-    #[serde(rename = "aws_cloudwatch_metric_alarm")]
-    MetricAlarm(MetricAlarm),
-    #[serde(rename = "aws_sns_topic")]
-    Topic(Topic),
-    #[serde(rename = "aws_sns_topic_subscription")]
-    Subscription(Subscription),
-}
-
-impl Resource {
-    /// The IAM action apply calls to make this resource, for the permission
-    /// check before the first write.
-    pub fn write_action(&self) -> &'static str {
-        match self {
-            Resource::MetricFilter(_) => "logs:PutMetricFilter",
-            Resource::MetricAlarm(_) => "cloudwatch:PutMetricAlarm",
-            Resource::Topic(_) => "sns:CreateTopic",
-            Resource::Subscription(_) => "sns:Subscribe",
-        }
-    }
-
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Resource::MetricFilter(_) => "aws_cloudwatch_log_metric_filter",
-            Resource::MetricAlarm(_) => "aws_cloudwatch_metric_alarm",
-            Resource::Topic(_) => "aws_sns_topic",
-            Resource::Subscription(_) => "aws_sns_topic_subscription",
-        }
+impl Change {
+    /// The resource the change acts on, as it will be or, for a destroy,
+    /// as it is.
+    pub fn resource(&self) -> Option<&Resource> {
+        self.after.as_ref().or(self.before.as_ref())
     }
 }
 
@@ -165,7 +199,29 @@ pub struct ControlReport {
     pub id: String,
     pub title: String,
     pub status: ControlStatus,
+    /// Why, in words: the chain that holds, the steps planned, what blocks.
     pub reason: String,
+    /// What holds the control back when it is something that can hold
+    /// several at once: output says it once, with the controls it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+}
+
+/// A shared reason a control is not (yet) compliant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Cause {
+    /// No trail carries management events to CloudWatch Logs.
+    NoQualifyingTrail,
+    /// A read the verdict needs failed.
+    ReadFailed { failure: Box<CallFailure> },
+    /// The topic has no confirmed subscription and none is configured.
+    NoSubscriber { topic: String },
+    /// Alarms reach nobody until a person confirms a subscription.
+    AwaitingConfirmation {
+        topic: String,
+        endpoints: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,19 +232,28 @@ pub struct Summary {
     pub destroy: usize,
 }
 
-impl Plan {
-    pub fn summarise(changes: &[Change]) -> Summary {
-        Summary {
-            add: changes
-                .iter()
-                .filter(|c| c.action == Action::Create)
-                .count(),
-            change: changes
-                .iter()
-                .filter(|c| c.action == Action::Update)
-                .count(),
-            destroy: 0,
+impl Summary {
+    /// Terraform's count: a replacement is one to add and one to destroy.
+    pub fn of(changes: &[Change]) -> Summary {
+        let mut s = Summary::default();
+        for c in changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Delete => s.destroy += 1,
+                Action::Replace => {
+                    s.add += 1;
+                    s.destroy += 1;
+                }
+            }
         }
+        s
+    }
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        Summary::of(&self.changes)
     }
 
     pub fn has_changes(&self) -> bool {
@@ -205,33 +270,7 @@ impl Plan {
                 .any(|c| c.status == ControlStatus::Unknown)
     }
 
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
-    }
-
-    /// Loads a plan saved with `plan --json`; `origin` names the file in
-    /// errors. The version is checked first so an old file gets a clear
-    /// message.
-    pub fn from_json(text: &str, origin: &str) -> Result<Plan, PlanError> {
-        let parse = |e: serde_json::Error| PlanError::Parse {
-            path: origin.to_string(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        };
-        let raw: serde_json::Value = serde_json::from_str(text).map_err(&parse)?;
-        match raw.get("format_version").and_then(|v| v.as_str()) {
-            Some(FORMAT_VERSION) => serde_json::from_str(text).map_err(&parse),
-            Some(other) => Err(PlanError::Version {
-                path: origin.to_string(),
-                found: other.to_string(),
-            }),
-            None => Err(PlanError::Parse {
-                path: origin.to_string(),
-                line: 1,
-                column: 1,
-                message: "missing string field `format_version`".into(),
-            }),
-        }
+    pub fn change(&self, address: &Address) -> Option<&Change> {
+        self.changes.iter().find(|c| &c.address == address)
     }
 }

@@ -1,63 +1,59 @@
 //! The live account as plain, versioned data: what the plan is computed from.
 //!
-//! A read that failed is recorded as a fact ([`Observed::Failed`]), never as an
-//! empty list, so the diff can tell "nothing there" from "could not look".
+//! A snapshot is the list of reads cis-fix made, each keyed by its call,
+//! region and resource, with what it returned or how it failed. Keyed reads
+//! make the rest generic: every failure is found the same way, a read is
+//! made (and stored) once, and a new kind adds a read without a new field
+//! here. A read that failed is a fact ([`Observed::Failed`]), never an empty
+//! list, so the diff can tell "nothing there" from "could not look".
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic, TopicAttributes, Trail};
+use crate::format::{self, FileError, FileKind, FormatVersion};
+use crate::kinds::{ReadData, Trail, trail};
+use crate::observed::{CallFailure, Observed};
 
-/// Bumped whenever a field changes meaning; older files are refused.
-pub const FORMAT_VERSION: u32 = 1;
+/// The snapshot file: version 2 keys every read (version 1 had a field per
+/// resource family).
+pub const FILE: FileKind = FileKind {
+    what: "snapshot",
+    version: FormatVersion::new(2, 0),
+    remedy: "take a new snapshot with `cis-fix snapshot`",
+};
 
-/// The result of one read: the value, or why it could not be had.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Observed<T> {
-    Ok(T),
-    Failed(CallFailure),
-}
-
-impl<T> Observed<T> {
-    pub fn as_ref(&self) -> Result<&T, &CallFailure> {
-        match self {
-            Observed::Ok(v) => Ok(v),
-            Observed::Failed(f) => Err(f),
-        }
-    }
-}
-
-/// An AWS call that failed for good (after the SDK's retries), naming the
-/// call, region and resource so the user can fix permissions or retry. Reads
-/// record it in the snapshot; writes report it in the apply report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Which read: the call, the region it went to, and the resource it was
+/// about (a log group, a topic ARN) when it was about one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CallFailure {
+pub struct ReadKey {
     /// `service:Operation`, as in an IAM policy.
     pub call: String,
     pub region: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
-    /// The AWS error code (AccessDenied, ThrottlingException, …) when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    pub message: String,
 }
 
-impl std::fmt::Display for CallFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} in {}", self.call, self.region)?;
-        if let Some(r) = &self.resource {
-            write!(f, " on {r}")?;
+impl ReadKey {
+    pub fn new(call: &str, region: &str, resource: Option<&str>) -> Self {
+        ReadKey {
+            call: call.to_string(),
+            region: region.to_string(),
+            resource: resource.map(str::to_string),
         }
-        write!(f, " failed: ")?;
-        if let Some(c) = &self.code {
-            write!(f, "{c}: ")?;
+    }
+
+    /// The failure that stands for this read when it was never made.
+    pub fn not_read(&self) -> CallFailure {
+        CallFailure {
+            call: self.call.clone(),
+            region: self.region.clone(),
+            resource: self.resource.clone(),
+            code: None,
+            message: "not in the snapshot (it was not read)".into(),
         }
-        write!(f, "{}", self.message)
     }
 }
 
@@ -65,62 +61,34 @@ impl std::fmt::Display for CallFailure {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
-    pub format_version: u32,
+    pub format_version: FormatVersion,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Who read it (STS GetCallerIdentity), for the permission check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_arn: Option<String>,
-    /// The region trails were discovered from (multi-region trails show in
-    /// every region).
+    /// The region the run started in: trails are listed from here
+    /// (multi-region trails show in every region).
     pub region: String,
-    pub trails: Observed<Vec<Trail>>,
-    /// Monitoring resources per region, for each region some trail delivers
-    /// CloudWatch Logs to.
-    #[serde(default)]
-    pub regions: BTreeMap<String, RegionSnapshot>,
-}
-
-/// The monitoring resources of one region.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegionSnapshot {
-    /// Metric filters per log group name.
-    #[serde(default)]
-    pub metric_filters: BTreeMap<String, Observed<Vec<MetricFilter>>>,
-    pub alarms: Observed<Vec<MetricAlarm>>,
-    pub topics: Observed<Vec<Topic>>,
-    pub subscriptions: Observed<Vec<Subscription>>,
-    /// Attributes of the topics alarms notify (and of the topic cis-fix
-    /// would use), by ARN; `None` when the topic does not exist.
-    #[serde(default)]
-    pub topic_attributes: BTreeMap<String, Observed<Option<TopicAttributes>>>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SnapshotError {
-    #[error("cannot read snapshot file {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}: not a cis-fix snapshot (line {line}, column {column}): {message}")]
-    Parse {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error(
-        "{path}: snapshot format_version {found} is not supported (this cis-fix reads version {FORMAT_VERSION}); take a new snapshot with `cis-fix snapshot`"
-    )]
-    Version { path: String, found: u64 },
+    #[serde(with = "reads_as_list")]
+    pub reads: BTreeMap<ReadKey, Observed<ReadData>>,
 }
 
 impl Snapshot {
-    pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
+    pub fn new(account_id: Option<String>, caller_arn: Option<String>, region: &str) -> Self {
+        Snapshot {
+            format_version: FILE.version,
+            account_id,
+            caller_arn,
+            region: region.to_string(),
+            reads: BTreeMap::new(),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Snapshot, FileError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| FileError::Io {
+            what: FILE.what,
             path: shown.clone(),
             source,
         })?;
@@ -128,96 +96,133 @@ impl Snapshot {
     }
 
     /// Parses snapshot JSON; `origin` names the file in errors.
-    pub fn from_json(text: &str, origin: &str) -> Result<Snapshot, SnapshotError> {
-        let parse_err = |e: serde_json::Error| SnapshotError::Parse {
-            path: origin.to_string(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        };
-        // Check the version first so an old file gets the helpful message,
-        // not a complaint about a field that moved.
-        let raw: serde_json::Value = serde_json::from_str(text).map_err(parse_err)?;
-        match raw.get("format_version").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(FORMAT_VERSION) => {}
-            Some(found) => {
-                return Err(SnapshotError::Version {
-                    path: origin.to_string(),
-                    found,
-                });
-            }
-            None => {
-                return Err(SnapshotError::Parse {
-                    path: origin.to_string(),
-                    line: 1,
-                    column: 1,
-                    message: "missing numeric field `format_version`".into(),
-                });
-            }
-        }
-        serde_json::from_str(text).map_err(parse_err)
+    pub fn from_json(text: &str, origin: &str) -> Result<Snapshot, FileError> {
+        format::load(text, origin, FILE)
     }
 
-    /// Every read that failed, in a stable order.
+    pub fn to_json(&self) -> String {
+        // Plain data with string keys: serialising cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn record(&mut self, key: ReadKey, result: Observed<ReadData>) {
+        self.reads.insert(key, result);
+    }
+
+    /// One read, projected to the data of the kind that asks (`project` is
+    /// the kind's `from_read`). A read never made is a failure too: the
+    /// diff must not take "not read" for "nothing there".
+    pub fn read<'a, T>(
+        &'a self,
+        call: &str,
+        region: &str,
+        resource: Option<&str>,
+        project: fn(&'a ReadData) -> Option<T>,
+    ) -> Result<T, CallFailure> {
+        let key = ReadKey::new(call, region, resource);
+        match self.reads.get(&key) {
+            Some(Observed::Ok(d)) => project(d).ok_or_else(|| CallFailure {
+                message: "the snapshot holds another kind of data for this read".into(),
+                ..key.not_read()
+            }),
+            Some(Observed::Failed(f)) => Err(f.clone()),
+            None => Err(key.not_read()),
+        }
+    }
+
+    /// The trails listed from the home region.
+    pub fn trails(&self) -> Result<&[Trail], CallFailure> {
+        self.read(trail::READ, &self.region, None, trail::from_read)
+    }
+
+    /// Every read that failed, in a stable order, items' reads included.
     pub fn failures(&self) -> Vec<CallFailure> {
         let mut out = Vec::new();
-        if let Observed::Failed(f) = &self.trails {
-            out.push(f.clone());
-        }
-        if let Observed::Ok(ts) = &self.trails {
-            for t in ts {
-                if let Observed::Failed(f) = &t.status {
-                    out.push(f.clone());
-                }
-                if let Observed::Failed(f) = &t.selectors {
-                    out.push(f.clone());
-                }
-            }
-        }
-        for r in self.regions.values() {
-            for obs in r.metric_filters.values() {
-                if let Observed::Failed(f) = obs {
-                    out.push(f.clone());
-                }
-            }
-            for obs in r.topic_attributes.values() {
-                if let Observed::Failed(f) = obs {
-                    out.push(f.clone());
-                }
-            }
-            for f in [
-                r.alarms.as_ref().err(),
-                r.topics.as_ref().err(),
-                r.subscriptions.as_ref().err(),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                out.push(f.clone());
+        for r in self.reads.values() {
+            match r {
+                Observed::Failed(f) => out.push(f.clone()),
+                Observed::Ok(d) => out.extend(d.nested_failures().into_iter().cloned()),
             }
         }
         out
     }
+}
 
-    pub fn to_json(&self) -> String {
-        // Serialising plain data with string keys cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+/// Reads are stored as a list in files (JSON keys must be strings); a key
+/// given twice is a damaged file, not a later read winning.
+mod reads_as_list {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::ReadKey;
+    use crate::kinds::ReadData;
+    use crate::observed::Observed;
+
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        #[serde(flatten)]
+        key: &'a ReadKey,
+        result: &'a Observed<ReadData>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Owned {
+        call: String,
+        region: String,
+        #[serde(default)]
+        resource: Option<String>,
+        result: Observed<ReadData>,
+    }
+
+    pub fn serialize<S: Serializer>(
+        reads: &BTreeMap<ReadKey, Observed<ReadData>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(reads.iter().map(|(key, result)| Entry { key, result }))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<ReadKey, Observed<ReadData>>, D::Error> {
+        let list = Vec::<Owned>::deserialize(d)?;
+        let mut out = BTreeMap::new();
+        for e in list {
+            let key = ReadKey {
+                call: e.call,
+                region: e.region,
+                resource: e.resource,
+            };
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the read {} in {}{} is listed twice",
+                    key.call,
+                    key.region,
+                    key.resource
+                        .as_deref()
+                        .map(|r| format!(" of {r}"))
+                        .unwrap_or_default()
+                )));
+            }
+            out.insert(key, e.result);
+        }
+        Ok(out)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::metric_alarm;
 
     fn empty() -> Snapshot {
-        Snapshot {
-            format_version: FORMAT_VERSION,
-            account_id: Some("123456789012".into()),
-            caller_arn: None,
-            region: "us-east-1".into(),
-            trails: Observed::Ok(vec![]),
-            regions: BTreeMap::new(),
-        }
+        let mut s = Snapshot::new(Some("123456789012".into()), None, "us-east-1");
+        s.record(
+            ReadKey::new(trail::READ, "us-east-1", None),
+            Observed::Ok(ReadData::Trails(vec![])),
+        );
+        s
     }
 
     #[test]
@@ -228,26 +233,59 @@ mod tests {
     }
 
     #[test]
-    fn failed_read_is_kept() {
+    fn failed_read_is_kept_and_listed() {
         let mut s = empty();
-        s.trails = Observed::Failed(CallFailure {
-            call: "cloudtrail:DescribeTrails".into(),
+        let denied = CallFailure {
+            call: metric_alarm::READ.into(),
             region: "us-east-1".into(),
             resource: None,
-            code: Some("AccessDeniedException".into()),
+            code: Some("AccessDenied".into()),
             message: "denied".into(),
-        });
+        };
+        s.record(
+            ReadKey::new(metric_alarm::READ, "us-east-1", None),
+            Observed::Failed(denied.clone()),
+        );
         let text = s.to_json();
         assert!(text.contains("\"failed\""));
-        assert_eq!(Snapshot::from_json(&text, "x").expect("parses"), s);
+        let back = Snapshot::from_json(&text, "x").expect("parses");
+        assert_eq!(back, s);
+        assert_eq!(back.failures(), vec![denied.clone()]);
+        assert_eq!(
+            back.read(
+                metric_alarm::READ,
+                "us-east-1",
+                None,
+                metric_alarm::from_read
+            ),
+            Err(denied)
+        );
+        let never = back
+            .read(
+                metric_alarm::READ,
+                "eu-west-1",
+                None,
+                metric_alarm::from_read,
+            )
+            .unwrap_err();
+        assert!(never.message.contains("not read"), "{never}");
     }
 
     #[test]
-    fn wrong_version_and_truncation_are_errors() {
-        let err = Snapshot::from_json(r#"{"format_version": 99}"#, "old.json").unwrap_err();
-        assert!(err.to_string().contains("format_version 99"), "{err}");
+    fn wrong_version_duplicates_and_truncation_are_errors() {
+        let err = Snapshot::from_json(r#"{"format_version": 1}"#, "old.json").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("format_version 1 is not supported"),
+            "{err}"
+        );
         let text = empty().to_json();
         let err = Snapshot::from_json(&text[..text.len() / 2], "cut.json").unwrap_err();
         assert!(err.to_string().starts_with("cut.json"), "{err}");
+        let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let first = v["reads"][0].clone();
+        v["reads"].as_array_mut().expect("list").push(first);
+        let err = Snapshot::from_json(&v.to_string(), "dup.json").unwrap_err();
+        assert!(err.to_string().contains("listed twice"), "{err}");
     }
 }

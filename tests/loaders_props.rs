@@ -2,7 +2,7 @@
 //! and corruptions of valid files with an error that names the file.
 
 use cis_fix::config::Config;
-use cis_fix::plan::Plan;
+use cis_fix::jsonplan::JsonPlan as Plan;
 use cis_fix::snapshot::Snapshot;
 use proptest::prelude::*;
 
@@ -18,7 +18,7 @@ fn make_plan_text() -> String {
     let b = cis_fix::benchmark::load("3.0.0").expect("benchmark");
     let d = cis_fix::desired::build(&b, &Config::default(), "defaults").expect("desired");
     let s = Snapshot::from_json(SNAPSHOT, "snap").expect("snapshot");
-    cis_fix::diff::plan(&d, &s).to_json()
+    Plan::from_plan(&cis_fix::diff::plan(&d, &s).expect("plan")).to_json()
 }
 
 fn corrupt(text: &str, at: usize, byte: u8, cut: bool) -> String {

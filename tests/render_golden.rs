@@ -3,11 +3,11 @@
 //! --test render_golden` rewrites the files after a deliberate change.
 
 use cis_fix::config::Config;
-use cis_fix::plan::Plan;
+use cis_fix::jsonplan::JsonPlan;
 use cis_fix::render::{self, Style};
 use cis_fix::snapshot::Snapshot;
 
-fn plan_of(account: &str, config: &str) -> Plan {
+fn plan_of(account: &str, config: &str) -> JsonPlan {
     let b = cis_fix::benchmark::load("3.0.0").expect("benchmark");
     let c = Config::parse(config, "golden.yaml").expect("config");
     let d = cis_fix::desired::build(&b, &c, "golden.yaml").expect("desired");
@@ -16,7 +16,7 @@ fn plan_of(account: &str, config: &str) -> Plan {
         env!("CARGO_MANIFEST_DIR")
     );
     let s = Snapshot::load(std::path::Path::new(&path)).expect("snapshot");
-    cis_fix::diff::plan(&d, &s)
+    JsonPlan::from_plan(&cis_fix::diff::plan(&d, &s).expect("plan"))
 }
 
 fn check(name: &str, actual: &str) {

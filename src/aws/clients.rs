@@ -34,7 +34,7 @@ pub enum ConnectError {
 }
 
 #[derive(Clone)]
-pub struct RegionClients {
+pub(crate) struct RegionClients {
     pub region: String,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
@@ -93,15 +93,15 @@ impl Aws {
         &self.region
     }
 
-    pub fn sts(&self) -> aws_sdk_sts::Client {
+    pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.config)
     }
 
-    pub fn iam(&self) -> aws_sdk_iam::Client {
+    pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.config)
     }
 
-    pub fn region(&self, region: &str) -> RegionClients {
+    pub(crate) fn region(&self, region: &str) -> RegionClients {
         let mut cache = match self.cache.lock() {
             Ok(c) => c,
             Err(poisoned) => poisoned.into_inner(),

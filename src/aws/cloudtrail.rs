@@ -5,10 +5,10 @@ use futures::future::join_all;
 use super::Limiter;
 use super::clients::Aws;
 use super::error::failure;
-use crate::resources::{
+use crate::kinds::{
     AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, Trail, TrailStatus,
 };
-use crate::snapshot::Observed;
+use crate::observed::Observed;
 
 /// Every trail visible from the home region (multi-region trails of other
 /// regions show up as shadow trails), each with status and selectors read in

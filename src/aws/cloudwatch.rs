@@ -5,8 +5,8 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StandardUnit, Sta
 use super::clients::RegionClients;
 use super::error::failure;
 use super::{Limiter, all_pages};
-use crate::resources::{Deferred, MetricAlarm};
-use crate::snapshot::{CallFailure, Observed};
+use crate::kinds::{Deferred, MetricAlarm};
+use crate::observed::{CallFailure, Observed};
 
 /// Every metric alarm of the region, every page (moto ignores paging; AWS
 /// pages by 100).
@@ -73,13 +73,13 @@ pub async fn put_alarm(rc: &RegionClients, a: &MetricAlarm) -> Result<(), CallFa
     for d in &a.alarm_actions {
         match d {
             Deferred::Known(s) => actions.push(s.clone()),
-            Deferred::AfterApply { after_apply } => {
+            Deferred::AfterApply { after_apply, attr } => {
                 return Err(CallFailure {
                     call: call.into(),
                     region: rc.region.clone(),
                     resource: Some(a.name.clone()),
                     code: None,
-                    message: format!("alarm action {after_apply} is not known yet"),
+                    message: format!("alarm action {after_apply}.{attr} is not known yet"),
                 });
             }
         }
@@ -119,4 +119,16 @@ pub async fn put_alarm(rc: &RegionClients, a: &MetricAlarm) -> Result<(), CallFa
         .await
         .map(|_| ())
         .map_err(|e| failure(call, &rc.region, Some(&a.name), &e))
+}
+
+/// Deletes an alarm; DeleteAlarms ignores names that do not exist, so a
+/// re-run after a crash converges.
+pub async fn delete_alarm(rc: &RegionClients, name: &str) -> Result<(), CallFailure> {
+    rc.cloudwatch
+        .delete_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| failure("cloudwatch:DeleteAlarms", &rc.region, Some(name), &e))
 }

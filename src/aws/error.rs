@@ -5,7 +5,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::snapshot::CallFailure;
+use crate::observed::CallFailure;
 
 /// A failed AWS call, for reads and writes alike.
 pub fn failure<E>(

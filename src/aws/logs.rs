@@ -7,8 +7,8 @@ use aws_sdk_cloudwatchlogs::types::{MetricTransformation, StandardUnit};
 use super::clients::RegionClients;
 use super::error::failure;
 use super::{Limiter, all_pages};
-use crate::resources::MetricFilter;
-use crate::snapshot::{CallFailure, Observed};
+use crate::kinds::MetricFilter;
+use crate::observed::{CallFailure, Observed};
 
 /// All metric filters of one log group, every page.
 pub async fn read_filters(
@@ -101,4 +101,33 @@ pub async fn put_filter(rc: &RegionClients, f: &MetricFilter) -> Result<(), Call
         .await
         .map(|_| ())
         .map_err(|e| failure(call, &rc.region, Some(&resource), &e))
+}
+
+/// Deletes a metric filter; one already gone is not an error (a re-run
+/// after a crash must converge).
+pub async fn delete_filter(
+    rc: &RegionClients,
+    log_group: &str,
+    name: &str,
+) -> Result<(), CallFailure> {
+    let call = "logs:DeleteMetricFilter";
+    let resource = format!("{log_group}/{name}");
+    match rc
+        .logs
+        .delete_metric_filter()
+        .log_group_name(log_group)
+        .filter_name(name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let f = failure(call, &rc.region, Some(&resource), &e);
+            if f.code.as_deref() == Some("ResourceNotFoundException") {
+                Ok(())
+            } else {
+                Err(f)
+            }
+        }
+    }
 }

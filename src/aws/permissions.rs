@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
 
+use super::Aws;
 use super::error::failure;
+use crate::arn::Arn;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PermissionCheck {
@@ -25,25 +27,22 @@ pub enum PermissionCheck {
 /// maps back to its role (the path is looked up with GetRole where allowed);
 /// root and federated callers cannot be simulated.
 pub fn principal_for(caller_arn: &str) -> Result<Principal, String> {
-    let parts: Vec<&str> = caller_arn.splitn(6, ':').collect();
-    let [_, partition, service, _, account, resource] = parts.as_slice() else {
+    let Some(arn) = Arn::parse(caller_arn) else {
         return Err(format!("`{caller_arn}` is not an ARN"));
     };
-    match (*service, resource.split_once('/')) {
-        ("iam", Some(("user", _))) | ("iam", Some(("role", _))) => {
-            Ok(Principal::Arn(caller_arn.to_string()))
-        }
-        ("sts", Some(("assumed-role", rest))) => {
+    match (arn.service.as_str(), arn.resource_parts()) {
+        ("iam", ("user" | "role", Some(_))) => Ok(Principal::Arn(caller_arn.to_string())),
+        ("sts", ("assumed-role", Some(rest))) => {
             let role = rest.split('/').next().unwrap_or_default();
             if role.is_empty() {
                 return Err(format!("`{caller_arn}` names no role"));
             }
             Ok(Principal::Role {
                 name: role.to_string(),
-                fallback_arn: format!("arn:{partition}:iam::{account}:role/{role}"),
+                fallback_arn: format!("arn:{}:iam::{}:role/{role}", arn.partition, arn.account),
             })
         }
-        ("iam", _) if *resource == "root" => Err(
+        ("iam", ("root", None)) => Err(
             "the caller is the account's root user, which the policy simulator cannot evaluate"
                 .into(),
         ),
@@ -74,30 +73,18 @@ pub struct Request {
     pub resource: String,
 }
 
-/// Resource ARNs as IAM sees them for the calls apply makes.
-pub mod arns {
-    /// PutMetricFilter acts on the log group (IAM's form ends in `:*`).
-    pub fn log_group(partition: &str, region: &str, account: &str, name: &str) -> String {
-        format!("arn:{partition}:logs:{region}:{account}:log-group:{name}:*")
-    }
-    pub fn alarm(partition: &str, region: &str, account: &str, name: &str) -> String {
-        format!("arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}")
-    }
-    pub fn topic(partition: &str, region: &str, account: &str, name: &str) -> String {
-        format!("arn:{partition}:sns:{region}:{account}:{name}")
-    }
-}
-
-/// The partition and account of a caller ARN, for building resource ARNs.
-pub fn partition_and_account(caller_arn: &str) -> Option<(&str, &str)> {
-    let mut p = caller_arn.split(':');
-    let (arn, partition, _, _, account) = (p.next()?, p.next()?, p.next()?, p.next()?, p.next()?);
-    (arn == "arn" && !partition.is_empty() && !account.is_empty()).then_some((partition, account))
+/// The partition of a caller ARN, for building resource ARNs.
+pub fn partition(caller_arn: &str) -> Option<String> {
+    Arn::parse(caller_arn).map(|a| a.partition)
 }
 
 /// Asks the policy simulator about every request, as `caller_arn` (the ARN
 /// STS reported while reading, so STS is not called twice).
-pub async fn check(
+pub async fn check(aws: &Aws, caller_arn: Option<&str>, requests: &[Request]) -> PermissionCheck {
+    check_with(&aws.iam(), caller_arn, requests).await
+}
+
+async fn check_with(
     iam: &aws_sdk_iam::Client,
     caller_arn: Option<&str>,
     requests: &[Request],
@@ -264,8 +251,8 @@ mod tests {
         assert!(principal_for("arn:aws:sts::123456789012:federated-user/bob").is_err());
         assert!(principal_for("nonsense").is_err());
         assert_eq!(
-            partition_and_account("arn:aws-cn:sts::123:assumed-role/R/s"),
-            Some(("aws-cn", "123"))
+            partition("arn:aws-cn:sts::123:assumed-role/R/s").as_deref(),
+            Some("aws-cn")
         );
     }
 
@@ -322,7 +309,7 @@ mod tests {
             RuleMode::MatchAny,
             &[&get_role, &filters, &subscribe, &topic],
         );
-        let got = check(
+        let got = check_with(
             &iam,
             Some("arn:aws:sts::123456789012:assumed-role/Deployer/s"),
             &[
@@ -354,7 +341,7 @@ mod tests {
             )])
         });
         let iam = iam_client(RuleMode::Sequential, &[&simulate]);
-        let got = check(
+        let got = check_with(
             &iam,
             Some("arn:aws:iam::123456789012:user/alice"),
             &[req(
@@ -379,7 +366,7 @@ mod tests {
             ])
         });
         let iam = iam_client(RuleMode::Sequential, &[&simulate]);
-        let got = check(
+        let got = check_with(
             &iam,
             Some("arn:aws:iam::123456789012:user/alice"),
             &[req(
@@ -406,7 +393,7 @@ mod tests {
             )
         });
         let iam = iam_client(RuleMode::Sequential, &[&simulate]);
-        let got = check(
+        let got = check_with(
             &iam,
             Some("arn:aws:iam::123456789012:user/alice"),
             &[req(
@@ -428,9 +415,9 @@ mod tests {
     async fn root_or_unknown_caller_is_unavailable() {
         let iam = iam_client(RuleMode::Sequential, &[]);
         let r = [req("sns:Subscribe", "arn:aws:sns:us-east-1:1:t")];
-        let got = check(&iam, Some("arn:aws:iam::123456789012:root"), &r).await;
+        let got = check_with(&iam, Some("arn:aws:iam::123456789012:root"), &r).await;
         assert!(matches!(got, PermissionCheck::Unavailable(w) if w.contains("root")));
-        let got = check(&iam, None, &r).await;
+        let got = check_with(&iam, None, &r).await;
         assert!(
             matches!(got, PermissionCheck::Unavailable(w) if w.contains("sts:GetCallerIdentity"))
         );

@@ -3,8 +3,8 @@
 use super::clients::RegionClients;
 use super::error::{failure, malformed};
 use super::{Limiter, all_pages};
-use crate::resources::{Deferred, Subscription, Topic, TopicAttributes};
-use crate::snapshot::{CallFailure, Observed};
+use crate::kinds::{Deferred, Subscription, Topic, TopicAttributes};
+use crate::observed::{CallFailure, Observed};
 
 pub async fn read_topics(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<Topic>> {
     match all_pages(rc.sns.list_topics().into_paginator().send(), limit).await {
@@ -15,7 +15,7 @@ pub async fn read_topics(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<To
                 .filter_map(|t| {
                     let arn = t.topic_arn?;
                     Some(Topic {
-                        name: arn.rsplit(':').next().unwrap_or(&arn).to_string(),
+                        name: crate::arn::topic_name(&arn).to_string(),
                         arn: Deferred::Known(arn),
                     })
                 })

@@ -7,9 +7,10 @@ use anyhow::{Result, bail};
 use super::Exit;
 use crate::cli::ApplyArgs;
 use cis_fix::apply::{self, Event, Outcome};
-use cis_fix::aws::permissions::{self, PermissionCheck, Request, arns};
-use cis_fix::plan::Action;
-use cis_fix::plan::{Plan, Resource};
+use cis_fix::aws::permissions::{self, PermissionCheck, Request};
+use cis_fix::jsonplan::JsonPlan;
+use cis_fix::kinds::{self, Resource};
+use cis_fix::plan::Plan;
 use cis_fix::render::{self, Style};
 use cis_fix::snapshot::Snapshot;
 
@@ -26,9 +27,9 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         &super::topic_names(desired.monitoring.topic.as_deref()),
     )
     .await;
-    let plan = super::compute(&desired, &snap);
+    let plan = super::compute(&desired, &snap)?;
     let s = Style::for_stdout();
-    print!("{}", render::human(&plan, s));
+    print!("{}", render::human(&JsonPlan::from_plan(&plan), s));
     if !plan.has_changes() {
         return Ok(if plan.is_incomplete() {
             Exit::Failed
@@ -36,13 +37,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
             Exit::Ok
         });
     }
-    match permissions::check(
-        &aws.iam(),
-        snap.caller_arn.as_deref(),
-        &requests(&plan, &snap),
-    )
-    .await
-    {
+    match permissions::check(&aws, snap.caller_arn.as_deref(), &requests(&plan, &snap)).await {
         PermissionCheck::Allowed { .. } => {}
         PermissionCheck::Missing { principal, actions } => bail!(
             "{principal} may not make the calls this plan needs (checked with iam:SimulatePrincipalPolicy): {}. Nothing was changed. Grant them (see examples/iam/cis-fix-apply.json) and run apply again.",
@@ -66,45 +61,48 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     let report = apply::apply(&plan, &aws, &stop, |e| match e {
         Event::Started(c) => println!(
             "{}",
-            render::apply_line(&c.address, c.action, false, None, s)
+            render::apply_line(&c.address.to_string(), c.action, false, None, s)
         ),
         Event::Finished(r) => match &r.outcome {
             Outcome::Done { id, note } => {
                 println!(
                     "{}",
-                    render::apply_line(&r.address, r.action, true, id.as_deref(), s)
+                    render::apply_line(&r.address.to_string(), r.action, true, id.as_deref(), s)
                 );
                 if let Some(n) = note {
                     println!("  {}", s.yellow(n));
                 }
             }
-            Outcome::Failed(e) => println!("{}: {} {e}", s.bold(&r.address), s.red("failed:")),
-            Outcome::Skipped { because } => {
-                println!("{}: skipped, because {because}", s.bold(&r.address))
-            }
+            Outcome::Failed(e) => println!(
+                "{}: {} {e}",
+                s.bold(&r.address.to_string()),
+                s.red("failed:")
+            ),
+            Outcome::Skipped { because } => println!(
+                "{}: skipped, because {because}",
+                s.bold(&r.address.to_string())
+            ),
             Outcome::NotStarted { .. } => {}
         },
     })
     .await;
 
     println!();
-    let (added, changed) = (report.count(Action::Create), report.count(Action::Update));
+    let done = report.summary();
+    let counts = format!(
+        "Resources: {} added, {} changed, {} destroyed.",
+        done.add, done.change, done.destroy
+    );
     let interrupted = signal.load(Ordering::SeqCst);
     if report.all_done() {
-        println!(
-            "{} Resources: {added} added, {changed} changed, 0 destroyed.",
-            s.green(&s.bold("Apply complete!"))
-        );
+        println!("{} {counts}", s.green(&s.bold("Apply complete!")));
     } else {
         let head = if interrupted > 0 {
             "Apply interrupted."
         } else {
             "Apply failed."
         };
-        println!(
-            "{} Resources: {added} added, {changed} changed, 0 destroyed.",
-            s.red(&s.bold(head))
-        );
+        println!("{} {counts}", s.red(&s.bold(head)));
         for r in &report.results {
             let line = match &r.outcome {
                 Outcome::Done { .. } => format!("  done         {}", r.address),
@@ -124,7 +122,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     println!();
     print!(
         "{}",
-        render::controls_table(&apply::after(&plan, &report), s)
+        render::controls_table(&JsonPlan::from_plan(&apply::after(&plan, &report)), s)
     );
     Ok(match interrupted {
         0 if report.all_done() && !plan.is_incomplete() => Exit::Ok,
@@ -133,41 +131,35 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     })
 }
 
-/// The calls the plan will make, with the resources they act on.
+/// The calls the plan will make, with the resources they act on, each as
+/// its kind describes it.
 fn requests(plan: &Plan, snap: &Snapshot) -> Vec<Request> {
-    let (partition, account) = snap
+    let partition = snap
         .caller_arn
         .as_deref()
-        .and_then(permissions::partition_and_account)
-        .unwrap_or(("aws", snap.account_id.as_deref().unwrap_or("*")));
+        .and_then(permissions::partition)
+        .unwrap_or_else(|| "aws".into());
+    // A topic this plan creates has no ARN yet, but IAM judges the one it
+    // will have, which its name and place decide.
+    let planned_arn = |a: &cis_fix::address::Address| match plan.change(a)?.after.as_ref()? {
+        Resource::Topic(t) => Some(
+            kinds::WriteCall::CreateTopic {
+                name: t.name.clone(),
+            }
+            .iam_resource(&a.location, &partition, &|_| None),
+        ),
+        _ => None,
+    };
     plan.changes
         .iter()
-        .map(|c| {
-            let r = c.region.as_str();
-            let resource = match &c.after {
-                Resource::MetricFilter(f) => {
-                    arns::log_group(partition, r, account, &f.log_group_name)
-                }
-                Resource::MetricAlarm(a) => arns::alarm(partition, r, account, &a.name),
-                Resource::Topic(t) => arns::topic(partition, r, account, &t.name),
-                Resource::Subscription(s) => match s.topic_arn.known() {
-                    Some(arn) => arn.to_string(),
-                    // The topic this plan creates: its name is in the plan.
-                    None => plan
-                        .changes
-                        .iter()
-                        .find_map(|t| match &t.after {
-                            Resource::Topic(t) => Some(arns::topic(partition, r, account, &t.name)),
-                            _ => None,
-                        })
-                        .unwrap_or_else(|| format!("arn:{partition}:sns:{r}:{account}:*")),
-                },
-            };
-            Request {
-                action: c.after.write_action(),
-                region: c.region.clone(),
-                resource,
-            }
+        .flat_map(|c| {
+            kinds::calls(c.action, c.before.as_ref(), c.after.as_ref())
+                .into_iter()
+                .map(|call| Request {
+                    action: call.iam_action(),
+                    region: c.address.region().to_string(),
+                    resource: call.iam_resource(&c.address.location, &partition, &planned_arn),
+                })
         })
         .collect()
 }

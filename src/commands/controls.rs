@@ -3,8 +3,8 @@ use serde_json::json;
 
 use super::Exit;
 use crate::cli::ControlsArgs;
-use cis_fix::benchmark;
 use cis_fix::render::Style;
+use cis_fix::{benchmark, diff};
 
 pub fn run(args: ControlsArgs) -> Result<Exit> {
     let b = benchmark::load(
@@ -21,7 +21,7 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
                     "id": c.id,
                     "title": c.title,
                     "kind": c.kind,
-                    "managed": c.kind.is_managed(),
+                    "managed": diff::family(c.kind).is_some(),
                     "level": c.level,
                     "assessment": c.assessment,
                     "pattern": c.pattern,
@@ -38,35 +38,35 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
     println!("{}\n", s.bold(&b.title));
     let w = b.controls.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for c in &b.controls {
-        let managed = if c.kind.is_managed() {
+        let family = diff::family(c.kind);
+        let managed = if family.is_some() {
             s.green("managed    ")
         } else {
             s.dim("not managed")
         };
         println!("  {:<w$}  {managed}  L{}  {}", c.id, c.level, c.title);
-        if c.kind.is_managed() {
-            println!(
-                "  {:<w$}  needs: a metric filter on the trail's log group covering the pattern below, an alarm on its metric (Sum >= {} over {} s, {} period) notifying an SNS topic with a confirmed subscription",
-                "",
-                b.monitoring.alarm.threshold,
-                b.monitoring.alarm.period,
-                b.monitoring.alarm.evaluation_periods
-            );
-            if let Some(p) = &c.pattern {
-                println!("  {:<w$}  pattern: {p}", "");
+        match family {
+            Some(f) => {
+                println!("  {:<w$}  needs: {}", "", (f.needs)(&b, c));
+                if let Some(p) = &c.pattern {
+                    println!("  {:<w$}  pattern: {p}", "");
+                }
             }
-        } else {
-            println!(
+            None => println!(
                 "  {:<w$}  {}",
                 "",
                 s.dim(&format!("{}: not yet planned by cis-fix", c.kind.label()))
-            );
+            ),
         }
         if let Some(u) = &c.unconfirmed {
             println!("  {:<w$}  {}", "", s.yellow(&format!("unconfirmed: {u}")));
         }
     }
-    let managed = b.controls.iter().filter(|c| c.kind.is_managed()).count();
+    let managed = b
+        .controls
+        .iter()
+        .filter(|c| diff::family(c.kind).is_some())
+        .count();
     println!(
         "\n{managed} of {} controls managed. Source: {}",
         b.controls.len(),

@@ -84,6 +84,6 @@ pub fn topic_names(config_topic: Option<&str>) -> Vec<String> {
     ]
 }
 
-pub fn compute(desired: &Desired, snap: &Snapshot) -> Plan {
-    diff::plan(desired, snap)
+pub fn compute(desired: &Desired, snap: &Snapshot) -> Result<Plan> {
+    Ok(diff::plan(desired, snap)?)
 }

@@ -2,6 +2,7 @@ use anyhow::Result;
 
 use super::Exit;
 use crate::cli::PlanArgs;
+use cis_fix::jsonplan::JsonPlan;
 use cis_fix::render::{self, Style};
 use cis_fix::snapshot::Snapshot;
 
@@ -18,11 +19,12 @@ pub async fn run(args: PlanArgs) -> Result<Exit> {
             .await
         }
     };
-    let plan = super::compute(&desired, &snap);
+    let plan = super::compute(&desired, &snap)?;
+    let shown = JsonPlan::from_plan(&plan);
     if args.json {
-        println!("{}", render::json(&plan));
+        println!("{}", render::json(&shown));
     } else {
-        print!("{}", render::human(&plan, Style::for_stdout()));
+        print!("{}", render::human(&shown, Style::for_stdout()));
     }
     Ok(if plan.is_incomplete() {
         Exit::Failed

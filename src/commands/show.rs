@@ -2,13 +2,13 @@ use anyhow::{Context, Result};
 
 use super::Exit;
 use crate::cli::ShowArgs;
-use cis_fix::plan::Plan;
+use cis_fix::jsonplan::JsonPlan;
 use cis_fix::render::{self, Style};
 
 pub fn run(args: ShowArgs) -> Result<Exit> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read plan file {}", args.file.display()))?;
-    let plan = Plan::from_json(&text, &args.file.display().to_string())?;
+    let plan = JsonPlan::from_json(&text, &args.file.display().to_string())?;
     if args.json {
         println!("{}", render::json(&plan));
     } else {

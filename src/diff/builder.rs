@@ -1,60 +1,156 @@
-//! Collects the plan while the diff walks the controls: changes are merged by
-//! address (a topic serving fifteen controls is one change), control reports
-//! keep the benchmark's order.
+//! Collects the plan while the diff walks the controls. Two changes at one
+//! address are one resource planned twice: an error, never merged. A change
+//! that serves several controls (the topic) is planned once and told about
+//! each control with [`PlanBuilder::serve`].
 
-use crate::desired::MonitoringControl;
-use crate::plan::{Change, ControlReport, ControlStatus, Notice, Severity};
+use crate::address::{Address, Location};
+use crate::plan::{Cause, Change, ControlReport, ControlStatus, Notice};
 
-#[derive(Default)]
-pub struct PlanBuilder {
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DiffError {
+    #[error(
+        "internal error: two changes were planned for {address} ({first} and {second}); nothing is planned. Please report this."
+    )]
+    DuplicateAddress {
+        address: String,
+        first: String,
+        second: String,
+    },
+}
+
+/// What a finished builder holds.
+#[derive(Debug)]
+pub struct Parts {
     pub notices: Vec<Notice>,
     pub changes: Vec<Change>,
     pub controls: Vec<ControlReport>,
 }
 
-impl PlanBuilder {
-    pub fn notice(&mut self, severity: Severity, message: String, details: Vec<String>) {
-        self.notices.push(Notice {
-            severity,
-            message,
-            details,
-        });
-    }
+pub struct PlanBuilder {
+    /// The account being planned, for addresses.
+    pub account: Option<String>,
+    pub notices: Vec<Notice>,
+    pub changes: Vec<Change>,
+    pub controls: Vec<ControlReport>,
+    error: Option<DiffError>,
+}
 
-    /// Adds a change, or merges its controls into the change already planned
-    /// at the same address.
-    pub fn change(&mut self, change: Change) {
-        match self
-            .changes
-            .iter_mut()
-            .find(|c| c.address == change.address)
-        {
-            Some(existing) => {
-                for id in change.controls {
-                    if !existing.controls.contains(&id) {
-                        existing.controls.push(id);
-                    }
-                }
-            }
-            None => self.changes.push(change),
+impl PlanBuilder {
+    pub fn new(account: Option<&str>) -> Self {
+        PlanBuilder {
+            account: account.map(str::to_string),
+            notices: vec![],
+            changes: vec![],
+            controls: vec![],
+            error: None,
         }
     }
 
+    /// Where a resource of this account in `region` lives.
+    pub fn at(&self, region: &str) -> Location {
+        Location::new(self.account.as_deref(), region)
+    }
+
+    pub fn notice(&mut self, n: Notice) {
+        self.notices.push(n);
+    }
+
+    pub fn change(&mut self, change: Change) {
+        if let Some(existing) = self.changes.iter().find(|c| c.address == change.address) {
+            self.error.get_or_insert(DiffError::DuplicateAddress {
+                address: change.address.to_string(),
+                first: existing.reason.clone(),
+                second: change.reason,
+            });
+            return;
+        }
+        self.changes.push(change);
+    }
+
     /// Records that the change at `address` also serves control `id`.
-    pub fn serve(&mut self, address: &str, id: &str) {
-        if let Some(c) = self.changes.iter_mut().find(|c| c.address == address)
+    pub fn serve(&mut self, address: &Address, id: &str) {
+        if let Some(c) = self.changes.iter_mut().find(|c| &c.address == address)
             && !c.controls.iter().any(|x| x == id)
         {
             c.controls.push(id.to_string());
         }
     }
 
-    pub fn control(&mut self, c: &MonitoringControl, status: ControlStatus, reason: String) {
+    pub fn control(
+        &mut self,
+        (id, title): (&str, &str),
+        status: ControlStatus,
+        reason: String,
+        cause: Option<Cause>,
+    ) {
         self.controls.push(ControlReport {
-            id: c.id.clone(),
-            title: c.title.clone(),
+            id: id.to_string(),
+            title: title.to_string(),
             status,
             reason,
+            cause,
         });
+    }
+
+    /// The plan's parts: notices most pressing first, controls in the
+    /// benchmark's order (`order`: every control id of the version).
+    pub fn finish(mut self, order: &[String]) -> Result<Parts, DiffError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.notices.sort_by_key(Notice::rank);
+        let pos = |id: &str| order.iter().position(|o| o == id).unwrap_or(usize::MAX);
+        self.controls.sort_by_key(|c| pos(&c.id));
+        Ok(Parts {
+            notices: self.notices,
+            changes: self.changes,
+            controls: self.controls,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{Action, Resource, Topic};
+
+    fn topic_change(reason: &str) -> Change {
+        let at = Location::new(Some("1"), "us-east-1");
+        Change {
+            address: Address::new(&at, "aws_sns_topic", "t"),
+            action: Action::Create,
+            controls: vec![],
+            reason: reason.into(),
+            before: None,
+            after: Some(Resource::Topic(Topic {
+                name: "t".into(),
+                arn: "x".into(),
+            })),
+            depends_on: vec![],
+        }
+    }
+
+    #[test]
+    fn a_second_change_at_one_address_is_an_error() {
+        let mut b = PlanBuilder::new(Some("1"));
+        b.change(topic_change("first"));
+        b.change(topic_change("second"));
+        let err = b.finish(&[]).unwrap_err();
+        assert!(
+            err.to_string().contains("1/us-east-1/aws_sns_topic.t"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn serving_another_control_is_not_a_second_change() {
+        let mut b = PlanBuilder::new(Some("1"));
+        let c = topic_change("first");
+        let at = c.address.clone();
+        b.change(c);
+        b.serve(&at, "4.1");
+        b.serve(&at, "4.1");
+        let parts = b.finish(&[]).expect("no error");
+        assert_eq!(parts.changes[0].controls, ["4.1"]);
     }
 }

@@ -1,112 +1,69 @@
 //! The pure heart of cis-fix: (desired state, live snapshot) → plan. No I/O,
 //! no async: every decision is testable with plain values.
+//!
+//! Controls come in families, each with its own prerequisites: only the
+//! monitoring family needs a qualifying trail, so nothing else is ever
+//! blocked on CloudTrail. A family plans its controls and changes into the
+//! one [`PlanBuilder`]; a new family is a module and a line in [`plan`].
 
 mod builder;
-mod monitoring;
+pub mod monitoring;
 pub mod signal;
 pub mod trail;
 
+pub use builder::DiffError;
+
+use crate::benchmark::{Benchmark, Control, Kind};
 use crate::desired::Desired;
-use crate::plan::{self, ControlStatus, Plan, Severity};
-use crate::snapshot::{Observed, Snapshot};
+use crate::plan::{Notice, Plan};
+use crate::snapshot::Snapshot;
 use builder::PlanBuilder;
 
-const NO_TRAIL: &str = "No CloudTrail trail qualifies";
+/// A family of controls cis-fix plans: which benchmark kind it covers, the
+/// resource kinds it manages, and what a control of it needs, in words.
+pub struct Family {
+    pub kind: Kind,
+    /// Terraform types of the resources it plans (see `kinds::KINDS`).
+    pub resource_kinds: &'static [&'static str],
+    pub needs: fn(&Benchmark, &Control) -> String,
+}
 
-pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
-    let mut out = PlanBuilder::default();
-    let m = &desired.monitoring;
-    match &snap.trails {
-        Observed::Failed(e) => {
-            out.notice(
-                Severity::Error,
-                "Trails could not be read, so no monitoring control can be judged.".into(),
-                vec![e.to_string()],
-            );
-            for c in &m.controls {
-                out.control(
-                    c,
-                    ControlStatus::Unknown,
-                    format!("cannot tell: {e}; nothing is planned for this control"),
-                );
-            }
-        }
-        Observed::Ok(trails) => {
-            let a = trail::assess(trails, snap.account_id.as_deref());
-            if a.candidates.is_empty() && a.unknown.is_empty() {
-                let details = if trails.is_empty() {
-                    vec!["the account has no CloudTrail trails".to_string()]
-                } else {
-                    a.rejected.clone()
-                };
-                out.notice(
-                    Severity::Error,
-                    format!("{NO_TRAIL}: the monitoring controls need a multi-region trail that is logging all read and write management events to a CloudWatch Logs log group. They are blocked until one does."),
-                    details,
-                );
-                for c in &m.controls {
-                    out.control(
-                        c,
-                        ControlStatus::Blocked,
-                        "blocked: no CloudTrail trail delivers all management events to CloudWatch Logs".into(),
-                    );
-                }
-            } else {
-                if !a.rejected.is_empty() && !a.candidates.is_empty() {
-                    out.notice(
-                        Severity::Info,
-                        format!(
-                            "Using trail{} {} for the monitoring controls; other trails do not qualify.",
-                            if a.candidates.len() == 1 { "" } else { "s" },
-                            a.candidates
-                                .iter()
-                                .map(|c| format!("`{}` (log group {})", c.trail, c.log_group))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                        a.rejected.clone(),
-                    );
-                }
-                monitoring::plan(
-                    m,
-                    &desired.benchmark_version,
-                    snap,
-                    &a.candidates,
-                    &a.unknown,
-                    &mut out,
-                );
-            }
-        }
-    }
+/// Every family cis-fix plans; a benchmark control of another kind is
+/// listed by `controls` but not managed.
+pub const FAMILIES: &[Family] = &[monitoring::FAMILY];
+
+pub fn family(kind: Kind) -> Option<&'static Family> {
+    FAMILIES.iter().find(|f| f.kind == kind)
+}
+
+pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
+    let mut out = PlanBuilder::new(snap.account_id.as_deref());
+    monitoring::plan(
+        &desired.monitoring,
+        &desired.benchmark_version,
+        snap,
+        &mut out,
+    );
     let failed_reads = snap.failures();
-    if !failed_reads.is_empty() && !matches!(snap.trails, Observed::Failed(_)) {
-        // After the trail blocker, which the user must read first.
-        let at = usize::from(
-            out.notices
-                .first()
-                .is_some_and(|n| n.message.starts_with(NO_TRAIL)),
-        );
-        out.notices.insert(
-            at,
-            plan::Notice {
-                severity: Severity::Error,
-                message: "Some reads failed; what depends on them is unknown and nothing is planned from missing data.".into(),
-                details: failed_reads.iter().map(ToString::to_string).collect(),
-            },
-        );
+    // A failed trail listing has its own notice already.
+    if failed_reads
+        .iter()
+        .any(|f| f.call != crate::kinds::trail::READ)
+    {
+        out.notice(Notice::ReadsFailed {
+            failures: failed_reads.clone(),
+        });
     }
-    let summary = Plan::summarise(&out.changes);
-    Plan {
-        format_version: plan::FORMAT_VERSION.to_string(),
+    let parts = out.finish(&desired.control_order)?;
+    Ok(Plan {
         benchmark: desired.benchmark_version.clone(),
         benchmark_title: desired.benchmark_title.clone(),
         account_id: snap.account_id.clone(),
-        notices: out.notices,
-        changes: out.changes,
-        controls: out.controls,
-        summary,
+        notices: parts.notices,
+        changes: parts.changes,
+        controls: parts.controls,
         failed_reads,
-    }
+    })
 }
 
 #[cfg(test)]

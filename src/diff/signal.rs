@@ -2,7 +2,7 @@
 //! publish a positive value, and the alarm on that metric must cross its
 //! threshold on a single datapoint with its actions enabled.
 
-use crate::resources::{MetricAlarm, MetricFilter, TopicAttributes};
+use crate::kinds::{MetricAlarm, MetricFilter, TopicAttributes};
 
 /// The value a filter publishes per matching event, if it is a constant that
 /// can trip an alarm.

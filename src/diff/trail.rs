@@ -1,8 +1,8 @@
 //! Which trails carry management events to a CloudWatch Logs log group: the
 //! first link of every monitoring control (the benchmark's audit step 1).
 
-use crate::resources::{EventSelectors, LogGroupRef, Trail};
-use crate::snapshot::{CallFailure, Observed};
+use crate::kinds::{EventSelectors, LogGroupRef, Trail};
+use crate::observed::{CallFailure, Observed};
 
 /// A trail whose events reach a log group the monitoring chain can start from.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,7 +154,7 @@ fn join_and(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::{AdvancedSelector, BasicSelector, FieldSelector, TrailStatus};
+    use crate::kinds::{AdvancedSelector, BasicSelector, FieldSelector, TrailStatus};
 
     fn trail(name: &str) -> Trail {
         Trail {

@@ -6,9 +6,12 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use super::Style;
-use crate::plan::{Action, Change, ControlStatus, Plan, Severity};
+use crate::jsonplan::{JsonChange, JsonPlan};
+use crate::plan::{Action, Cause, ControlStatus, Severity};
 
-pub fn plan(p: &Plan, s: Style) -> String {
+/// The plan as `terraform plan` would show it, read from its JSON form so a
+/// saved plan renders exactly as a fresh one.
+pub fn plan(p: &JsonPlan, s: Style) -> String {
     let mut out = String::new();
     for n in &p.notices {
         let head = match n.severity {
@@ -27,11 +30,22 @@ pub fn plan(p: &Plan, s: Style) -> String {
             out,
             "cis-fix used the selected benchmark and the account's current state to create the\nfollowing plan. Resource actions are indicated with the following symbols:"
         );
-        if p.summary.add > 0 {
+        let has = |a: Action| p.changes.iter().any(|c| c.action == a);
+        if has(Action::Create) {
             let _ = writeln!(out, "  {} create", s.green("+"));
         }
-        if p.summary.change > 0 {
+        if has(Action::Update) {
             let _ = writeln!(out, "  {} update in-place", s.yellow("~"));
+        }
+        if has(Action::Delete) {
+            let _ = writeln!(out, "  {} destroy", s.red("-"));
+        }
+        if has(Action::Replace) {
+            let _ = writeln!(
+                out,
+                "{} destroy and then create replacement",
+                s.red("-") + &s.green("/+")
+            );
         }
         let _ = writeln!(out, "\ncis-fix will perform the following actions:\n");
         for c in &p.changes {
@@ -79,7 +93,7 @@ pub fn plan(p: &Plan, s: Style) -> String {
 /// control. Why a control is blocked or unknown is said under it (the user
 /// must act); what a person must confirm is said once; the rest is in the
 /// changes above and in `--json`.
-pub fn controls_table(p: &Plan, s: Style) -> String {
+pub fn controls_table(p: &JsonPlan, s: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -93,7 +107,7 @@ pub fn controls_table(p: &Plan, s: Style) -> String {
         .map(|c| c.status.label().len())
         .max()
         .unwrap_or(0);
-    let mut waiting: Vec<&str> = Vec::new();
+    let mut waiting: Vec<String> = Vec::new();
     for c in &p.controls {
         let label = format!("{:<st_w$}", c.status.label());
         let label = match c.status {
@@ -108,10 +122,14 @@ pub fn controls_table(p: &Plan, s: Style) -> String {
                 let _ = writeln!(out, "  {:<id_w$}  {}", "", s.dim(&c.reason));
             }
             ControlStatus::PendingConfirmation => {
-                // The last clause names who must confirm; the same for all.
-                let who = c.reason.rsplit("; ").next().unwrap_or(&c.reason);
-                if !waiting.contains(&who) {
-                    waiting.push(who);
+                if let Some(Cause::AwaitingConfirmation { topic, endpoints }) = &c.cause {
+                    let who = format!(
+                        "alarms reach nobody until {} confirms the subscription to topic `{topic}`",
+                        endpoints.join(", ")
+                    );
+                    if !waiting.contains(&who) {
+                        waiting.push(who);
+                    }
                 }
             }
             ControlStatus::Compliant | ControlStatus::WillFix => {}
@@ -123,40 +141,36 @@ pub fn controls_table(p: &Plan, s: Style) -> String {
     out
 }
 
-fn change(out: &mut String, c: &Change, s: Style) {
+fn change(out: &mut String, c: &JsonChange, s: Style) {
     let (verb, symbol) = match c.action {
         Action::Create => ("will be created", s.green("+")),
         Action::Update => ("will be updated in-place", s.yellow("~")),
+        Action::Delete => ("will be destroyed", s.red("-")),
+        Action::Replace => ("must be replaced", s.red("-") + &s.green("/+")),
     };
     let _ = writeln!(out, "  {} {verb}", s.bold(&format!("# {}", c.address)));
-    let _ = writeln!(
-        out,
-        "  {}",
-        s.dim(&format!("# (CIS {}: {})", c.controls.join(", "), c.reason))
-    );
-    let name = c
-        .address
-        .split_once('.')
-        .map(|(_, n)| n.split('[').next().unwrap_or(n))
-        .unwrap_or(&c.address);
-    let _ = writeln!(
-        out,
-        "  {symbol} resource \"{}\" \"{name}\" {{",
-        c.after.type_name()
-    );
-    let after = attributes(&serde_json::to_value(&c.after).unwrap_or(Value::Null));
-    let before = c
-        .before
-        .as_ref()
-        .map(|b| attributes(&serde_json::to_value(b).unwrap_or(Value::Null)));
-    let width = after.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let why = if c.controls.is_empty() {
+        c.reason.clone()
+    } else {
+        format!("CIS {}: {}", c.controls.join(", "), c.reason)
+    };
+    let _ = writeln!(out, "  {}", s.dim(&format!("# ({why})")));
+    let _ = writeln!(out, "  {symbol} resource \"{}\" \"{}\" {{", c.kind, c.name);
+    let after = c.after.as_ref().map(attributes).unwrap_or_default();
+    let before = c.before.as_ref().map(attributes);
+    let width = after
+        .iter()
+        .chain(before.iter().flatten())
+        .map(|(k, _)| k.len())
+        .max()
+        .unwrap_or(0);
     let mut hidden = 0;
     for (key, new) in &after {
         let old = before
             .as_ref()
             .and_then(|b| b.iter().find(|(k, _)| k == key).map(|(_, v)| v));
         match (c.action, old) {
-            (Action::Create, _) => {
+            (Action::Create, _) | (_, None) => {
                 let _ = writeln!(
                     out,
                     "      {} {key:<width$} = {}",
@@ -164,32 +178,24 @@ fn change(out: &mut String, c: &Change, s: Style) {
                     value(new, 6)
                 );
             }
-            (Action::Update, Some(old)) if old == new => {
+            (_, Some(old)) if old == new => {
                 if key == "name" || key == "log_group_name" {
                     let _ = writeln!(out, "        {key:<width$} = {}", value(new, 8));
                 } else {
                     hidden += 1;
                 }
             }
-            (Action::Update, Some(old)) if key == "pattern" => {
+            (_, Some(old)) if key == "pattern" => {
                 let _ = writeln!(out, "      {} {key:<width$} = <<-EOT", s.yellow("~"));
                 pattern_diff(out, old, new, s);
                 let _ = writeln!(out, "        EOT");
             }
-            (Action::Update, Some(old)) => {
+            (_, Some(old)) => {
                 let _ = writeln!(
                     out,
                     "      {} {key:<width$} = {} -> {}",
                     s.yellow("~"),
                     value(old, 6),
-                    value(new, 6)
-                );
-            }
-            (Action::Update, None) => {
-                let _ = writeln!(
-                    out,
-                    "      {} {key:<width$} = {}",
-                    s.green("+"),
                     value(new, 6)
                 );
             }
@@ -298,6 +304,10 @@ pub fn apply_line(address: &str, action: Action, done: bool, id: Option<&str>, s
         (Action::Create, true) => "Creation complete",
         (Action::Update, false) => "Modifying...",
         (Action::Update, true) => "Modifications complete",
+        (Action::Delete, false) => "Destroying...",
+        (Action::Delete, true) => "Destruction complete",
+        (Action::Replace, false) => "Replacing...",
+        (Action::Replace, true) => "Replacement complete",
     };
     let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
     format!("{}: {verb}{id}", s.bold(address))

@@ -1,4 +1,6 @@
-//! Plan → text, Terraform's way, or → JSON. Pure: no I/O, no decisions.
+//! Plan → text, Terraform's way, or → JSON. Pure: no I/O, no decisions. Both
+//! read the plan's JSON form, so `show` of a saved plan prints exactly what
+//! `plan` printed.
 
 mod human;
 mod style;
@@ -6,8 +8,8 @@ mod style;
 pub use human::{apply_line, controls_table, plan as human};
 pub use style::Style;
 
-use crate::plan::Plan;
+use crate::jsonplan::JsonPlan;
 
-pub fn json(plan: &Plan) -> String {
+pub fn json(plan: &JsonPlan) -> String {
     plan.to_json()
 }

@@ -3,15 +3,15 @@
 //! fires; else create one.
 
 use super::Outcome;
+use super::retire::Used;
 use super::topic::NotifyTopic;
+use crate::address::Address;
 use crate::desired::{DesiredMonitoring, MonitoringControl};
 use crate::diff::builder::PlanBuilder;
 use crate::diff::signal::{fires_on_one_event, published_value, watches};
-use crate::plan::{Action, Change, Resource};
-use crate::resources::{LogGroupRef, MetricAlarm, MetricFilter};
-
-/// AWS's limit on actions per alarm state.
-pub const MAX_ACTIONS: usize = 5;
+use crate::kinds::metric_alarm::MAX_ACTIONS;
+use crate::kinds::{Kind, LogGroupRef, MetricAlarm, MetricFilter, Resource};
+use crate::plan::{Action, Change};
 
 #[allow(clippy::too_many_arguments)]
 pub fn plan(
@@ -20,16 +20,18 @@ pub fn plan(
     version: &str,
     lg: &LogGroupRef,
     filter: &MetricFilter,
-    filter_change: Option<&str>,
+    filter_change: Option<&Address>,
     alarms: &[MetricAlarm],
     topic: &NotifyTopic,
+    used: &mut Used,
     out: &mut PlanBuilder,
 ) -> Result<Option<String>, Outcome> {
     let value = published_value(filter).unwrap_or(1.0);
     let on_metric: Vec<&MetricAlarm> = alarms.iter().filter(|a| watches(a, filter)).collect();
     let fires = |a: &MetricAlarm| fires_on_one_event(a, filter, value).is_ok();
     let notifies = |a: &MetricAlarm| a.alarm_actions.contains(&topic.arn);
-    if on_metric.iter().any(|a| fires(a) && notifies(a)) {
+    if let Some(a) = on_metric.iter().find(|a| fires(a) && notifies(a)) {
+        used.alarms.insert(a.name.clone());
         return Ok(None);
     }
 
@@ -85,29 +87,11 @@ pub fn plan(
             };
             let fresh = MetricAlarm {
                 name: c.alarm_name.clone(),
-                description: Some(format!(
-                    "CIS AWS Foundations v{version} {}: {}",
-                    c.id, c.title
-                )),
-                metric_name: None,
-                namespace: None,
-                statistic: None,
-                extended_statistic: None,
-                dimensions: Default::default(),
-                period: None,
-                unit: None,
-                evaluation_periods: None,
-                datapoints_to_alarm: None,
-                threshold: None,
-                comparison_operator: None,
+                description: Some(crate::desired::alarm_description(version, &c.id, &c.title)),
                 // Filters publish only on a match; without this the alarm
                 // sits in INSUFFICIENT_DATA between events.
                 treat_missing_data: Some("notBreaching".into()),
-                actions_enabled: true,
-                alarm_actions: vec![],
-                ok_actions: vec![],
-                insufficient_data_actions: vec![],
-                uses_metric_math: false,
+                ..MetricAlarm::default()
             };
             (None, benchmark_alarm(fresh, d, filter), why)
         }
@@ -117,12 +101,16 @@ pub fn plan(
         after.alarm_actions.push(topic.arn.clone());
     }
     if after.alarm_actions.len() > MAX_ACTIONS {
-        return Err(Outcome::Blocked(format!(
-            "alarm `{}` already has {MAX_ACTIONS} alarm actions, the AWS maximum, so topic `{}` cannot be added",
-            after.name, topic.name
-        )));
+        return Err(Outcome::Blocked(
+            format!(
+                "alarm `{}` already has {MAX_ACTIONS} alarm actions, the AWS maximum, so topic `{}` cannot be added",
+                after.name, topic.name
+            ),
+            None,
+        ));
     }
-    let address = format!("aws_cloudwatch_metric_alarm.{}", c.resource_name);
+    used.alarms.insert(after.name.clone());
+    let address = Address::new(&out.at(&lg.region), MetricAlarm::TYPE, &c.resource_name);
     let verb = if before.is_some() {
         "updates"
     } else {
@@ -136,15 +124,14 @@ pub fn plan(
         } else {
             Action::Create
         },
-        region: lg.region.clone(),
         controls: vec![c.id.clone()],
         reason: why,
         before: before.cloned().map(Resource::MetricAlarm),
-        after: Resource::MetricAlarm(after),
+        after: Some(Resource::MetricAlarm(after)),
         depends_on: filter_change
             .into_iter()
-            .chain(topic.topic_change.as_deref())
-            .map(str::to_string)
+            .chain(topic.topic_change.as_ref())
+            .cloned()
             .collect(),
     });
     Ok(Some(step))

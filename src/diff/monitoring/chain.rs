@@ -5,26 +5,9 @@
 use super::view::{LogGroupView, RegionView, topic_name};
 use crate::desired::MonitoringControl;
 use crate::diff::signal::{TopicProblem, fires_on_one_event, sns_actions, watches};
-use crate::pattern::{self, Coverage, Pattern};
-use crate::resources::{MetricAlarm, MetricFilter};
-use crate::snapshot::CallFailure;
-
-/// Does filter pattern `p` catch every event one of the accepted benchmark
-/// patterns catches? When none is covered, the verdict against the
-/// remediation pattern (the first) explains why.
-pub fn coverage(p: &Pattern, c: &MonitoringControl) -> Coverage {
-    let mut first = None;
-    for b in &c.accepted {
-        let v = pattern::covers(p, b);
-        if v == Coverage::Covered {
-            return v;
-        }
-        first.get_or_insert(v);
-    }
-    first.unwrap_or(Coverage::CannotProve {
-        reason: "the control has no pattern".into(),
-    })
-}
+use crate::kinds::{MetricAlarm, MetricFilter};
+use crate::observed::CallFailure;
+use crate::pattern::Coverage;
 
 /// Alarms that go off when one event reaches `f`.
 pub fn firing_alarms<'a>(
@@ -41,6 +24,9 @@ pub fn firing_alarms<'a>(
 pub struct Chain {
     pub description: String,
     pub topic_arn: String,
+    /// (log group, filter name) and alarm name of the chain's links.
+    pub filter: (String, String),
+    pub alarm: String,
 }
 
 pub enum Found {
@@ -105,6 +91,8 @@ pub fn find_chain(c: &MonitoringControl, lg_name: &str, view: &RegionView<'_>) -
                             if confirmed == 1 { "" } else { "s" }
                         ),
                         topic_arn: topic.to_string(),
+                        filter: (lg_name.to_string(), f.name.clone()),
+                        alarm: a.name.clone(),
                     });
                 }
             }

@@ -4,23 +4,22 @@
 use std::collections::BTreeMap;
 
 use super::Outcome;
-use super::chain::{coverage, describe_gap, firing_alarms};
-use super::view::LogGroupView;
+use super::chain::{describe_gap, firing_alarms};
+use super::view::{LogGroupView, coverage};
+use crate::address::Address;
 use crate::config::PatternMode;
 use crate::desired::{DesiredMonitoring, MonitoringControl};
 use crate::diff::builder::PlanBuilder;
 use crate::diff::signal::published_value;
+use crate::kinds::metric_filter::MAX_PER_LOG_GROUP;
+use crate::kinds::{Kind, LogGroupRef, MetricAlarm, MetricFilter, Resource};
 use crate::pattern::{self, Coverage};
-use crate::plan::{Action, Change, Resource};
-use crate::resources::{LogGroupRef, MetricAlarm, MetricFilter};
-
-/// AWS's fixed quota of metric filters per log group.
-pub const MAX_PER_LOG_GROUP: usize = 100;
+use crate::plan::{Action, Change};
 
 pub struct FilterStep {
     pub filter: MetricFilter,
     /// The address of the planned change, when there is one.
-    pub change: Option<String>,
+    pub change: Option<Address>,
     /// What is done, for the control's reason.
     pub step: Option<String>,
 }
@@ -59,10 +58,13 @@ pub fn plan(
                     // No JSON pattern matches a superset of a term or
                     // space-delimited pattern: rewriting it would silently
                     // narrow what it caught.
-                    return Err(Outcome::Blocked(format!(
-                        "filter `{}` has a non-JSON pattern that cis-fix cannot widen without losing what it catches; rename it, or set `patterns: exact` to replace it with the benchmark's pattern",
-                        old.name
-                    )));
+                    return Err(Outcome::Blocked(
+                        format!(
+                            "filter `{}` has a non-JSON pattern that cis-fix cannot widen without losing what it catches; rename it, or set `patterns: exact` to replace it with the benchmark's pattern",
+                            old.name
+                        ),
+                        None,
+                    ));
                 }
                 (Ok(p), PatternMode::Covering) => match coverage(p, c) {
                     Coverage::Covered => (
@@ -93,10 +95,13 @@ pub fn plan(
                 (Err(e), PatternMode::Covering) => {
                     // cis-fix may be stricter than CloudWatch: it does not
                     // rewrite what it cannot read.
-                    return Err(Outcome::Blocked(format!(
-                        "cis-fix cannot parse the pattern of filter `{}` ({e}), so it will not rewrite it and risk losing what it catches; fix or rename the filter, or set `patterns: exact` to replace it",
-                        old.name
-                    )));
+                    return Err(Outcome::Blocked(
+                        format!(
+                            "cis-fix cannot parse the pattern of filter `{}` ({e}), so it will not rewrite it and risk losing what it catches; fix or rename the filter, or set `patterns: exact` to replace it",
+                            old.name
+                        ),
+                        None,
+                    ));
                 }
                 (Err(e), PatternMode::Exact) => (
                     c.pattern_text.clone(),
@@ -119,18 +124,24 @@ pub fn plan(
     };
     let len = pattern_text.chars().count();
     if len > pattern::MAX_PATTERN_LEN {
-        return Err(Outcome::Blocked(format!(
-            "{why}, but the pattern that would fix it is {len} characters, over CloudWatch's {} limit; set `patterns: exact` or shorten filter `{}`",
-            pattern::MAX_PATTERN_LEN,
-            c.filter_name
-        )));
+        return Err(Outcome::Blocked(
+            format!(
+                "{why}, but the pattern that would fix it is {len} characters, over CloudWatch's {} limit; set `patterns: exact` or shorten filter `{}`",
+                pattern::MAX_PATTERN_LEN,
+                c.filter_name
+            ),
+            None,
+        ));
     }
     if action == Action::Create {
         if lgv.filters.len() + *added >= MAX_PER_LOG_GROUP {
-            return Err(Outcome::Blocked(format!(
-                "{why}, and log group `{}` already has the maximum of {MAX_PER_LOG_GROUP} metric filters",
-                lg.name
-            )));
+            return Err(Outcome::Blocked(
+                format!(
+                    "{why}, and log group `{}` already has the maximum of {MAX_PER_LOG_GROUP} metric filters",
+                    lg.name
+                ),
+                None,
+            ));
         }
         *added += 1;
     }
@@ -158,7 +169,7 @@ pub fn plan(
             unit: None,
         },
     };
-    let address = format!("aws_cloudwatch_log_metric_filter.{}", c.resource_name);
+    let address = Address::new(&out.at(&lg.region), MetricFilter::TYPE, &c.resource_name);
     let verb = if action == Action::Create {
         "creates"
     } else {
@@ -168,11 +179,10 @@ pub fn plan(
     out.change(Change {
         address: address.clone(),
         action,
-        region: lg.region.clone(),
         controls: vec![c.id.clone()],
         reason: why,
         before: ours.map(|(old, _)| Resource::MetricFilter((*old).clone())),
-        after: Resource::MetricFilter(after.clone()),
+        after: Some(Resource::MetricFilter(after.clone())),
         depends_on: vec![],
     });
     Ok(FilterStep {

@@ -1,36 +1,62 @@
 //! The monitoring controls: metric filter → alarm → SNS topic → confirmed
-//! subscription, on a log group a qualifying trail delivers to. A control is
-//! compliant only when every link is proven; otherwise the smallest set of
-//! changes that completes the chain is planned, reusing what works.
+//! subscription, on a log group a qualifying trail delivers to (their one
+//! prerequisite). A control is compliant only when every link is proven;
+//! otherwise the smallest set of changes that completes the chain is
+//! planned, reusing what works, and cis-fix's own resources that no control
+//! needs any more are retired.
 
 mod alarm;
 mod chain;
 mod filter;
+mod retire;
 mod topic;
 mod view;
 
 use std::collections::BTreeMap;
 
 use super::builder::PlanBuilder;
-use super::trail::Candidate;
+use super::trail::{self, Candidate};
 use crate::desired::{DesiredMonitoring, MonitoringControl};
-use crate::plan::{ControlStatus, Severity};
-use crate::resources::LogGroupRef;
-use crate::snapshot::{CallFailure, Snapshot};
+use crate::kinds::LogGroupRef;
+use crate::observed::CallFailure;
+use crate::plan::{Cause, ControlStatus, Notice};
+use crate::snapshot::Snapshot;
 use chain::{Chain, Found, find_chain};
+use retire::Used;
 use topic::{Delivery, NotifyTopic};
 use view::RegionView;
+
+pub const FAMILY: super::Family = super::Family {
+    kind: crate::benchmark::Kind::MetricFilter,
+    resource_kinds: &[
+        <crate::kinds::MetricFilter as crate::kinds::Kind>::TYPE,
+        <crate::kinds::MetricAlarm as crate::kinds::Kind>::TYPE,
+        <crate::kinds::Topic as crate::kinds::Kind>::TYPE,
+        <crate::kinds::Subscription as crate::kinds::Kind>::TYPE,
+    ],
+    needs,
+};
+
+fn needs(b: &crate::benchmark::Benchmark, _c: &crate::benchmark::Control) -> String {
+    format!(
+        "a metric filter on the trail's log group covering the pattern below, an alarm on its metric (Sum >= {} over {} s, {} period) notifying an SNS topic with a confirmed subscription",
+        b.monitoring.alarm.threshold,
+        b.monitoring.alarm.period,
+        b.monitoring.alarm.evaluation_periods
+    )
+}
 
 /// Why a control gets no fix.
 #[derive(Clone)]
 pub(super) enum Outcome {
-    Unknown(String),
-    Blocked(String),
+    /// Why it cannot be judged, and the failed read when that is the cause.
+    Unknown(String, Option<Box<CallFailure>>),
+    Blocked(String, Option<Cause>),
 }
 
 impl From<CallFailure> for Outcome {
     fn from(e: CallFailure) -> Self {
-        Outcome::Unknown(e.to_string())
+        Outcome::Unknown(e.to_string(), Some(Box::new(e)))
     }
 }
 
@@ -38,7 +64,63 @@ fn cannot_tell(why: impl std::fmt::Display) -> String {
     format!("cannot tell: {why}; nothing is planned for this control")
 }
 
-pub(super) fn plan(
+impl MonitoringControl {
+    fn key(&self) -> (&str, &str) {
+        (&self.id, &self.title)
+    }
+}
+
+/// Plans every monitoring control: first its prerequisite, a qualifying
+/// trail; then, on the log groups such trails deliver to, each control's
+/// chain; last, cis-fix's own resources no control needs any more.
+pub fn plan(d: &DesiredMonitoring, version: &str, snap: &Snapshot, out: &mut PlanBuilder) {
+    let trails = match snap.trails() {
+        Ok(t) => t,
+        Err(e) => {
+            out.notice(Notice::TrailsUnreadable { failure: e.clone() });
+            for c in &d.controls {
+                out.control(
+                    c.key(),
+                    ControlStatus::Unknown,
+                    cannot_tell(&e),
+                    Some(Cause::ReadFailed {
+                        failure: Box::new(e.clone()),
+                    }),
+                );
+            }
+            return;
+        }
+    };
+    let a = trail::assess(trails, snap.account_id.as_deref());
+    if a.candidates.is_empty() && a.unknown.is_empty() {
+        out.notice(Notice::NoQualifyingTrail {
+            rejected: a.rejected.clone(),
+        });
+        for c in &d.controls {
+            out.control(
+                c.key(),
+                ControlStatus::Blocked,
+                "blocked: no CloudTrail trail delivers all management events to CloudWatch Logs"
+                    .into(),
+                Some(Cause::NoQualifyingTrail),
+            );
+        }
+        return;
+    }
+    if !a.rejected.is_empty() && !a.candidates.is_empty() {
+        out.notice(Notice::UsingTrails {
+            trails: a
+                .candidates
+                .iter()
+                .map(|c| format!("`{}` (log group {})", c.trail, c.log_group))
+                .collect(),
+            rejected: a.rejected.clone(),
+        });
+    }
+    plan_chains(d, version, snap, &a.candidates, &a.unknown, out);
+}
+
+fn plan_chains(
     d: &DesiredMonitoring,
     version: &str,
     snap: &Snapshot,
@@ -46,19 +128,22 @@ pub(super) fn plan(
     trails_unknown: &[CallFailure],
     out: &mut PlanBuilder,
 ) {
-    let account = snap.account_id.as_deref();
-    let mut views: BTreeMap<&str, RegionView<'_>> = BTreeMap::new();
+    let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for c in candidates {
-        let region = c.log_group.region.as_str();
-        views
-            .entry(region)
-            .or_insert_with(|| RegionView::new(region, account, snap.regions.get(region)));
+        groups
+            .entry(c.log_group.region.as_str())
+            .or_default()
+            .push(c.log_group.name.as_str());
     }
+    let views: BTreeMap<&str, RegionView<'_>> = groups
+        .iter()
+        .map(|(region, lgs)| (*region, RegionView::new(snap, region, lgs)))
+        .collect();
     let view_of = |lg: &LogGroupRef| &views[lg.region.as_str()];
 
     // Which controls already hold, on any qualifying log group?
     let mut compliant: BTreeMap<&str, Chain> = BTreeMap::new();
-    let mut unknown: BTreeMap<&str, String> = BTreeMap::new();
+    let mut unknown: BTreeMap<&str, (String, Option<Box<CallFailure>>)> = BTreeMap::new();
     let mut held_per_lg: BTreeMap<&LogGroupRef, usize> = BTreeMap::new();
     for c in &d.controls {
         for cand in candidates {
@@ -68,10 +153,12 @@ pub(super) fn plan(
                     compliant.entry(c.id.as_str()).or_insert(chain);
                 }
                 Found::Unknown(e) => {
-                    unknown.entry(c.id.as_str()).or_insert(e.to_string());
+                    unknown
+                        .entry(c.id.as_str())
+                        .or_insert((e.to_string(), Some(Box::new(e))));
                 }
                 Found::Unprovable(why) => {
-                    unknown.entry(c.id.as_str()).or_insert(why);
+                    unknown.entry(c.id.as_str()).or_insert((why, None));
                 }
                 Found::Nothing => {}
             }
@@ -95,32 +182,51 @@ pub(super) fn plan(
     if let (Some(t), Some(p)) = (&d.preferred_trail, primary)
         && &p.trail != t
     {
-        out.notice(
-            Severity::Warning,
-            format!(
-                "config names trail `{t}`, which does not qualify; new filters go to `{}` of trail `{}`",
-                p.log_group, p.trail
-            ),
-            vec![],
-        );
+        out.notice(Notice::PreferredTrailIgnored {
+            configured: t.clone(),
+            trail: p.trail.clone(),
+            log_group: p.log_group.to_string(),
+        });
     }
 
     let mut notify: Option<NotifyTopic> = None;
     let mut filters_added = 0;
+    let mut used = Used::default();
+    let mut all_judged = true;
     for c in &d.controls {
         if let Some(chain) = compliant.get(c.id.as_str()) {
-            out.control(c, ControlStatus::Compliant, chain.description.clone());
+            used.note(chain);
+            out.control(
+                c.key(),
+                ControlStatus::Compliant,
+                chain.description.clone(),
+                None,
+            );
             continue;
         }
-        if let Some(why) = unknown.get(c.id.as_str()) {
-            out.control(c, ControlStatus::Unknown, cannot_tell(why));
+        if let Some((why, failure)) = unknown.get(c.id.as_str()) {
+            all_judged = false;
+            out.control(
+                c.key(),
+                ControlStatus::Unknown,
+                cannot_tell(why),
+                failure.clone().map(|failure| Cause::ReadFailed { failure }),
+            );
             continue;
         }
         if let Some(e) = trails_unknown.first() {
-            out.control(c, ControlStatus::Unknown, cannot_tell(e));
+            all_judged = false;
+            out.control(
+                c.key(),
+                ControlStatus::Unknown,
+                cannot_tell(e),
+                Some(Cause::ReadFailed {
+                    failure: Box::new(e.clone()),
+                }),
+            );
             continue;
         }
-        // No candidates: diff::plan reports the trail blocker.
+        // Not reached: `plan` stops when there are no candidates.
         let Some(primary) = primary else { continue };
         let view = view_of(&primary.log_group);
         let planned = plan_control(
@@ -132,12 +238,30 @@ pub(super) fn plan(
             &compliant,
             &mut notify,
             &mut filters_added,
+            &mut used,
             out,
         );
         match planned {
-            Ok((status, reason)) => out.control(c, status, reason),
-            Err(Outcome::Unknown(why)) => out.control(c, ControlStatus::Unknown, cannot_tell(why)),
-            Err(Outcome::Blocked(why)) => out.control(c, ControlStatus::Blocked, why),
+            Ok((status, reason, cause)) => out.control(c.key(), status, reason, cause),
+            Err(Outcome::Unknown(why, failure)) => {
+                all_judged = false;
+                out.control(
+                    c.key(),
+                    ControlStatus::Unknown,
+                    cannot_tell(why),
+                    failure.map(|failure| Cause::ReadFailed { failure }),
+                )
+            }
+            Err(Outcome::Blocked(why, cause)) => {
+                out.control(c.key(), ControlStatus::Blocked, why, cause)
+            }
+        }
+    }
+    // Only a complete picture says what is unused: a control not judged may
+    // rest on any of cis-fix's resources.
+    if all_judged {
+        for (region, lgs) in &groups {
+            retire::plan(d, version, &views[region], lgs, &used, out);
         }
     }
 }
@@ -154,8 +278,9 @@ fn plan_control(
     compliant: &BTreeMap<&str, Chain>,
     notify: &mut Option<NotifyTopic>,
     filters_added: &mut usize,
+    used: &mut Used,
     out: &mut PlanBuilder,
-) -> Result<(ControlStatus, String), Outcome> {
+) -> Result<(ControlStatus, String, Option<Cause>), Outcome> {
     // Everything the decision needs is read, or nothing is decided.
     let lgv = view.log_group(&lg.name)?;
     let alarms = view.alarms()?;
@@ -163,6 +288,8 @@ fn plan_control(
     view.subscriptions()?;
 
     let filter = filter::plan(c, d, lg, lgv, alarms, filters_added, out)?;
+    used.filters
+        .insert((lg.name.clone(), filter.filter.name.clone()));
 
     // The topic is decided once, for every control: the user's, else one
     // that already notifies someone for these controls or that their alarms
@@ -188,9 +315,10 @@ fn plan_control(
         version,
         lg,
         &filter.filter,
-        filter.change.as_deref(),
+        filter.change.as_ref(),
         alarms,
         topic,
+        used,
         out,
     )?;
 
@@ -214,16 +342,26 @@ fn plan_control(
             return Ok((
                 ControlStatus::PendingConfirmation,
                 format!(
-                    "{lead}alarms reach nobody until {who} confirms the subscription to topic `{}`",
+                    "{lead}alarms reach nobody until {} confirms the subscription to topic `{}`",
+                    who.join(", "),
                     topic.name
                 ),
+                Some(Cause::AwaitingConfirmation {
+                    topic: topic.name.clone(),
+                    endpoints: who.clone(),
+                }),
             ));
         }
         Delivery::NoSubscriber => {
-            return Err(Outcome::Blocked(format!(
-                "topic `{}` has no confirmed subscription and none is configured: add sns.subscriptions to cis-fix.yaml",
-                topic.name
-            )));
+            return Err(Outcome::Blocked(
+                format!(
+                    "topic `{}` has no confirmed subscription and none is configured: add sns.subscriptions to cis-fix.yaml",
+                    topic.name
+                ),
+                Some(Cause::NoSubscriber {
+                    topic: topic.name.clone(),
+                }),
+            ));
         }
     }
     if steps.is_empty() {
@@ -231,7 +369,8 @@ fn plan_control(
         // itself. Say so rather than claim compliance.
         return Err(Outcome::Blocked(
             "the chain looks complete but could not be proven".into(),
+            None,
         ));
     }
-    Ok((ControlStatus::WillFix, steps.join("; ")))
+    Ok((ControlStatus::WillFix, steps.join("; "), None))
 }

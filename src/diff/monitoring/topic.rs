@@ -4,19 +4,20 @@ use std::collections::BTreeMap;
 
 use super::Outcome;
 use super::view::RegionView;
+use crate::address::Address;
 use crate::desired::DesiredMonitoring;
 use crate::diff::builder::PlanBuilder;
 use crate::diff::signal::TopicProblem;
-use crate::plan::{Action, Change, Resource};
-use crate::resources::{Deferred, Subscription, Topic, protocol_needs_confirmation};
-use crate::snapshot::CallFailure;
+use crate::kinds::{Deferred, Kind, Resource, Subscription, Topic, protocol_needs_confirmation};
+use crate::observed::CallFailure;
+use crate::plan::{Action, Change};
 
 pub struct NotifyTopic {
     pub name: String,
     pub arn: Deferred,
     /// The address of the topic's creation, when the plan creates it.
-    pub topic_change: Option<String>,
-    pub subscription_changes: Vec<String>,
+    pub topic_change: Option<Address>,
+    pub subscription_changes: Vec<Address>,
     /// After the planned changes, does a person receive the alarms?
     pub delivery: Delivery,
     /// Why alarms cannot (or cannot be shown to) reach this topic at all.
@@ -25,8 +26,9 @@ pub struct NotifyTopic {
 
 pub enum Delivery {
     Confirmed,
-    /// Subscriptions exist or will, but a person must confirm one.
-    PendingConfirmation(String),
+    /// Subscriptions exist or will, but a person must confirm one: these
+    /// (`protocol:endpoint`).
+    PendingConfirmation(Vec<String>),
     /// Subscriptions that confirm themselves will be created.
     WillBeConfirmed,
     NoSubscriber,
@@ -65,7 +67,7 @@ pub fn choose(
         .map(|t| t.name.clone())
         .or_else(|| d.topic.clone())
         .unwrap_or_else(|| d.default_topic.clone());
-    let address = format!("aws_sns_topic.{}", name.replace(['-', '.'], "_"));
+    let address = Address::new(&out.at(view.region), Topic::TYPE, &name);
     let (arn, topic_change) = match existing {
         Some(t) => (t.arn.clone(), None),
         None => {
@@ -73,14 +75,13 @@ pub fn choose(
             out.change(Change {
                 address: address.clone(),
                 action: Action::Create,
-                region: view.region.to_string(),
                 controls: vec![],
                 reason: format!("no SNS topic `{name}` exists for the alarms to notify"),
                 before: None,
-                after: Resource::Topic(Topic {
+                after: Some(Resource::Topic(Topic {
                     name: name.clone(),
                     arn: arn.clone(),
-                }),
+                })),
                 depends_on: vec![],
             });
             (arn, Some(address.clone()))
@@ -94,7 +95,7 @@ pub fn choose(
     let mut pending_who: Vec<String> = existing_subs
         .iter()
         .filter(|s| !s.is_confirmed())
-        .map(|s| format!("{}:{}", s.protocol, s.endpoint))
+        .map(|s| s.key())
         .collect();
     let mut self_confirming = false;
     for want in &d.subscriptions {
@@ -107,10 +108,8 @@ pub fn choose(
             continue;
         }
         let key = format!("{}:{}", want.protocol.to_ascii_lowercase(), want.endpoint);
-        let sub_address = format!(
-            "aws_sns_topic_subscription.{}[\"{key}\"]",
-            address.trim_start_matches("aws_sns_topic.")
-        );
+        let sub_address =
+            Address::new(&out.at(view.region), Subscription::TYPE, &address.name).with_key(&key);
         let needs = protocol_needs_confirmation(&want.protocol);
         if needs {
             pending_who.push(key.clone());
@@ -120,7 +119,6 @@ pub fn choose(
         out.change(Change {
             address: sub_address.clone(),
             action: Action::Create,
-            region: view.region.to_string(),
             controls: vec![],
             reason: if needs {
                 format!(
@@ -130,12 +128,12 @@ pub fn choose(
                 format!("{key} is configured but not subscribed")
             },
             before: None,
-            after: Resource::Subscription(Subscription {
+            after: Some(Resource::Subscription(Subscription {
                 topic_arn: arn.clone(),
                 protocol: want.protocol.to_ascii_lowercase(),
                 endpoint: want.endpoint.clone(),
                 arn: Deferred::after_apply(&sub_address, "arn"),
-            }),
+            })),
             depends_on: topic_change.iter().cloned().collect(),
         });
         subscription_changes.push(sub_address);
@@ -145,7 +143,7 @@ pub fn choose(
     } else if self_confirming {
         Delivery::WillBeConfirmed
     } else if !pending_who.is_empty() {
-        Delivery::PendingConfirmation(pending_who.join(", "))
+        Delivery::PendingConfirmation(pending_who)
     } else {
         Delivery::NoSubscriber
     };
@@ -153,11 +151,14 @@ pub fn choose(
         None => None,
         Some(a) => match view.topic_problem(a) {
             Ok(None) => None,
-            Ok(Some(TopicProblem::Broken(why))) => Some(Outcome::Blocked(format!(
-                "{why}; name another topic in sns.topic, or re-encrypt this one with a customer managed key that CloudWatch may use"
-            ))),
-            Ok(Some(TopicProblem::Unprovable(why))) => Some(Outcome::Unknown(why)),
-            Err(e) => Some(Outcome::Unknown(e.to_string())),
+            Ok(Some(TopicProblem::Broken(why))) => Some(Outcome::Blocked(
+                format!(
+                    "{why}; name another topic in sns.topic, or re-encrypt this one with a customer managed key that CloudWatch may use"
+                ),
+                None,
+            )),
+            Ok(Some(TopicProblem::Unprovable(why))) => Some(Outcome::Unknown(why, None)),
+            Err(e) => Some(Outcome::from(e)),
         },
     };
     Ok(NotifyTopic {

@@ -4,15 +4,33 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-use super::chain::coverage;
+use crate::arn::Arn;
 use crate::desired::MonitoringControl;
-use crate::diff::signal::published_value;
-use crate::pattern::Coverage;
+use crate::diff::signal::{TopicProblem, published_value, topic_accepts_alarms};
+use crate::kinds::{
+    MetricAlarm, MetricFilter, Subscription, Topic, TopicAttributes, metric_alarm, metric_filter,
+    sns_subscription, sns_topic,
+};
+use crate::observed::CallFailure;
+use crate::pattern::{self, Coverage, Pattern};
+use crate::snapshot::{ReadKey, Snapshot};
 
-use crate::diff::signal::{TopicProblem, topic_accepts_alarms};
-use crate::pattern::{self, Pattern};
-use crate::resources::{MetricAlarm, MetricFilter, Subscription, Topic, TopicAttributes};
-use crate::snapshot::{CallFailure, Observed, RegionSnapshot};
+/// Does filter pattern `p` catch every event one of the accepted benchmark
+/// patterns catches? When none is covered, the verdict against the
+/// remediation pattern (the first) explains why.
+pub fn coverage(p: &Pattern, c: &MonitoringControl) -> Coverage {
+    let mut first = None;
+    for b in &c.accepted {
+        let v = pattern::covers(p, b);
+        if v == Coverage::Covered {
+            return v;
+        }
+        first.get_or_insert(v);
+    }
+    first.unwrap_or(Coverage::CannotProve {
+        reason: "the control has no pattern".into(),
+    })
+}
 
 /// A log group's filters with their patterns parsed once, and which of them
 /// work for each control, judged once (coverage is the costly part).
@@ -49,47 +67,36 @@ pub struct RegionView<'a> {
     pub region: &'a str,
     /// The account being judged, when known.
     pub account: Option<&'a str>,
-    snap: Option<&'a RegionSnapshot>,
+    snap: &'a Snapshot,
     log_groups: BTreeMap<&'a str, Result<LogGroupView<'a>, CallFailure>>,
 }
 
 impl<'a> RegionView<'a> {
-    pub fn new(
-        region: &'a str,
-        account: Option<&'a str>,
-        snap: Option<&'a RegionSnapshot>,
-    ) -> Self {
-        let mut log_groups = BTreeMap::new();
-        if let Some(s) = snap {
-            for (name, obs) in &s.metric_filters {
-                let view = match obs {
-                    Observed::Ok(fs) => Ok(LogGroupView {
-                        filters: fs
-                            .iter()
-                            .map(|f| (f, pattern::parse(&f.pattern).map_err(|e| e.to_string())))
-                            .collect(),
-                        working: RefCell::default(),
-                    }),
-                    Observed::Failed(e) => Err(e.clone()),
-                };
-                log_groups.insert(name.as_str(), view);
-            }
+    /// The view of `region`, with the filters of `log_groups` parsed.
+    pub fn new(snap: &'a Snapshot, region: &'a str, log_groups: &[&'a str]) -> Self {
+        let mut views = BTreeMap::new();
+        for name in log_groups {
+            let view = snap
+                .read(
+                    metric_filter::READ,
+                    region,
+                    Some(name),
+                    metric_filter::from_read,
+                )
+                .map(|fs| LogGroupView {
+                    filters: fs
+                        .iter()
+                        .map(|f| (f, pattern::parse(&f.pattern).map_err(|e| e.to_string())))
+                        .collect(),
+                    working: RefCell::default(),
+                });
+            views.insert(*name, view);
         }
         RegionView {
             region,
-            account,
+            account: snap.account_id.as_deref(),
             snap,
-            log_groups,
-        }
-    }
-
-    fn not_read(&self, what: &str, resource: Option<&str>) -> CallFailure {
-        CallFailure {
-            call: what.to_string(),
-            region: self.region.to_string(),
-            resource: resource.map(str::to_string),
-            code: None,
-            message: "not in the snapshot (this region was not read)".into(),
+            log_groups: views,
         }
     }
 
@@ -97,32 +104,31 @@ impl<'a> RegionView<'a> {
         match self.log_groups.get(name) {
             Some(Ok(v)) => Ok(v),
             Some(Err(e)) => Err(e.clone()),
-            None => Err(self.not_read("logs:DescribeMetricFilters", Some(name))),
+            None => Err(ReadKey::new(metric_filter::READ, self.region, Some(name)).not_read()),
         }
     }
 
     pub fn alarms(&self) -> Result<&'a [MetricAlarm], CallFailure> {
-        match self.snap.map(|s| &s.alarms) {
-            Some(Observed::Ok(v)) => Ok(v),
-            Some(Observed::Failed(e)) => Err(e.clone()),
-            None => Err(self.not_read("cloudwatch:DescribeAlarms", None)),
-        }
+        self.snap.read(
+            metric_alarm::READ,
+            self.region,
+            None,
+            metric_alarm::from_read,
+        )
     }
 
     pub fn topics(&self) -> Result<&'a [Topic], CallFailure> {
-        match self.snap.map(|s| &s.topics) {
-            Some(Observed::Ok(v)) => Ok(v),
-            Some(Observed::Failed(e)) => Err(e.clone()),
-            None => Err(self.not_read("sns:ListTopics", None)),
-        }
+        self.snap
+            .read(sns_topic::READ, self.region, None, sns_topic::from_read)
     }
 
     pub fn subscriptions(&self) -> Result<&'a [Subscription], CallFailure> {
-        match self.snap.map(|s| &s.subscriptions) {
-            Some(Observed::Ok(v)) => Ok(v),
-            Some(Observed::Failed(e)) => Err(e.clone()),
-            None => Err(self.not_read("sns:ListSubscriptions", None)),
-        }
+        self.snap.read(
+            sns_subscription::READ,
+            self.region,
+            None,
+            sns_subscription::from_read,
+        )
     }
 
     pub fn subs_of(&self, topic_arn: &str) -> Result<Vec<&'a Subscription>, CallFailure> {
@@ -135,19 +141,13 @@ impl<'a> RegionView<'a> {
 
     /// A topic's attributes; `Ok(None)` when it does not exist.
     pub fn topic_attributes(&self, arn: &str) -> Result<Option<&'a TopicAttributes>, CallFailure> {
-        match self.snap.and_then(|s| s.topic_attributes.get(arn)) {
-            Some(Observed::Ok(a)) => Ok(a.as_ref()),
-            Some(Observed::Failed(e)) => Err(e.clone()),
-            None => Err(CallFailure {
-                call: "sns:GetTopicAttributes".into(),
-                region: self.region.to_string(),
-                resource: Some(arn.to_string()),
-                code: None,
-                message: "not in the snapshot (the topic's attributes were not read)".into(),
-            }),
-        }
+        self.snap.read(
+            sns_topic::READ_ATTRIBUTES,
+            self.region,
+            Some(arn),
+            sns_topic::attributes_from_read,
+        )
     }
-
     /// Whether alarms can reach the topic, as far as its attributes tell.
     pub fn topic_problem(&self, arn: &str) -> Result<Option<TopicProblem>, CallFailure> {
         Ok(match self.topic_attributes(arn)? {
@@ -159,12 +159,8 @@ impl<'a> RegionView<'a> {
     /// A topic of another account or region: its subscriptions cannot be
     /// read from here, so whether anyone receives it cannot be proven.
     pub fn is_foreign(&self, topic_arn: &str) -> bool {
-        let mut parts = topic_arn.split(':').skip(3);
-        let (region, account) = (parts.next(), parts.next());
-        region != Some(self.region) || self.account.is_some_and(|a| account != Some(a))
+        Arn::parse(topic_arn).is_none_or(|a| !a.is_in(self.region, self.account))
     }
 }
 
-pub fn topic_name(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap_or(arn)
-}
+pub use crate::arn::topic_name;

@@ -1,0 +1,212 @@
+//! The JSON form of a plan (`plan --json`, `show --json`): documented in
+//! `docs/json-plan.md` and versioned, kept apart from the internal [`Plan`]
+//! so the internal shape can change without breaking a script, and read
+//! back by `show` and the human renderer, so a saved plan renders exactly as
+//! a fresh one.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::address::Address;
+use crate::format::{self, FileError, FileKind, FormatVersion};
+use crate::kinds::Action;
+use crate::observed::CallFailure;
+use crate::plan::{Cause, ControlStatus, Plan, Severity, Summary};
+
+/// 2.0: addresses carry account and region, changes can destroy and
+/// replace, notices and control causes are structured.
+pub const FILE: FileKind = FileKind {
+    what: "plan",
+    version: FormatVersion::new(2, 0),
+    remedy: "make the plan again with this version of cis-fix",
+};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonPlan {
+    pub format_version: FormatVersion,
+    pub benchmark: String,
+    pub benchmark_title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    pub notices: Vec<JsonNotice>,
+    pub changes: Vec<JsonChange>,
+    pub controls: Vec<JsonControl>,
+    pub summary: Summary,
+    #[serde(default)]
+    pub failed_reads: Vec<CallFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonNotice {
+    pub kind: String,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+    /// The notice's own fields, as in `kind`'s documentation.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub data: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonChange {
+    /// `<account>/<region>/<type>.<name>[<key>]`: unique in the plan.
+    pub address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    pub region: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub action: Action,
+    pub controls: Vec<String>,
+    pub reason: String,
+    /// The resource's attributes as they are; `null` for a create. A value
+    /// known only after apply is `{"after_apply": "<address>.<attr>"}`.
+    pub before: Option<Value>,
+    /// As they will be; `null` for a destroy.
+    pub after: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonControl {
+    pub id: String,
+    pub title: String,
+    pub status: ControlStatus,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+}
+
+impl JsonPlan {
+    pub fn from_plan(p: &Plan) -> JsonPlan {
+        JsonPlan {
+            format_version: FILE.version,
+            benchmark: p.benchmark.clone(),
+            benchmark_title: p.benchmark_title.clone(),
+            account_id: p.account_id.clone(),
+            notices: p
+                .notices
+                .iter()
+                .map(|n| {
+                    let mut data = serde_json::to_value(n).unwrap_or(Value::Null);
+                    if let Value::Object(m) = &mut data {
+                        m.remove("kind");
+                    }
+                    JsonNotice {
+                        kind: n.kind().to_string(),
+                        severity: n.severity(),
+                        message: n.message(),
+                        details: n.details(),
+                        data,
+                    }
+                })
+                .collect(),
+            changes: p
+                .changes
+                .iter()
+                .map(|c| JsonChange {
+                    address: c.address.to_string(),
+                    account: c.address.location.account.clone(),
+                    region: c.address.location.region.clone(),
+                    kind: c.address.kind.clone(),
+                    name: c.address.name.clone(),
+                    key: c.address.key.clone(),
+                    action: c.action,
+                    controls: c.controls.clone(),
+                    reason: c.reason.clone(),
+                    before: c.before.as_ref().map(attributes),
+                    after: c.after.as_ref().map(attributes),
+                    depends_on: c.depends_on.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+            controls: p
+                .controls
+                .iter()
+                .map(|c| JsonControl {
+                    id: c.id.clone(),
+                    title: c.title.clone(),
+                    status: c.status,
+                    reason: c.reason.clone(),
+                    cause: c.cause.clone(),
+                })
+                .collect(),
+            summary: p.summary(),
+            failed_reads: p.failed_reads.clone(),
+        }
+    }
+
+    /// Loads a plan saved with `plan --json`; `origin` names the file in
+    /// errors.
+    pub fn from_json(text: &str, origin: &str) -> Result<JsonPlan, FileError> {
+        let p: JsonPlan = format::load(text, origin, FILE)?;
+        if p.summary != summary_of(&p.changes) {
+            return Err(FileError::Other {
+                path: origin.to_string(),
+                message: "the summary does not count the changes the plan lists (was it edited?)"
+                    .into(),
+            });
+        }
+        Ok(p)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+}
+
+fn summary_of(changes: &[JsonChange]) -> Summary {
+    let mut s = Summary::default();
+    for c in changes {
+        match c.action {
+            Action::Create => s.add += 1,
+            Action::Update => s.change += 1,
+            Action::Delete => s.destroy += 1,
+            Action::Replace => {
+                s.add += 1;
+                s.destroy += 1;
+            }
+        }
+    }
+    s
+}
+
+/// A resource's attributes, with every value known only after apply shown
+/// as the address and attribute it will come from.
+fn attributes(r: &crate::kinds::Resource) -> Value {
+    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+    flatten_deferred(&mut v);
+    v
+}
+
+fn flatten_deferred(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.len() == 2
+                && let (Some(addr), Some(Value::String(attr))) =
+                    (m.get("after_apply"), m.get("attr"))
+                && let Ok(addr) = serde_json::from_value::<Address>(addr.clone())
+            {
+                let text = format!("{addr}.{attr}");
+                m.clear();
+                m.insert("after_apply".into(), Value::String(text));
+                return;
+            }
+            m.values_mut().for_each(flatten_deferred);
+        }
+        Value::Array(items) => items.iter_mut().for_each(flatten_deferred),
+        _ => {}
+    }
+}

@@ -1,0 +1,408 @@
+//! The registry of resource kinds. Each kind is one module that says
+//! everything about itself: its data, its Terraform type name, the reads that
+//! find it (with their IAM actions), how it is found in a snapshot, which
+//! changes force a replacement, and the write calls each action makes (with
+//! their IAM actions and resources). The plan, renderer, apply engine,
+//! permission check and `controls` dispatch through this registry, so a new
+//! kind is its module, a line in each list below, its reader/writer in
+//! `aws/`, and its tests.
+//!
+//! Kinds are data and descriptions only: no I/O. `aws` turns reads into
+//! [`ReadData`] and carries out [`WriteCall`]s, so both directions cross the
+//! SDK boundary in one place, and a write is a value that can be shown,
+//! journalled or exported before it is made.
+
+pub mod metric_alarm;
+pub mod metric_filter;
+pub mod sns_subscription;
+pub mod sns_topic;
+pub mod trail;
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::{Address, Location};
+use crate::arn::Arn;
+use crate::observed::CallFailure;
+pub use metric_alarm::MetricAlarm;
+pub use metric_filter::MetricFilter;
+pub use sns_subscription::{Subscription, protocol_needs_confirmation};
+pub use sns_topic::{Topic, TopicAttributes};
+pub use trail::{
+    AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, LogGroupRef, Trail, TrailStatus,
+};
+
+/// What a planned change does to its resource (Terraform's actions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    /// Delete, then create: an attribute that cannot change in place does.
+    Replace,
+    Delete,
+}
+
+impl Action {
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+        }
+    }
+
+    /// Terraform's symbol for the action.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+        }
+    }
+}
+
+/// A value known now, or only once an earlier change of the same plan has
+/// been applied (Terraform's "known after apply"): never a made-up string.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Deferred {
+    Known(String),
+    /// The attribute `attr` of the resource at `address`, e.g. the ARN of a
+    /// topic the same plan creates.
+    AfterApply {
+        after_apply: Address,
+        attr: String,
+    },
+}
+
+impl Deferred {
+    pub fn after_apply(address: &Address, attr: &str) -> Self {
+        Deferred::AfterApply {
+            after_apply: address.clone(),
+            attr: attr.to_string(),
+        }
+    }
+
+    pub fn known(&self) -> Option<&str> {
+        match self {
+            Deferred::Known(s) => Some(s),
+            Deferred::AfterApply { .. } => None,
+        }
+    }
+
+    /// Its value, with `outputs` answering for what the run has made.
+    pub fn resolve(
+        &self,
+        outputs: &dyn Fn(&Address, &str) -> Option<String>,
+    ) -> Result<String, String> {
+        match self {
+            Deferred::Known(s) => Ok(s.clone()),
+            Deferred::AfterApply { after_apply, attr } => {
+                outputs(after_apply, attr).ok_or_else(|| {
+                    format!(
+                        "{after_apply}.{attr} is not known: the change that makes it did not run"
+                    )
+                })
+            }
+        }
+    }
+}
+
+impl From<String> for Deferred {
+    fn from(s: String) -> Self {
+        Deferred::Known(s)
+    }
+}
+
+impl From<&str> for Deferred {
+    fn from(s: &str) -> Self {
+        Deferred::Known(s.to_string())
+    }
+}
+
+/// What one kind says about itself.
+pub trait Kind: Sized {
+    /// Terraform's resource type name.
+    const TYPE: &'static str;
+    /// The IAM actions of the reads that find resources of this kind.
+    const READ_ACTIONS: &'static [&'static str];
+    /// The IAM actions its writes may need, for the shipped policies.
+    const WRITE_ACTIONS: &'static [&'static str];
+    /// What the kind is, in a few words, for `controls` and messages.
+    const LABEL: &'static str;
+
+    /// The calls that take the resource from `before` to `after`.
+    fn calls(action: Action, before: Option<&Self>, after: Option<&Self>) -> Vec<WriteCall>;
+
+    /// Why `after` cannot be reached from `before` in place, if it cannot.
+    fn forces_replacement(_before: &Self, _after: &Self) -> Option<String> {
+        None
+    }
+
+    /// What the user must know once the resource is made (a subscription
+    /// waiting for its confirmation link to be followed).
+    fn applied_note(&self) -> Option<String> {
+        None
+    }
+}
+
+macro_rules! registry {
+    ($($tag:literal => $variant:ident($ty:ty)),+ $(,)?) => {
+        /// A resource of any kind, as planned: the tag names its Terraform type.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type")]
+        pub enum Resource {
+            $(
+                #[serde(rename = $tag)]
+                $variant($ty),
+            )+
+        }
+
+        impl Resource {
+            pub fn type_name(&self) -> &'static str {
+                match self { $(Resource::$variant(_) => <$ty as Kind>::TYPE,)+ }
+            }
+
+            pub fn label(&self) -> &'static str {
+                match self { $(Resource::$variant(_) => <$ty as Kind>::LABEL,)+ }
+            }
+
+            pub fn applied_note(&self) -> Option<String> {
+                match self { $(Resource::$variant(x) => x.applied_note(),)+ }
+            }
+        }
+
+        /// The calls that carry out `action`; `before` and `after` are of
+        /// one kind (the diff never mixes them).
+        pub fn calls(action: Action, before: Option<&Resource>, after: Option<&Resource>) -> Vec<WriteCall> {
+            match before.or(after) {
+                $(Some(Resource::$variant(_)) => {
+                    let b = match before { Some(Resource::$variant(x)) => Some(x), _ => None };
+                    let a = match after { Some(Resource::$variant(x)) => Some(x), _ => None };
+                    <$ty as Kind>::calls(action, b, a)
+                })+
+                None => vec![],
+            }
+        }
+
+        /// Why `before` → `after` must be a replacement, if it must.
+        pub fn forces_replacement(before: &Resource, after: &Resource) -> Option<String> {
+            match (before, after) {
+                $((Resource::$variant(b), Resource::$variant(a)) => <$ty as Kind>::forces_replacement(b, a),)+
+                #[allow(unreachable_patterns)]
+                _ => Some("the resource changes kind".into()),
+            }
+        }
+
+        /// Every kind cis-fix plans, for listings and the shipped IAM policies.
+        pub const KINDS: &[KindInfo] = &[
+            $(KindInfo {
+                type_name: <$ty as Kind>::TYPE,
+                serde_tag: $tag,
+                label: <$ty as Kind>::LABEL,
+                read_actions: <$ty as Kind>::READ_ACTIONS,
+                write_actions: <$ty as Kind>::WRITE_ACTIONS,
+            },)+
+        ];
+    };
+}
+
+/// A kind's description.
+#[derive(Debug, Clone, Copy)]
+pub struct KindInfo {
+    pub type_name: &'static str,
+    /// The JSON tag of the kind (serde needs a literal; a test keeps it equal
+    /// to `type_name`).
+    pub serde_tag: &'static str,
+    pub label: &'static str,
+    pub read_actions: &'static [&'static str],
+    pub write_actions: &'static [&'static str],
+}
+
+registry! {
+    "aws_cloudwatch_log_metric_filter" => MetricFilter(MetricFilter),
+    "aws_cloudwatch_metric_alarm" => MetricAlarm(MetricAlarm),
+    "aws_sns_topic" => Topic(Topic),
+    "aws_sns_topic_subscription" => Subscription(Subscription),
+}
+
+/// What one read returned: each variant is the payload of one kind of read
+/// (the snapshot keys it by call, region and resource).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadData {
+    Trails(Vec<Trail>),
+    MetricFilters(Vec<MetricFilter>),
+    Alarms(Vec<MetricAlarm>),
+    Topics(Vec<Topic>),
+    Subscriptions(Vec<Subscription>),
+    /// `None`: the topic does not exist (a fact, not a failure).
+    TopicAttributes(Option<TopicAttributes>),
+}
+
+impl ReadData {
+    /// Reads made for items of this one (a trail's status and selectors,
+    /// read per trail) that failed.
+    pub fn nested_failures(&self) -> Vec<&CallFailure> {
+        match self {
+            ReadData::Trails(ts) => ts
+                .iter()
+                .flat_map(|t| [t.status.as_ref().err(), t.selectors.as_ref().err()])
+                .flatten()
+                .collect(),
+            _ => vec![],
+        }
+    }
+}
+
+/// One write call, with our types: what `aws` executes, and what the
+/// permission check and (later) the journal read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
+pub enum WriteCall {
+    PutMetricFilter(MetricFilter),
+    DeleteMetricFilter {
+        log_group_name: String,
+        filter_name: String,
+    },
+    /// Every attribute is sent: PutMetricAlarm replaces the whole alarm.
+    PutMetricAlarm(MetricAlarm),
+    DeleteAlarm {
+        name: String,
+    },
+    /// Idempotent by name: returns the existing topic's ARN.
+    CreateTopic {
+        name: String,
+    },
+    Subscribe {
+        topic_arn: Deferred,
+        protocol: String,
+        endpoint: String,
+    },
+}
+
+impl WriteCall {
+    /// The call with every value known only after apply filled in from
+    /// `outputs`, or why one is still unknown.
+    pub fn resolve(
+        &self,
+        outputs: &dyn Fn(&Address, &str) -> Option<String>,
+    ) -> Result<WriteCall, String> {
+        Ok(match self {
+            WriteCall::PutMetricAlarm(a) => {
+                let mut a = a.clone();
+                a.alarm_actions = a
+                    .alarm_actions
+                    .iter()
+                    .map(|d| d.resolve(outputs).map(Deferred::Known))
+                    .collect::<Result<_, _>>()?;
+                WriteCall::PutMetricAlarm(a)
+            }
+            WriteCall::Subscribe {
+                topic_arn,
+                protocol,
+                endpoint,
+            } => WriteCall::Subscribe {
+                topic_arn: Deferred::Known(topic_arn.resolve(outputs)?),
+                protocol: protocol.clone(),
+                endpoint: endpoint.clone(),
+            },
+            other => other.clone(),
+        })
+    }
+
+    /// The IAM action the call needs.
+    pub fn iam_action(&self) -> &'static str {
+        match self {
+            WriteCall::PutMetricFilter(_) => "logs:PutMetricFilter",
+            WriteCall::DeleteMetricFilter { .. } => "logs:DeleteMetricFilter",
+            WriteCall::PutMetricAlarm(_) => "cloudwatch:PutMetricAlarm",
+            WriteCall::DeleteAlarm { .. } => "cloudwatch:DeleteAlarms",
+            WriteCall::CreateTopic { .. } => "sns:CreateTopic",
+            WriteCall::Subscribe { .. } => "sns:Subscribe",
+        }
+    }
+
+    /// The resource ARN IAM judges the call on. `planned_arn` answers for a
+    /// topic the same plan creates (its ARN is not known yet, but its name
+    /// and so the ARN IAM will see are).
+    pub fn iam_resource(
+        &self,
+        at: &Location,
+        partition: &str,
+        planned_arn: &dyn Fn(&Address) -> Option<String>,
+    ) -> String {
+        let region = &at.region;
+        let account = at.account.as_deref().unwrap_or("*");
+        let arn = |service: &str, resource: String| {
+            Arn {
+                partition: partition.to_string(),
+                service: service.to_string(),
+                region: region.clone(),
+                account: account.to_string(),
+                resource,
+            }
+            .to_string()
+        };
+        match self {
+            // IAM's form of a log group ends in `:*`.
+            WriteCall::PutMetricFilter(f) => {
+                arn("logs", format!("log-group:{}:*", f.log_group_name))
+            }
+            WriteCall::DeleteMetricFilter { log_group_name, .. } => {
+                arn("logs", format!("log-group:{log_group_name}:*"))
+            }
+            WriteCall::PutMetricAlarm(a) => arn("cloudwatch", format!("alarm:{}", a.name)),
+            WriteCall::DeleteAlarm { name } => arn("cloudwatch", format!("alarm:{name}")),
+            WriteCall::CreateTopic { name } => arn("sns", name.clone()),
+            WriteCall::Subscribe { topic_arn, .. } => match topic_arn {
+                Deferred::Known(a) => a.clone(),
+                Deferred::AfterApply { after_apply, .. } => {
+                    planned_arn(after_apply).unwrap_or_else(|| arn("sns", "*".into()))
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_tags_are_the_type_names() {
+        for k in KINDS {
+            assert_eq!(k.serde_tag, k.type_name);
+            assert!(
+                !k.read_actions.is_empty() && !k.write_actions.is_empty(),
+                "{}",
+                k.type_name
+            );
+        }
+    }
+
+    #[test]
+    fn deferred_round_trips_as_string_or_reference() {
+        let at = Address::new(
+            &Location::new(Some("1"), "us-east-1"),
+            "aws_sns_topic",
+            "cis_alarms",
+        );
+        let v = serde_json::to_value(vec![
+            Deferred::from("arn:aws:sns:us-east-1:1:t"),
+            Deferred::after_apply(&at, "arn"),
+        ])
+        .expect("serialises");
+        let back: Vec<Deferred> = serde_json::from_value(v).expect("parses");
+        assert_eq!(back[0].known(), Some("arn:aws:sns:us-east-1:1:t"));
+        assert_eq!(back[1], Deferred::after_apply(&at, "arn"));
+        let none = |_: &Address, _: &str| None;
+        let err = back[1].resolve(&none).unwrap_err();
+        assert!(
+            err.contains("1/us-east-1/aws_sns_topic.cis_alarms.arn"),
+            "{err}"
+        );
+    }
+}
