@@ -123,6 +123,13 @@ pub enum BenchmarkError {
     Invalid { version: String, message: String },
 }
 
+/// Every embedded version that loads, parsed once per process (each
+/// desired state looks at all of them for the names cis-fix gave before).
+pub fn all() -> &'static [Benchmark] {
+    static ALL: std::sync::OnceLock<Vec<Benchmark>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| available().into_iter().filter_map(|v| load(v).ok()).collect())
+}
+
 /// Every version cis-fix carries, oldest first.
 pub fn available() -> Vec<&'static str> {
     EMBEDDED.iter().map(|(v, _)| *v).collect()

@@ -35,9 +35,10 @@ pub struct DesiredMonitoring {
 /// The names of one control's filter, metric and alarm, and whose they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnedNames {
-    pub version: String,
+    /// The versions whose control `id` gets these names, oldest first,
+    /// with the control's title in each.
+    pub versions: Vec<(String, String)>,
     pub id: String,
-    pub title: String,
     pub filter_name: String,
     pub metric_name: String,
     pub alarm_name: String,
@@ -69,9 +70,8 @@ fn retired_names(config: &Config, current: &[MonitoringControl]) -> Vec<OwnedNam
         };
         for c in b.metric_filter_controls() {
             let names = OwnedNames {
-                version: b.version.clone(),
+                versions: vec![(b.version.clone(), c.title.clone())],
                 id: c.id.clone(),
-                title: c.title.clone(),
                 filter_name: fill(&config.naming.metric_filter, &b.version, c),
                 metric_name: fill(&config.naming.metric, &b.version, c),
                 alarm_name: fill(&config.naming.alarm, &b.version, c),
@@ -79,8 +79,18 @@ fn retired_names(config: &Config, current: &[MonitoringControl]) -> Vec<OwnedNam
             let current_name = current
                 .iter()
                 .any(|m| m.filter_name == names.filter_name || m.alarm_name == names.alarm_name);
-            if !current_name && !out.contains(&names) {
-                out.push(names);
+            if current_name {
+                continue;
+            }
+            let same = |o: &&mut OwnedNames| {
+                o.id == names.id
+                    && o.filter_name == names.filter_name
+                    && o.metric_name == names.metric_name
+                    && o.alarm_name == names.alarm_name
+            };
+            match out.iter_mut().find(|o| same(o)) {
+                Some(o) => o.versions.push((b.version.clone(), c.title.clone())),
+                None => out.push(names),
             }
         }
     }

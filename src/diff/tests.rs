@@ -1076,3 +1076,144 @@ fn an_unparseable_pattern_of_ours_is_not_rewritten_unless_exact() {
         .expect("replaced");
     assert_eq!(c.action, Action::Update);
 }
+
+fn desired_v(version: &str, config: &str) -> Desired {
+    let b = crate::benchmark::load(version).expect("benchmark");
+    let c = Config::parse(config, "test.yaml").expect("config");
+    desired::build(&b, &c, "test.yaml").expect("desired")
+}
+
+const SUBS: &str = "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n";
+
+/// An account where `apply` of v3.0.0 has run.
+fn applied_v3() -> Fixture {
+    let v3 = desired_v("3.0.0", SUBS);
+    simulate_apply(
+        snapshot(empty_region()),
+        &diff(&v3, &snapshot(empty_region())),
+        true,
+    )
+}
+
+fn planned(p: &Plan) -> Vec<(Action, String)> {
+    p.changes
+        .iter()
+        .map(|c| (c.action, c.address.short()))
+        .collect()
+}
+
+#[test]
+fn moving_to_a_version_whose_pattern_changed_retires_the_old_chain_never_keeps_both() {
+    let done = applied_v3();
+    let v6 = desired_v("6.0.0", SUBS);
+    let p = diff(&v6, &done);
+    // v6 5.10 also catches ModifySecurityGroupRules, which cis-fix's v3
+    // 4.10 filter misses: a new chain under the new name, the old one gone.
+    assert_eq!(
+        planned(&p),
+        [
+            (
+                Action::Create,
+                "aws_cloudwatch_log_metric_filter.cis_5_10".to_string()
+            ),
+            (
+                Action::Create,
+                "aws_cloudwatch_metric_alarm.cis_5_10".to_string()
+            ),
+            (
+                Action::Delete,
+                "aws_cloudwatch_log_metric_filter.cis_4_10_security_group_changes".to_string()
+            ),
+            (
+                Action::Delete,
+                "aws_cloudwatch_metric_alarm.cis_4_10_security_group_changes".to_string()
+            ),
+        ]
+    );
+    assert_eq!(p.summary().destroy, 2);
+    let retired = &p.changes[2];
+    assert!(
+        retired
+            .reason
+            .contains("cis-fix's own for control 4.10 of CIS v1.4.0 to v5.0.0"),
+        "{}",
+        retired.reason
+    );
+    // Every other v6 control is compliant on the v3 resources, reused.
+    assert!(
+        p.controls
+            .iter()
+            .filter(|c| c.id != "5.10")
+            .all(|c| c.status == ControlStatus::Compliant),
+        "{:#?}",
+        p.controls
+    );
+    // Applied, it converges: one alarm for security-group changes.
+    let after = simulate_apply(done, &p, true);
+    assert!(diff(&v6, &after).changes.is_empty());
+    let r = &after.regions[REGION];
+    let Observed::Ok(alarms) = &r.alarms else {
+        panic!()
+    };
+    assert_eq!(
+        alarms
+            .iter()
+            .filter(|a| a.name.contains("security-group-changes"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn moving_to_a_version_whose_patterns_the_old_chain_covers_retires_nothing() {
+    let done = applied_v3();
+    let p = diff(&desired_v("5.0.0", SUBS), &done);
+    // 4.10 keeps its name in v5 and is widened in place.
+    assert_eq!(
+        planned(&p),
+        [(
+            Action::Update,
+            "aws_cloudwatch_log_metric_filter.cis_4_10".to_string()
+        )]
+    );
+}
+
+#[test]
+fn resources_cis_fix_did_not_make_are_never_retired() {
+    let mut done = applied_v3();
+    let r = done.regions.get_mut(REGION).expect("region");
+    // The user's own filter and alarm under cis-fix's v3 names, but with
+    // their own metric and no cis-fix description.
+    let Observed::Ok(fs) = r.metric_filters.get_mut(LG).expect("lg") else {
+        panic!()
+    };
+    let f = fs
+        .iter_mut()
+        .find(|f| f.name == "cis-4.10-security-group-changes")
+        .expect("filter");
+    f.metric_name = "SecurityGroupEvents".into();
+    let Observed::Ok(alarms) = &mut r.alarms else {
+        panic!()
+    };
+    let a = alarms
+        .iter_mut()
+        .find(|a| a.name == "cis-4.10-security-group-changes")
+        .expect("alarm");
+    a.metric_name = Some("SecurityGroupEvents".into());
+    a.description = Some("ours, not cis-fix's".into());
+    let p = diff(&desired_v("6.0.0", SUBS), &done);
+    assert!(
+        p.changes.iter().all(|c| c.action != Action::Delete),
+        "{:#?}",
+        planned(&p)
+    );
+}
+
+#[test]
+fn nothing_is_retired_while_a_control_cannot_be_judged() {
+    let mut done = applied_v3();
+    done.regions.get_mut(REGION).expect("region").subscriptions =
+        Observed::Failed(failure("sns:ListSubscriptions"));
+    let p = diff(&desired_v("6.0.0", SUBS), &done);
+    assert!(p.changes.iter().all(|c| c.action != Action::Delete));
+}

@@ -41,8 +41,19 @@ fn owner_of_filter<'a>(d: &'a DesiredMonitoring, f: &MetricFilter) -> Option<&'a
 fn owner_of_alarm<'a>(d: &'a DesiredMonitoring, a: &MetricAlarm) -> Option<&'a OwnedNames> {
     d.retired.iter().find(|o| {
         o.alarm_name == a.name
-            && a.description.as_deref() == Some(&alarm_description(&o.version, &o.id, &o.title))
+            && o.versions.iter().any(|(v, title)| {
+                a.description.as_deref() == Some(&alarm_description(v, &o.id, title))
+            })
     })
+}
+
+/// `v1.4.0`, or `v1.4.0 to v5.0.0` (the versions are in order).
+fn versions(vs: &[(String, String)]) -> String {
+    match vs {
+        [] => String::new(),
+        [(one, _)] => format!("v{one}"),
+        [(first, _), .., (last, _)] => format!("v{first} to v{last}"),
+    }
 }
 
 pub fn plan(
@@ -60,8 +71,9 @@ pub fn plan(
             action: Action::Delete,
             controls: vec![],
             reason: format!(
-                "{what} was made by cis-fix for CIS v{} control {}, and no control of v{version} needs it",
-                owner.version, owner.id
+                "{what} is cis-fix's own for control {} of CIS {}, and no control of v{version} needs it",
+                owner.id,
+                versions(&owner.versions)
             ),
             before: Some(before),
             after: None,
