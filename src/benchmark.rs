@@ -127,7 +127,12 @@ pub enum BenchmarkError {
 /// desired state looks at all of them for the names cis-fix gave before).
 pub fn all() -> &'static [Benchmark] {
     static ALL: std::sync::OnceLock<Vec<Benchmark>> = std::sync::OnceLock::new();
-    ALL.get_or_init(|| available().into_iter().filter_map(|v| load(v).ok()).collect())
+    ALL.get_or_init(|| {
+        available()
+            .into_iter()
+            .filter_map(|v| load(v).ok())
+            .collect()
+    })
 }
 
 /// Every version cis-fix carries, oldest first.

@@ -4,6 +4,7 @@
 mod support;
 
 use support::account::{Account, status_of, statuses};
+use support::{ACCOUNT_ID, REGION};
 
 const EMAIL_CONFIG: &str =
     "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: secops@example.com\n";
@@ -29,7 +30,7 @@ fn empty_account_is_blocked_on_the_trail_first() {
     );
 
     let plan = acct.cis_fix(&["plan", "--json"]).expect_code(0).json();
-    assert_eq!(plan["format_version"], "1.0");
+    assert_eq!(plan["format_version"], "2.0");
     assert_eq!(plan["benchmark"], "3.0.0");
     assert_eq!(plan["summary"]["add"], 0);
     let st = statuses(&plan);
@@ -62,17 +63,19 @@ fn trail_only_plans_every_link_and_waits_for_confirmation() {
     let changes = plan["changes"].as_array().expect("changes");
     let topic = changes
         .iter()
-        .find(|c| c["address"] == "aws_sns_topic.cis_fix_alarms")
+        .find(|c| c["address"] == format!("{ACCOUNT_ID}/{REGION}/aws_sns_topic.cis_fix_alarms"))
         .expect("topic change");
     assert_eq!(topic["controls"].as_array().map(Vec::len), Some(15));
     let alarm = changes
         .iter()
-        .find(|c| c["address"] == "aws_cloudwatch_metric_alarm.cis_4_3")
+        .find(|c| {
+            c["address"] == format!("{ACCOUNT_ID}/{REGION}/aws_cloudwatch_metric_alarm.cis_4_3")
+        })
         .expect("alarm change");
     assert_eq!(alarm["action"], "create");
     assert_eq!(
         alarm["after"]["alarm_actions"][0]["after_apply"],
-        "aws_sns_topic.cis_fix_alarms.arn"
+        format!("{ACCOUNT_ID}/{REGION}/aws_sns_topic.cis_fix_alarms.arn")
     );
     assert_eq!(alarm["after"]["threshold"], 1.0);
     assert_eq!(
@@ -119,7 +122,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     assert!(
         first
             .stdout
-            .contains("aws_sns_topic.cis_fix_alarms: Creation complete [id=arn:aws:sns:")
+            .contains("/aws_sns_topic.cis_fix_alarms: Creation complete [id=arn:aws:sns:")
     );
     assert!(
         first
@@ -208,7 +211,11 @@ fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
     assert_eq!(status_of(&plan, "4.4"), "will-fix");
     assert_eq!(status_of(&plan, "4.5"), "will-fix");
     let changes = plan["changes"].as_array().expect("changes");
-    let find = |a: &str| changes.iter().find(|c| c["address"] == a);
+    let find = |a: &str| {
+        changes
+            .iter()
+            .find(|c| c["address"] == format!("{ACCOUNT_ID}/{REGION}/{a}"))
+    };
     // Nothing for the compliant control, no duplicate of its pieces.
     assert!(find("aws_cloudwatch_log_metric_filter.cis_4_3").is_none());
     assert!(find("aws_cloudwatch_metric_alarm.cis_4_3").is_none());
@@ -461,4 +468,71 @@ fn moving_to_a_newer_benchmark_reuses_what_the_older_one_built() {
     );
     assert_eq!(status_of(&plan, "4.15"), "will-fix");
     assert_eq!(plan["summary"]["add"], 2, "{plan:#}");
+}
+
+#[test]
+fn moving_to_a_version_whose_pattern_changed_retires_the_old_chain() {
+    let acct = Account::new();
+    acct.qualifying_trail("main", "cloudtrail-logs");
+    let cfg = acct.config(EMAIL_CONFIG);
+    let cfg = cfg.to_str().expect("utf-8 path");
+    acct.cis_fix(&["apply", "--auto-approve", "--config", cfg])
+        .expect_code(0);
+
+    // v6.0.0 5.10 also catches ModifySecurityGroupRules, which v3.0.0's
+    // 4.10 filter misses: a new filter and alarm under 5.10's names, and
+    // cis-fix's 4.10 pair destroyed, so one change alarms once.
+    let v6 = ["--benchmark", "6.0.0", "--config", cfg];
+    let plan = acct
+        .cis_fix(&[&["plan", "--json"][..], &v6[..]].concat())
+        .expect_code(0)
+        .json();
+    assert_eq!(plan["summary"]["add"], 2, "{plan:#}");
+    assert_eq!(plan["summary"]["destroy"], 2, "{plan:#}");
+    let deleted: Vec<&str> = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["action"] == "delete")
+        .filter_map(|c| c["before"]["name"].as_str())
+        .collect();
+    assert_eq!(
+        deleted,
+        [
+            "cis-4.10-security-group-changes",
+            "cis-4.10-security-group-changes"
+        ]
+    );
+    let human = acct.cis_fix(&[&["plan"][..], &v6[..]].concat());
+    assert!(
+        human
+            .stdout
+            .contains("Plan: 2 to add, 0 to change, 2 to destroy."),
+        "{}",
+        human.stdout
+    );
+
+    let applied = acct.cis_fix(&[&["apply", "--auto-approve"][..], &v6[..]].concat());
+    applied.expect_code(0);
+    assert!(
+        applied
+            .stdout
+            .contains("Resources: 2 added, 0 changed, 2 destroyed."),
+        "{}",
+        applied.stdout
+    );
+    let sg_alarms: Vec<String> = acct
+        .alarms()
+        .into_iter()
+        .filter_map(|a| a.alarm_name)
+        .filter(|n| n.contains("security-group-changes"))
+        .collect();
+    assert_eq!(sg_alarms, ["cis-5.10-security-group-changes"]);
+    assert!(
+        acct.filters("cloudtrail-logs")
+            .iter()
+            .all(|(name, _, _)| name != "cis-4.10-security-group-changes")
+    );
+    acct.cis_fix(&[&["plan", "--detailed-exitcode"][..], &v6[..]].concat())
+        .expect_code(0);
 }

@@ -208,12 +208,16 @@ fn bad_snapshot_and_unknown_version_are_clear_errors() {
     assert!(err.contains("cut.json"), "{err}");
     std::fs::write(
         &snap,
-        full.replacen("\"format_version\": 1", "\"format_version\": 7", 1),
+        full.replacen(
+            "\"format_version\": \"2.0\"",
+            "\"format_version\": \"7.0\"",
+            1,
+        ),
     )
     .expect("write");
     let (code, _, err) = cis_fix(&["plan", "--from", snap.to_str().expect("utf-8")]);
     assert_eq!(code, 1);
-    assert!(err.contains("format_version 7"), "{err}");
+    assert!(err.contains("format_version 7.0"), "{err}");
 
     let (code, _, err) = cis_fix(&[
         "plan",
@@ -322,7 +326,7 @@ fn show_renders_a_saved_plan_exactly_and_refuses_damaged_ones() {
     std::fs::write(
         &saved,
         out.replacen(
-            "\"format_version\": \"1.0\"",
+            "\"format_version\": \"2.0\"",
             "\"format_version\": \"0.9\"",
             1,
         ),

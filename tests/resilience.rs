@@ -343,11 +343,11 @@ fn a_failed_write_skips_its_dependants_and_a_denied_one_stops_the_run() {
     assert!(run.stdout.contains("Apply failed."), "{}", run.stdout);
     assert!(
         run.stdout
-            .contains("failed       aws_cloudwatch_metric_alarm.cis_4_1"),
+            .contains("failed       123456789012/us-east-1/aws_cloudwatch_metric_alarm.cis_4_1"),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("not started  aws_cloudwatch_log_metric_filter.cis_4_2: cloudwatch:PutMetricAlarm was denied"), "{}", run.stdout);
+    assert!(run.stdout.contains("not started  123456789012/us-east-1/aws_cloudwatch_log_metric_filter.cis_4_2: cloudwatch:PutMetricAlarm was denied"), "{}", run.stdout);
     let alarm_calls = proxy
         .calls()
         .iter()
@@ -377,19 +377,20 @@ fn a_failed_topic_skips_what_depends_on_it_and_the_rest_goes_on() {
     run.expect_code(1);
     assert!(
         run.stdout
-            .contains("failed       aws_sns_topic.cis_fix_alarms"),
+            .contains("failed       123456789012/us-east-1/aws_sns_topic.cis_fix_alarms"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "skipped      123456789012/us-east-1/aws_sns_topic_subscription.cis_fix_alarms"
+        ),
         "{}",
         run.stdout
     );
     assert!(
         run.stdout
-            .contains("skipped      aws_sns_topic_subscription.cis_fix_alarms"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("skipped      aws_cloudwatch_metric_alarm.cis_4_15"),
+            .contains("skipped      123456789012/us-east-1/aws_cloudwatch_metric_alarm.cis_4_15"),
         "{}",
         run.stdout
     );
@@ -575,7 +576,7 @@ fn killed_between_updates_resumes_to_the_same_end() {
     // Kill right after the filter update went through.
     let k = 1 + order
         .iter()
-        .position(|a| a == "aws_cloudwatch_log_metric_filter.cis_4_5")
+        .position(|a| a.ends_with("/aws_cloudwatch_log_metric_filter.cis_4_5"))
         .expect("4.5 filter update planned");
     let proxy = FaultProxy::start(&acct.moto);
     proxy.signal_after_writes(k, Signal::Kill);

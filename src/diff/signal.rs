@@ -141,7 +141,7 @@ pub fn sns_actions(a: &MetricAlarm) -> impl Iterator<Item = &str> {
     a.alarm_actions
         .iter()
         .filter_map(|d| d.known())
-        .filter(|arn| arn.starts_with("arn:") && arn.split(':').nth(2) == Some("sns"))
+        .filter(|arn| crate::arn::Arn::parse(arn).is_some_and(|a| a.service == "sns"))
 }
 
 #[cfg(test)]

@@ -207,7 +207,7 @@ fn alarm(name: &str, metric: &str, threshold: f64, actions: &[&str]) -> MetricAl
 
 fn topic(arn: &str) -> Topic {
     Topic {
-        name: arn.rsplit(':').next().unwrap_or_default().into(),
+        name: crate::arn::topic_name(arn).into(),
         arn: arn.into(),
     }
 }

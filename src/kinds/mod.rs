@@ -406,3 +406,44 @@ mod tests {
         );
     }
 }
+
+/// The shipped IAM policies name every action the kinds read and write, so
+/// a new kind cannot ship with a policy that denies it.
+#[cfg(test)]
+mod shipped_policies {
+    use super::KINDS;
+
+    fn actions(policy: &str) -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(policy).expect("policy JSON");
+        v["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn plan_policy_reads_every_kind_and_apply_policy_writes_it() {
+        let plan = actions(include_str!("../../examples/iam/cis-fix-plan.json"));
+        let apply = actions(include_str!("../../examples/iam/cis-fix-apply.json"));
+        let reads = KINDS
+            .iter()
+            .flat_map(|k| k.read_actions.iter())
+            .chain(super::trail::READ_ACTIONS);
+        for a in reads {
+            assert!(plan.iter().any(|p| p == a), "plan policy lacks {a}");
+            assert!(apply.iter().any(|p| p == a), "apply policy lacks {a}");
+        }
+        for k in KINDS {
+            for a in k.write_actions {
+                assert!(apply.iter().any(|p| p == a), "apply policy lacks {a}");
+                assert!(
+                    !plan.iter().any(|p| p == a),
+                    "plan policy must not write: {a}"
+                );
+            }
+        }
+    }
+}

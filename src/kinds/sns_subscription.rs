@@ -18,7 +18,7 @@ pub struct Subscription {
 impl Subscription {
     /// Confirmed means SNS shows a subscription ARN, not a pending marker.
     pub fn is_confirmed(&self) -> bool {
-        matches!(&self.arn, Deferred::Known(a) if a.starts_with("arn:"))
+        matches!(&self.arn, Deferred::Known(a) if crate::arn::Arn::parse(a).is_some())
     }
 
     /// `protocol:endpoint`, how people and the plan name a subscription.

@@ -312,3 +312,92 @@ pub fn apply_line(address: &str, action: Action, done: bool, id: Option<&str>, s
     let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
     format!("{}: {verb}{id}", s.bold(address))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::{Address, Location};
+    use crate::kinds::{MetricFilter, Resource};
+    use crate::plan::{Change, Plan};
+
+    fn filter(name: &str) -> MetricFilter {
+        MetricFilter {
+            log_group_name: "ct".into(),
+            name: name.into(),
+            pattern: "{ $.eventName = CreateTrail }".into(),
+            metric_name: name.into(),
+            metric_namespace: "CISBenchmark".into(),
+            metric_value: "1".into(),
+            default_value: None,
+            dimensions: Default::default(),
+            unit: None,
+        }
+    }
+
+    fn change(action: Action, before: Option<&str>, after: Option<&str>) -> Change {
+        let at = Location::new(Some("123456789012"), "eu-west-1");
+        Change {
+            address: Address::new(
+                &at,
+                "aws_cloudwatch_log_metric_filter",
+                after.or(before).unwrap_or("x"),
+            ),
+            action,
+            controls: vec![],
+            reason: "why".into(),
+            before: before.map(|n| Resource::MetricFilter(filter(n))),
+            after: after.map(|n| Resource::MetricFilter(filter(n))),
+            depends_on: vec![],
+        }
+    }
+
+    #[test]
+    fn destroy_and_replace_render_as_terraform_does() {
+        let p = Plan {
+            benchmark: "6.0.0".into(),
+            benchmark_title: "t".into(),
+            account_id: Some("123456789012".into()),
+            notices: vec![],
+            changes: vec![
+                change(Action::Delete, Some("old-filter"), None),
+                change(Action::Replace, Some("a"), Some("b")),
+            ],
+            controls: vec![],
+            failed_reads: vec![],
+        };
+        let text = plan(&JsonPlan::from_plan(&p), Style::PLAIN);
+        assert!(text.contains("  - destroy\n"), "{text}");
+        assert!(
+            text.contains("-/+ destroy and then create replacement\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# 123456789012/eu-west-1/aws_cloudwatch_log_metric_filter.old_filter will be destroyed"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - resource \"aws_cloudwatch_log_metric_filter\" \"old_filter\" {"),
+            "{text}"
+        );
+        assert!(
+            text.contains("      - pattern          = \"{ $.eventName = CreateTrail }\" -> null"),
+            "{text}"
+        );
+        assert!(
+            text.contains("aws_cloudwatch_log_metric_filter.b must be replaced"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  -/+ resource \"aws_cloudwatch_log_metric_filter\" \"b\" {"),
+            "{text}"
+        );
+        assert!(
+            text.contains("      ~ name             = \"a\" -> \"b\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("Plan: 1 to add, 0 to change, 2 to destroy."),
+            "{text}"
+        );
+    }
+}
