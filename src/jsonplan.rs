@@ -148,7 +148,7 @@ impl JsonPlan {
     /// errors.
     pub fn from_json(text: &str, origin: &str) -> Result<JsonPlan, FileError> {
         let p: JsonPlan = format::load(text, origin, FILE)?;
-        if p.summary != summary_of(&p.changes) {
+        if p.summary != Summary::of_actions(p.changes.iter().map(|c| c.action)) {
             return Err(FileError::Other {
                 path: origin.to_string(),
                 message: "the summary does not count the changes the plan lists (was it edited?)"
@@ -165,22 +165,6 @@ impl JsonPlan {
     pub fn has_changes(&self) -> bool {
         !self.changes.is_empty()
     }
-}
-
-fn summary_of(changes: &[JsonChange]) -> Summary {
-    let mut s = Summary::default();
-    for c in changes {
-        match c.action {
-            Action::Create => s.add += 1,
-            Action::Update => s.change += 1,
-            Action::Delete => s.destroy += 1,
-            Action::Replace => {
-                s.add += 1;
-                s.destroy += 1;
-            }
-        }
-    }
-    s
 }
 
 /// A resource's attributes, with every value known only after apply shown

@@ -233,11 +233,15 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Terraform's count: a replacement is one to add and one to destroy.
     pub fn of(changes: &[Change]) -> Summary {
+        Summary::of_actions(changes.iter().map(|c| c.action))
+    }
+
+    /// Terraform's count: a replacement is one to add and one to destroy.
+    pub fn of_actions(actions: impl Iterator<Item = Action>) -> Summary {
         let mut s = Summary::default();
-        for c in changes {
-            match c.action {
+        for a in actions {
+            match a {
                 Action::Create => s.add += 1,
                 Action::Update => s.change += 1,
                 Action::Delete => s.destroy += 1,
