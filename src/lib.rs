@@ -11,6 +11,7 @@ pub mod benchmark;
 pub mod config;
 pub mod desired;
 pub mod diff;
+pub mod logging;
 pub mod pattern;
 pub mod plan;
 pub mod progress;
