@@ -12,6 +12,11 @@ use clap::{Args, Parser, Subcommand};
     long_about = None
 )]
 pub struct Cli {
+    /// Log to stderr: -v each AWS call, -vv the SDK's detail too (credentials,
+    /// endpoints, retries), -vvv everything. CIS_FIX_LOG takes a filter
+    /// instead, e.g. debug or cis_fix=debug,aws_smithy_runtime=trace.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, display_order = 100)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -6,7 +6,7 @@
 //! `plan` → `jsonplan` → `render`, or `plan` → `apply` → `aws`.
 //!
 //! Layers, lowest first (a module imports only from layers below it):
-//! `arn`, `observed`, `format`, `address`, `pattern` → `kinds` →
+//! `arn`, `observed`, `format`, `address`, `logging`, `pattern` → `kinds` →
 //! `snapshot`, `benchmark`, `config` → `aws`, `desired`, `plan` → `diff`,
 //! `jsonplan`, `apply` → `render`.
 
@@ -21,6 +21,7 @@ pub mod diff;
 pub mod format;
 pub mod jsonplan;
 pub mod kinds;
+pub mod logging;
 pub mod observed;
 pub mod pattern;
 pub mod plan;

@@ -13,6 +13,16 @@ use commands::Exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = cis_fix::logging::init(cli.verbose) {
+        eprintln!("Error: {:#}", anyhow::Error::from(e));
+        return Exit::Failed.into();
+    }
+    let started = std::time::Instant::now();
+    tracing::info!(
+        version = %env!("CARGO_PKG_VERSION"),
+        args = ?std::env::args_os().skip(1).collect::<Vec<_>>(),
+        "cis-fix starting"
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -34,11 +44,17 @@ fn main() -> ExitCode {
             Command::Pattern(p) => commands::pattern::run(p),
         }
     });
-    match result {
-        Ok(exit) => exit.into(),
+    let exit = match result {
+        Ok(exit) => exit,
         Err(e) => {
             eprintln!("Error: {e:#}");
-            Exit::Failed.into()
+            Exit::Failed
         }
-    }
+    };
+    tracing::info!(
+        ?exit,
+        ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "cis-fix finished"
+    );
+    exit.into()
 }

@@ -1,5 +1,5 @@
-//! Progress on stderr while reading, only when stderr is a terminal so logs
-//! and pipes stay clean.
+//! Progress on stderr while reading, only when stderr is a terminal and no
+//! logging is on, so logs and pipes stay clean.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -10,7 +10,7 @@ pub struct Progress(Option<ProgressBar>);
 
 impl Progress {
     pub fn stderr() -> Progress {
-        if !std::io::stderr().is_terminal() {
+        if !std::io::stderr().is_terminal() || crate::logging::active() {
             return Progress(None);
         }
         let bar = ProgressBar::new_spinner();

@@ -389,3 +389,143 @@ fn silent_endpoint_times_out_within_a_minute() {
     );
     drop(held);
 }
+
+/// `cis_fix` with `CIS_FIX_LOG` and `NO_COLOR` unset unless `env` sets them,
+/// and the raw output, so stdout can be compared byte for byte.
+fn logged(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cis-fix"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .env_remove("CIS_FIX_LOG")
+        .env_remove("NO_COLOR")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cis-fix")
+}
+
+#[test]
+fn logs_only_when_asked_only_on_stderr_and_never_change_stdout() {
+    for plan in [
+        &["plan", "--from", "examples/accounts/compliant.json"][..],
+        &[
+            "plan",
+            "--json",
+            "--from",
+            "examples/accounts/compliant.json",
+        ],
+    ] {
+        let quiet = logged(plan, &[]);
+        assert_eq!(quiet.status.code(), Some(0));
+        assert!(
+            quiet.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&quiet.stderr)
+        );
+        let with = |before: &[&str], after: &[&str]| -> Vec<String> {
+            before
+                .iter()
+                .chain(plan)
+                .chain(after)
+                .map(|s| s.to_string())
+                .collect()
+        };
+        for (args, env) in [
+            (with(&["-v"], &[]), &[][..]),
+            (with(&[], &["-vv"]), &[]),
+            (with(&[], &["-vvv"]), &[("NO_COLOR", "1")]),
+            (with(&[], &[]), &[("CIS_FIX_LOG", "debug")]),
+            (with(&[], &["-v"]), &[("CIS_FIX_LOG", "cis_fix=trace")]),
+        ] {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let loud = logged(&args, env);
+            let err = String::from_utf8_lossy(&loud.stderr);
+            assert_eq!(loud.status.code(), Some(0), "{args:?} {env:?}: {err}");
+            assert!(
+                loud.stdout == quiet.stdout,
+                "{args:?} {env:?} changed stdout"
+            );
+            assert!(
+                err.contains("cis-fix starting") && err.contains("cis-fix finished"),
+                "{args:?} {env:?}: {err}"
+            );
+            // stderr is a pipe here: no colour, NO_COLOR or not.
+            assert!(!err.contains('\x1b'), "{args:?} {env:?}: {err}");
+        }
+    }
+    // -v is global: after a nested subcommand too.
+    let out = logged(&["pattern", "check", "-v", "{ $.eventName = \"x\" }"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cis-fix finished"));
+}
+
+#[test]
+fn a_bad_log_filter_is_a_clear_error() {
+    let out = logged(
+        &["plan", "--from", "examples/accounts/compliant.json"],
+        &[("CIS_FIX_LOG", "cis_fix=loud")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("Error: CIS_FIX_LOG=\"cis_fix=loud\" is not a valid log filter"),
+        "{err}"
+    );
+}
+
+#[test]
+fn each_aws_call_and_the_causes_of_its_failure_are_logged_on_stderr() {
+    // Connection refused, one attempt a call so the test is quick.
+    let plan = ["plan", "--json", "--max-attempts", "1"];
+    let quiet = logged(&plan, &[]);
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    let out = logged(&plan, &[("CIS_FIX_LOG", "debug")]);
+    assert_eq!(out.status.code(), Some(1));
+    // stdout is the plan alone, as without logs.
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON plan");
+    assert_eq!(p["failed_reads"][0]["call"], "cloudtrail:DescribeTrails");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("AWS call"), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let call = err
+        .lines()
+        .find(|l| l.contains("AWS call failed") && l.contains("operation=DescribeTrails"))
+        .unwrap_or_else(|| panic!("no DescribeTrails line: {err}"));
+    for part in [
+        "service=CloudTrail",
+        "region=us-east-1",
+        "attempts=1",
+        "Connection refused",
+    ] {
+        assert!(call.contains(part), "{part} missing: {call}");
+    }
+    assert!(err.contains("operation=GetCallerIdentity"), "{err}");
+    // The chain of causes where the failure is reported, at debug.
+    assert!(
+        err.lines().any(|l| l.contains("failed call reported")
+            && l.contains("cloudtrail:DescribeTrails")
+            && l.contains("Connection refused")),
+        "{err}"
+    );
+    // The SDK's own logs: credentials and the retry and endpoint machinery.
+    assert!(err.contains("aws_config::"), "{err}");
+    assert!(err.contains("aws_smithy_runtime::"), "{err}");
+
+    // -v: the calls, without the debug detail.
+    let out = logged(&[&plan[..], &["-v"]].concat(), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("operation=DescribeTrails"), "{err}");
+    assert!(!err.contains("failed call reported"), "{err}");
+    assert!(!err.contains("DEBUG"), "{err}");
+}

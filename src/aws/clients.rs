@@ -1,6 +1,6 @@
 //! One SDK configuration per run, and clients per region built from it, so
 //! profiles, SSO, env credentials, `AWS_REGION` and `AWS_ENDPOINT_URL` work as
-//! they do for the AWS CLI.
+//! they do for the AWS CLI. Every client logs its calls (`CallLog`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,6 +9,8 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use super::call_log::CallLog;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// One attempt of one call; AWS control-plane calls answer in well under this.
@@ -94,11 +96,19 @@ impl Aws {
     }
 
     pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
-        aws_sdk_sts::Client::new(&self.config)
+        aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.config)
+                .interceptor(CallLog)
+                .build(),
+        )
     }
 
     pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.config)
+        aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&self.config)
+                .interceptor(CallLog)
+                .build(),
+        )
     }
 
     pub(crate) fn region(&self, region: &str) -> RegionClients {
@@ -115,21 +125,25 @@ impl Aws {
                     logs: aws_sdk_cloudwatchlogs::Client::from_conf(
                         aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
                             .region(r.clone())
+                            .interceptor(CallLog)
                             .build(),
                     ),
                     cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
                         aws_sdk_cloudwatch::config::Builder::from(&self.config)
                             .region(r.clone())
+                            .interceptor(CallLog)
                             .build(),
                     ),
                     sns: aws_sdk_sns::Client::from_conf(
                         aws_sdk_sns::config::Builder::from(&self.config)
                             .region(r.clone())
+                            .interceptor(CallLog)
                             .build(),
                     ),
                     cloudtrail: aws_sdk_cloudtrail::Client::from_conf(
                         aws_sdk_cloudtrail::config::Builder::from(&self.config)
                             .region(r)
+                            .interceptor(CallLog)
                             .build(),
                     ),
                 }

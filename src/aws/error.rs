@@ -17,6 +17,7 @@ pub fn failure<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    tracing::debug!(call, region, resource, error = %DisplayErrorContext(err), "failed call reported");
     let (code, message) = match err {
         SdkError::ServiceError(se) => {
             let raw = se.raw();

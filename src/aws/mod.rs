@@ -2,6 +2,7 @@
 //! `kinds`, recorded in a `Snapshot`) and writers (a `kinds::WriteCall` →
 //! SDK call). No SDK type crosses this module's public surface.
 
+mod call_log;
 mod clients;
 mod cloudtrail;
 mod cloudwatch;
