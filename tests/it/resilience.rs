@@ -1,15 +1,13 @@
 //! cis-fix when AWS does not cooperate: throttling, server errors, denied
 //! reads and writes, a process killed or interrupted mid-apply. Faults come
 //! from a loopback proxy in front of moto that answers with AWS's own error
-//! shapes (tests/support/faults.rs), so the SDK's retry and error handling
+//! shapes (tests/it/support/faults.rs), so the SDK's retry and error handling
 //! run for real.
-
-mod support;
 
 use std::process::Stdio;
 
-use support::account::{Account, Run, statuses};
-use support::faults::{FaultProxy, Signal};
+use crate::support::account::{Account, Run, statuses};
+use crate::support::faults::{FaultProxy, Signal};
 
 const EMAIL_CONFIG: &str =
     "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: secops@example.com\n";

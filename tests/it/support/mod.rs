@@ -1,8 +1,8 @@
 //! Integration-test harness: a real AWS API emulator (moto server) per test.
 //!
 //! ```ignore
-//! mod support;
-//! use support::Moto;
+//! // In any module of tests/it/main.rs, which declares `mod support;`:
+//! use crate::support::Moto;
 //!
 //! #[test]
 //! fn plans_against_moto() {

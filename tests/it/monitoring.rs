@@ -1,9 +1,7 @@
 //! The monitoring controls planned and applied end to end: the built binary
 //! against a moto server, through the same code path a user runs.
 
-mod support;
-
-use support::account::{Account, status_of, statuses};
+use crate::support::account::{Account, status_of, statuses};
 
 const EMAIL_CONFIG: &str =
     "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: secops@example.com\n";
@@ -407,7 +405,7 @@ fn a_named_profile_supplies_region_endpoint_and_credentials() {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run");
-    let run = support::account::Run::from(out);
+    let run = crate::support::account::Run::from(out);
     run.expect_code(0);
     let plan = run.json();
     assert_eq!(plan["account_id"], "123456789012");

@@ -4,8 +4,6 @@
 //! would be, calls are identified and counted, and signals are delivered
 //! after moto applied a write.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::process::ExitStatusExt;
@@ -20,8 +18,8 @@ use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use aws_sdk_sns::config::{Credentials, Region};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use support::faults::{Call, FaultProxy, Signal};
-use support::{Moto, REGION};
+use crate::support::faults::{Call, FaultProxy, Signal};
+use crate::support::{Moto, REGION, http};
 
 struct Clients {
     logs: aws_sdk_cloudwatchlogs::Client,
@@ -453,10 +451,9 @@ fn calls_are_identified_by_service_and_action() {
     let c = clients(&rt, &proxy.endpoint(), 1);
 
     // Unsigned requests pass through uncounted: moto's API, S3 by path.
-    let config = support::http::get(proxy.port(), "/moto-api/config").expect("moto-api");
+    let config = http::get(proxy.port(), "/moto-api/config").expect("moto-api");
     assert_eq!(config.status, 201, "{}", config.text());
-    let bucket =
-        support::http::request(proxy.port(), "PUT", "/trail-bucket", &[], b"").expect("S3 PUT");
+    let bucket = http::request(proxy.port(), "PUT", "/trail-bucket", &[], b"").expect("S3 PUT");
     assert_eq!(bucket.status, 200, "{}", bucket.text());
 
     rt.block_on(async {

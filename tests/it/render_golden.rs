@@ -1,6 +1,6 @@
 //! Rendered plans of the example accounts, compared with checked-in text so
 //! any change to what users read is deliberate. `UPDATE_GOLDEN=1 cargo test
-//! --test render_golden` rewrites the files after a deliberate change.
+//! --test it render_golden` rewrites the files after a deliberate change.
 
 use cis_fix::config::Config;
 use cis_fix::plan::Plan;
