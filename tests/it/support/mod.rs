@@ -161,15 +161,13 @@
 //! An unsigned `PUT /<bucket>` with no body creates the bucket in us-east-1
 //! (path-style; the host is an IP) and answers 200.
 
-#![allow(dead_code, unused_imports)]
-
 pub mod account;
 pub mod faults;
 pub mod http;
 pub mod install;
 
 pub use http::HttpResponse;
-pub use install::{ensure_moto, target_dir, venv_dir};
+pub use install::{ensure_moto, target_dir};
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
@@ -320,16 +318,6 @@ impl Moto {
 
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    /// The server's combined stdout/stderr log file.
-    pub fn log_path(&self) -> &Path {
-        &self.log_path
-    }
-
-    /// The server's log so far.
-    pub fn log(&self) -> String {
-        fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
     /// The environment a child `cis-fix` process needs to talk to this
