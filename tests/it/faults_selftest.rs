@@ -10,41 +10,19 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_sdk_cloudwatchlogs::operation::RequestId;
-use aws_sdk_cloudwatchlogs::types::MetricTransformation;
-use aws_sdk_sns::config::{Credentials, Region};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::support::faults::{Call, FaultProxy, Signal};
+use crate::support::fixtures::{self, Clients, runtime, sdk_config, transformation};
 use crate::support::{Moto, REGION, http};
-
-struct Clients {
-    logs: aws_sdk_cloudwatchlogs::Client,
-    cloudwatch: aws_sdk_cloudwatch::Client,
-    sns: aws_sdk_sns::Client,
-    cloudtrail: aws_sdk_cloudtrail::Client,
-    sts: aws_sdk_sts::Client,
-    iam: aws_sdk_iam::Client,
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
 
 /// SDK clients for `endpoint` with standard retry mode, `max_attempts`
 /// attempts per operation and a 10 ms initial backoff.
 fn clients(rt: &tokio::runtime::Runtime, endpoint: &str, max_attempts: u32) -> Clients {
     let config = rt.block_on(
-        aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(endpoint)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        sdk_config(endpoint)
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(max_attempts)
@@ -53,14 +31,7 @@ fn clients(rt: &tokio::runtime::Runtime, endpoint: &str, max_attempts: u32) -> C
             )
             .load(),
     );
-    Clients {
-        logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-        cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
-        sns: aws_sdk_sns::Client::new(&config),
-        cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
-        sts: aws_sdk_sts::Client::new(&config),
-        iam: aws_sdk_iam::Client::new(&config),
-    }
+    Clients::new(&config)
 }
 
 fn names(calls: &[Call]) -> Vec<String> {
@@ -239,14 +210,7 @@ fn throttled_and_failed_calls_succeed_when_the_sdk_retries() {
                 .log_group_name(&group)
                 .filter_name("f")
                 .filter_pattern("{ $.errorCode = \"AccessDenied*\" }")
-                .metric_transformations(
-                    MetricTransformation::builder()
-                        .metric_name("m")
-                        .metric_namespace("ns")
-                        .metric_value("1")
-                        .build()
-                        .expect("transformation"),
-                )
+                .metric_transformations(transformation("m", "ns"))
                 .send()
                 .await
                 .expect("PutMetricFilter");
@@ -259,16 +223,7 @@ fn throttled_and_failed_calls_succeed_when_the_sdk_retries() {
                 .expect("DescribeLogGroups");
             assert_eq!(groups.log_groups().len(), 1);
             // awsQuery: CloudWatch.
-            c.cloudwatch
-                .put_metric_alarm()
-                .alarm_name(&alarm)
-                .metric_name("m")
-                .namespace("ns")
-                .statistic(Statistic::Sum)
-                .period(300)
-                .evaluation_periods(1)
-                .threshold(1.0)
-                .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+            fixtures::alarm(&c.cloudwatch, &alarm, "m", "ns", 1.0)
                 .send()
                 .await
                 .expect("PutMetricAlarm");
@@ -351,14 +306,7 @@ fn denied_actions_fail_at_once_with_access_denied() {
             .log_group_name("g")
             .filter_name("f")
             .filter_pattern("")
-            .metric_transformations(
-                MetricTransformation::builder()
-                    .metric_name("m")
-                    .metric_namespace("ns")
-                    .metric_value("1")
-                    .build()
-                    .expect("transformation"),
-            )
+            .metric_transformations(transformation("m", "ns"))
             .send()
             .await
             .unwrap_err();

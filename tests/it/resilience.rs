@@ -6,30 +6,15 @@
 
 use std::process::Stdio;
 
-use crate::support::account::{Account, Run, statuses};
+use crate::support::account::{Account, Run, statuses, trail_only};
 use crate::support::faults::{FaultProxy, Signal};
-
-const EMAIL_CONFIG: &str =
-    "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: secops@example.com\n";
-
-/// An account whose trail qualifies and nothing else: the plan has 32
-/// creates (15 filters, 15 alarms, a topic, a subscription).
-fn fresh() -> (Account, String) {
-    let acct = Account::new();
-    acct.qualifying_trail("main", "cloudtrail-logs");
-    let cfg = acct.config(EMAIL_CONFIG).to_string_lossy().into_owned();
-    (acct, cfg)
-}
+use crate::support::fixtures::LOG_GROUP;
 
 fn via(proxy: &FaultProxy, acct: &Account, args: &[&str]) -> Run {
-    let out = proxy
-        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
-        .current_dir(acct.dir())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run cis-fix");
-    Run::from(out)
+    acct.run(
+        proxy.command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix")),
+        args,
+    )
 }
 
 /// Starts `apply --auto-approve` through the proxy, output captured, and
@@ -52,7 +37,7 @@ fn spawn_apply(proxy: &FaultProxy, acct: &Account, cfg: &str) -> std::process::C
 /// moto appends on PutMetricFilter where AWS replaces, so a filter written
 /// twice would show here as a duplicate.
 fn assert_exactly_one_of_each(acct: &Account) {
-    let filters = acct.filters("cloudtrail-logs");
+    let filters = acct.filters(LOG_GROUP);
     let mut names: Vec<&str> = filters.iter().map(|f| f.0.as_str()).collect();
     names.sort();
     names.dedup();
@@ -78,7 +63,7 @@ fn comparable(mut plan: serde_json::Value) -> serde_json::Value {
 
 #[test]
 fn steady_throttling_gives_the_same_plan_and_apply_completes() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let clean = acct.cis_fix(&["plan", "--json", "--config", &cfg]);
     clean.expect_code(0);
 
@@ -124,7 +109,7 @@ fn steady_throttling_gives_the_same_plan_and_apply_completes() {
 
 #[test]
 fn server_errors_are_retried() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let clean = acct.cis_fix(&["plan", "--json", "--config", &cfg]).json();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.per_operation();
@@ -143,7 +128,7 @@ fn server_errors_are_retried() {
 
 #[test]
 fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
         .expect_code(0);
     let proxy = FaultProxy::start(&acct.moto);
@@ -220,7 +205,7 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
 
 #[test]
 fn a_denied_read_on_a_new_account_creates_nothing() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     for read in [
         "cloudtrail:GetEventSelectors",
@@ -243,14 +228,14 @@ fn a_denied_read_on_a_new_account_creates_nothing() {
             run.stdout
         );
     }
-    assert!(acct.filters("cloudtrail-logs").is_empty());
+    assert!(acct.filters(LOG_GROUP).is_empty());
     assert!(acct.topics().is_empty());
 }
 
 /// Kills cis-fix right after its k-th write reached AWS, then runs apply
 /// again: the account ends as an uninterrupted run leaves it.
 fn killed_after(k: usize) {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.signal_after_writes(k, Signal::Kill);
     let child = spawn_apply(&proxy, &acct, &cfg);
@@ -288,7 +273,7 @@ fn killed_after_the_second_to_last_write_resumes() {
 }
 
 fn interrupted_after(k: usize, signal: Signal, code: i32) {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.signal_after_writes(k, signal);
     let child = spawn_apply(&proxy, &acct, &cfg);
@@ -322,7 +307,7 @@ fn ctrl_c_finishes_the_call_in_flight_and_stops() {
 
 #[test]
 fn a_failed_write_skips_its_dependants_and_a_denied_one_stops_the_run() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.deny("cloudwatch:PutMetricAlarm");
     let run = via(
@@ -363,7 +348,7 @@ fn a_failed_write_skips_its_dependants_and_a_denied_one_stops_the_run() {
 
 #[test]
 fn a_failed_topic_skips_what_depends_on_it_and_the_rest_goes_on() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     // Not a denial: a server error that outlasts the retries.
     proxy.fail_operation("sns:CreateTopic");
@@ -392,7 +377,7 @@ fn a_failed_topic_skips_what_depends_on_it_and_the_rest_goes_on() {
         run.stdout
     );
     assert_eq!(
-        acct.filters("cloudtrail-logs").len(),
+        acct.filters(LOG_GROUP).len(),
         15,
         "independent filters were still made"
     );
@@ -404,7 +389,7 @@ fn a_failed_topic_skips_what_depends_on_it_and_the_rest_goes_on() {
 
 #[test]
 fn the_shipped_read_only_policy_is_enough_to_plan_and_refuses_every_write() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let policy = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/iam/cis-fix-plan.json"
@@ -461,7 +446,7 @@ fn the_shipped_read_only_policy_is_enough_to_plan_and_refuses_every_write() {
 
 #[test]
 fn attempts_follow_the_flag_and_the_environment() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.per_operation();
     proxy.throttle_every(1);
@@ -503,7 +488,7 @@ fn attempts_follow_the_flag_and_the_environment() {
 
 #[test]
 fn a_second_interrupt_exits_at_once() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.signal_after_writes(3, Signal::Term);
     proxy.hold_after_signal(std::time::Duration::from_secs(20));
@@ -545,11 +530,11 @@ fn a_second_interrupt_exits_at_once() {
 
 #[test]
 fn killed_between_updates_resumes_to_the_same_end() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     // cis-fix's own filter misses StopLogging (an update), its alarm's
     // threshold never trips (an update), the rest is created.
     acct.put_filter(
-        "cloudtrail-logs",
+        LOG_GROUP,
         "cis-4.5-cloudtrail-config-changes",
         "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }",
         "cis-4.5-cloudtrail-config-changes",
@@ -588,7 +573,7 @@ fn killed_between_updates_resumes_to_the_same_end() {
     assert_eq!(acct.subscriptions().len(), 1);
     // moto appends on PutMetricFilter where AWS replaces, so the updated
     // filter appears twice (old and new pattern); every other name once.
-    let filters = acct.filters("cloudtrail-logs");
+    let filters = acct.filters(LOG_GROUP);
     let mut names: Vec<&str> = filters.iter().map(|f| f.0.as_str()).collect();
     names.sort();
     names.dedup();
@@ -598,7 +583,7 @@ fn killed_between_updates_resumes_to_the_same_end() {
 
 #[test]
 fn every_read_is_made_once() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
         .expect_code(0);
     let proxy = FaultProxy::start(&acct.moto);

@@ -163,6 +163,7 @@
 
 pub mod account;
 pub mod faults;
+pub mod fixtures;
 pub mod http;
 pub mod install;
 
@@ -321,47 +322,15 @@ impl Moto {
     }
 
     /// The environment a child `cis-fix` process needs to talk to this
-    /// server and nothing else: endpoint, region, dummy static credentials,
-    /// no instance metadata lookups, and config/credentials file paths that
-    /// don't exist (so `~/.aws` is never read), plus `NO_COLOR=1`.
+    /// server and nothing else ([`fixtures::isolated_env`]).
     pub fn env(&self) -> Vec<(String, String)> {
-        let home = self.aws_home.path();
-        let vars = [
-            ("AWS_ENDPOINT_URL", self.endpoint()),
-            ("AWS_REGION", REGION.to_string()),
-            ("AWS_DEFAULT_REGION", REGION.to_string()),
-            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
-            (
-                "AWS_CONFIG_FILE",
-                home.join("no-such-config").to_string_lossy().into_owned(),
-            ),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE",
-                home.join("no-such-credentials")
-                    .to_string_lossy()
-                    .into_owned(),
-            ),
-            ("NO_COLOR", "1".to_string()),
-        ];
-        vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        fixtures::isolated_env(&self.endpoint(), self.aws_home.path())
     }
 
-    /// A `Command` for `bin` with [`Moto::env`] set on top of the inherited
-    /// environment, from which every other `AWS_*` variable (`AWS_PROFILE`,
-    /// `AWS_SESSION_TOKEN`, `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ROLE_ARN`, ...)
-    /// is removed.
+    /// A `Command` for `bin` that reaches this server and nothing else
+    /// ([`fixtures::isolated_command`]).
     pub fn command(&self, bin: impl AsRef<OsStr>) -> Command {
-        let mut cmd = Command::new(bin);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("AWS_") {
-                cmd.env_remove(&key);
-            }
-        }
-        cmd.env_remove("AWS_PROFILE");
-        cmd.envs(self.env());
-        cmd
+        fixtures::isolated_command(bin, &self.endpoint(), self.aws_home.path())
     }
 
     /// Any request to the server; panics if it can't be sent or read.
