@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
@@ -16,7 +17,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::support::faults::{Call, FaultProxy, Signal};
 use crate::support::fixtures::{self, Clients, runtime, sdk_config, transformation};
-use crate::support::{Moto, REGION, http};
+use crate::support::{Moto, REGION, http, wait_until};
 
 /// SDK clients for `endpoint` with standard retry mode, `max_attempts`
 /// attempts per operation and a 10 ms initial backoff.
@@ -676,10 +677,15 @@ fn signal_after_writes_kills_the_target_once_moto_applied_the_write() {
     proxy.signal_after_writes(2, Signal::Term);
     let mut target = sleeper();
     let pid = target.id();
-    let started = Instant::now();
+    let named = AtomicBool::new(false);
     std::thread::scope(|s| {
         s.spawn(|| {
-            std::thread::sleep(Duration::from_millis(500));
+            // Named only once the second write is in flight, so a response
+            // that comes after this was held for it.
+            wait_until("the second CreateTopic to reach the proxy", || {
+                proxy.calls().get(1).is_some_and(|c| c.status == 0)
+            });
+            named.store(true, Ordering::SeqCst);
             proxy.set_target(pid);
         });
         rt.block_on(async {
@@ -695,9 +701,12 @@ fn signal_after_writes_kills_the_target_once_moto_applied_the_write() {
                 .send()
                 .await
                 .expect("CreateTopic");
+            assert!(
+                named.load(Ordering::SeqCst),
+                "the response was held until the target was named"
+            );
         });
     });
-    assert!(started.elapsed() >= Duration::from_millis(500));
     let status = wait_exit(&mut target);
     assert_eq!(status.signal(), Some(Signal::Term.number()), "{status:?}");
     let faulted: Vec<Option<String>> = proxy.calls().into_iter().map(|c| c.faulted).collect();

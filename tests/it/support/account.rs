@@ -1,13 +1,16 @@
 //! An AWS account in a moto server, set up through the official SDK, and the
 //! built `cis-fix` binary run against it exactly as a user runs it.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
 
 use super::fixtures::{self, Clients, EMAIL_CONFIG, LOG_GROUP, TRAIL};
-use super::{ACCOUNT_ID, Moto, REGION};
+use super::{ACCOUNT_ID, Moto, REGION, WAIT_TIMEOUT, poll_until};
 
 pub struct Account {
     pub moto: Moto,
@@ -355,6 +358,58 @@ impl Run {
         );
         self
     }
+}
+
+/// A running child's stderr, read as it is written, so that a test can wait
+/// for what the child says it did rather than sleep for a guessed time.
+pub struct Stderr {
+    text: Arc<Mutex<Vec<u8>>>,
+    reader: JoinHandle<()>,
+}
+
+impl Stderr {
+    /// Takes `child`'s (piped) stderr and reads it on a thread until EOF.
+    pub fn watch(child: &mut Child) -> Stderr {
+        let mut pipe = child.stderr.take().expect("stderr piped");
+        let text = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&text);
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                sink.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(&buf[..n]);
+            }
+        });
+        Stderr { text, reader }
+    }
+
+    /// What the child has written so far.
+    pub fn text(&self) -> String {
+        lossy(&self.text)
+    }
+
+    /// Waits until the child has written `needle`; panics with what it did
+    /// write after [`WAIT_TIMEOUT`].
+    #[track_caller]
+    pub fn wait_for(&self, needle: &str) {
+        assert!(
+            poll_until(|| self.text().contains(needle)),
+            "waited {WAIT_TIMEOUT:?} for {needle:?} on stderr, which says:\n{}",
+            self.text()
+        );
+    }
+
+    /// Everything the child wrote, once it has closed stderr (exited).
+    pub fn finish(self) -> String {
+        let Stderr { text, reader } = self;
+        reader.join().expect("stderr reader");
+        lossy(&text)
+    }
+}
+
+fn lossy(bytes: &Mutex<Vec<u8>>) -> String {
+    String::from_utf8_lossy(&bytes.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
 }
 
 /// `controls[]` of a JSON plan as (id, status).

@@ -186,6 +186,9 @@ pub const REGION: &str = "us-east-1";
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many fresh ports to try when the chosen one was taken meanwhile.
 const PORT_ATTEMPTS: usize = 5;
+/// How long [`wait_until`] waits for something that takes milliseconds:
+/// far more than a slow machine needs, so running out means it never came.
+pub const WAIT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs exactly what `<venv>/bin/moto_server` runs (`moto.server.main` with
 /// the same argv), plus a watchdog thread that ends the server when its stdin
@@ -413,6 +416,25 @@ impl Drop for Moto {
             let _ = fs::remove_file(&self.log_path);
         }
     }
+}
+
+/// Waits for `done` to hold, instead of sleeping for a guessed time;
+/// panics naming `what` after [`WAIT_TIMEOUT`].
+#[track_caller]
+pub fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    assert!(poll_until(done), "waited {WAIT_TIMEOUT:?} for {what}");
+}
+
+/// Polls `done` until it holds (true) or [`WAIT_TIMEOUT`] has passed (false).
+pub fn poll_until(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + WAIT_TIMEOUT;
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
 }
 
 /// A loopback port that was free a moment ago.
