@@ -184,13 +184,7 @@ fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
         &[&topic],
     );
     // 4.5: our filter misses StopLogging.
-    acct.put_filter(
-        LOG_GROUP,
-        "cis-4.5-cloudtrail-config-changes",
-        "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }",
-        "cis-4.5-cloudtrail-config-changes",
-        "CISBenchmark",
-    );
+    acct.own_4_5_filter_missing_stop_logging();
     // A topic with no subscription at all, which must not be picked.
     acct.create_topic("cis-fix-alarms");
 

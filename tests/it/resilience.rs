@@ -533,13 +533,7 @@ fn killed_between_updates_resumes_to_the_same_end() {
     let (acct, cfg) = trail_only();
     // cis-fix's own filter misses StopLogging (an update), its alarm's
     // threshold never trips (an update), the rest is created.
-    acct.put_filter(
-        LOG_GROUP,
-        "cis-4.5-cloudtrail-config-changes",
-        "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }",
-        "cis-4.5-cloudtrail-config-changes",
-        "CISBenchmark",
-    );
+    acct.own_4_5_filter_missing_stop_logging();
     acct.put_alarm(
         "cis-4.5-cloudtrail-config-changes",
         "cis-4.5-cloudtrail-config-changes",

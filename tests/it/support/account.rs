@@ -115,6 +115,18 @@ impl Account {
         });
     }
 
+    /// cis-fix's own 4.5 filter (its name, metric and namespace) on
+    /// [`LOG_GROUP`], with a pattern that misses StopLogging: an update.
+    pub fn own_4_5_filter_missing_stop_logging(&self) {
+        self.put_filter(
+            LOG_GROUP,
+            "cis-4.5-cloudtrail-config-changes",
+            "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }",
+            "cis-4.5-cloudtrail-config-changes",
+            "CISBenchmark",
+        );
+    }
+
     pub fn put_filter(
         &self,
         log_group: &str,
