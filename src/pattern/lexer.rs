@@ -349,3 +349,37 @@ pub(crate) fn token_text(chars: &[char], start: usize, end: usize) -> String {
     }
     text
 }
+
+/// JSON-style number: `-?digits(.digits)?([eE][+-]?digits)?`. Here, below
+/// the parser and the printer (which quotes values that would read back as
+/// numbers), so that neither imports the other.
+pub(crate) fn is_number(w: &str) -> bool {
+    let b = w.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    };
+    if !digits(&mut i) {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    i == b.len()
+}

@@ -16,7 +16,7 @@
 use super::Pattern;
 use super::ast::{Atom, Equality, Expr, Kind, NumOp, Term, TermMode, Test};
 use super::error::{END, ParseError};
-use super::lexer::{Lexer, TokKind, Token, found_text, token_text};
+use super::lexer::{Lexer, TokKind, Token, found_text, is_number, token_text};
 use super::normalize::normalize;
 use super::wildcard::{Glob, GlobPart};
 
@@ -227,38 +227,6 @@ impl Parser<'_> {
         self.advance();
         Ok(test)
     }
-}
-
-/// JSON-style number: `-?digits(.digits)?([eE][+-]?digits)?`.
-pub(crate) fn is_number(w: &str) -> bool {
-    let b = w.as_bytes();
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while b.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        *i > start
-    };
-    if !digits(&mut i) {
-        return false;
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    i == b.len()
 }
 
 /// An unquoted value: every `*` is a wildcard.

@@ -9,7 +9,7 @@
 //! print each term quoted, sorted.
 
 use super::ast::{Atom, Equality, Expr, Kind, Path, Step, Term, TermMode, Test};
-use super::parser::is_number;
+use super::lexer::is_number;
 use super::wildcard::Glob;
 
 pub(crate) fn canonical(kind: &Kind) -> String {

@@ -1,37 +1,20 @@
 //! cis-fix when AWS does not cooperate: throttling, server errors, denied
 //! reads and writes, a process killed or interrupted mid-apply. Faults come
 //! from a loopback proxy in front of moto that answers with AWS's own error
-//! shapes (tests/support/faults.rs), so the SDK's retry and error handling
+//! shapes (tests/it/support/faults.rs), so the SDK's retry and error handling
 //! run for real.
-
-mod support;
 
 use std::process::Stdio;
 
-use support::account::{Account, Run, statuses};
-use support::faults::{FaultProxy, Signal};
-
-const EMAIL_CONFIG: &str =
-    "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: secops@example.com\n";
-
-/// An account whose trail qualifies and nothing else: the plan has 32
-/// creates (15 filters, 15 alarms, a topic, a subscription).
-fn fresh() -> (Account, String) {
-    let acct = Account::new();
-    acct.qualifying_trail("main", "cloudtrail-logs");
-    let cfg = acct.config(EMAIL_CONFIG).to_string_lossy().into_owned();
-    (acct, cfg)
-}
+use crate::support::account::{Account, Run, Stderr, statuses, trail_only};
+use crate::support::faults::{FaultProxy, Signal};
+use crate::support::fixtures::LOG_GROUP;
 
 fn via(proxy: &FaultProxy, acct: &Account, args: &[&str]) -> Run {
-    let out = proxy
-        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
-        .current_dir(acct.dir())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run cis-fix");
-    Run::from(out)
+    acct.run(
+        proxy.command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix")),
+        args,
+    )
 }
 
 /// Starts `apply --auto-approve` through the proxy, output captured, and
@@ -54,7 +37,7 @@ fn spawn_apply(proxy: &FaultProxy, acct: &Account, cfg: &str) -> std::process::C
 /// moto appends on PutMetricFilter where AWS replaces, so a filter written
 /// twice would show here as a duplicate.
 fn assert_exactly_one_of_each(acct: &Account) {
-    let filters = acct.filters("cloudtrail-logs");
+    let filters = acct.filters(LOG_GROUP);
     let mut names: Vec<&str> = filters.iter().map(|f| f.0.as_str()).collect();
     names.sort();
     names.dedup();
@@ -80,7 +63,7 @@ fn comparable(mut plan: serde_json::Value) -> serde_json::Value {
 
 #[test]
 fn steady_throttling_gives_the_same_plan_and_apply_completes() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let clean = acct.cis_fix(&["plan", "--json", "--config", &cfg]);
     clean.expect_code(0);
 
@@ -126,7 +109,7 @@ fn steady_throttling_gives_the_same_plan_and_apply_completes() {
 
 #[test]
 fn server_errors_are_retried() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let clean = acct.cis_fix(&["plan", "--json", "--config", &cfg]).json();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.per_operation();
@@ -145,7 +128,7 @@ fn server_errors_are_retried() {
 
 #[test]
 fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
         .expect_code(0);
     let proxy = FaultProxy::start(&acct.moto);
@@ -222,7 +205,7 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
 
 #[test]
 fn a_denied_read_on_a_new_account_creates_nothing() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     for read in [
         "cloudtrail:GetEventSelectors",
@@ -245,14 +228,14 @@ fn a_denied_read_on_a_new_account_creates_nothing() {
             run.stdout
         );
     }
-    assert!(acct.filters("cloudtrail-logs").is_empty());
+    assert!(acct.filters(LOG_GROUP).is_empty());
     assert!(acct.topics().is_empty());
 }
 
 /// Kills cis-fix right after its k-th write reached AWS, then runs apply
 /// again: the account ends as an uninterrupted run leaves it.
 fn killed_after(k: usize) {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.signal_after_writes(k, Signal::Kill);
     let child = spawn_apply(&proxy, &acct, &cfg);
@@ -290,7 +273,7 @@ fn killed_after_the_second_to_last_write_resumes() {
 }
 
 fn interrupted_after(k: usize, signal: Signal, code: i32) {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.signal_after_writes(k, signal);
     let child = spawn_apply(&proxy, &acct, &cfg);
@@ -324,7 +307,7 @@ fn ctrl_c_finishes_the_call_in_flight_and_stops() {
 
 #[test]
 fn a_failed_write_skips_its_dependants_and_a_denied_one_stops_the_run() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.deny("cloudwatch:PutMetricAlarm");
     let run = via(
@@ -365,7 +348,7 @@ fn a_failed_write_skips_its_dependants_and_a_denied_one_stops_the_run() {
 
 #[test]
 fn a_failed_topic_skips_what_depends_on_it_and_the_rest_goes_on() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     // Not a denial: a server error that outlasts the retries.
     proxy.fail_operation("sns:CreateTopic");
@@ -395,7 +378,7 @@ fn a_failed_topic_skips_what_depends_on_it_and_the_rest_goes_on() {
         run.stdout
     );
     assert_eq!(
-        acct.filters("cloudtrail-logs").len(),
+        acct.filters(LOG_GROUP).len(),
         15,
         "independent filters were still made"
     );
@@ -407,7 +390,7 @@ fn a_failed_topic_skips_what_depends_on_it_and_the_rest_goes_on() {
 
 #[test]
 fn the_shipped_read_only_policy_is_enough_to_plan_and_refuses_every_write() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let policy = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/iam/cis-fix-plan.json"
@@ -464,7 +447,7 @@ fn the_shipped_read_only_policy_is_enough_to_plan_and_refuses_every_write() {
 
 #[test]
 fn attempts_follow_the_flag_and_the_environment() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.per_operation();
     proxy.throttle_every(1);
@@ -506,38 +489,38 @@ fn attempts_follow_the_flag_and_the_environment() {
 
 #[test]
 fn a_second_interrupt_exits_at_once() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     let proxy = FaultProxy::start(&acct.moto);
     proxy.signal_after_writes(3, Signal::Term);
     proxy.hold_after_signal(std::time::Duration::from_secs(20));
-    let child = spawn_apply(&proxy, &acct, &cfg);
+    let mut child = spawn_apply(&proxy, &acct, &cfg);
     let pid = child.id();
-    // Wait for the first signal, then send the second while the write is
-    // still in flight.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !proxy
-        .calls()
-        .iter()
-        .any(|c| c.faulted.as_deref() == Some("signal:TERM"))
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "first signal never sent"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stderr = Stderr::watch(&mut child);
+    // Wait until cis-fix has taken the first signal (it says so), then send
+    // the second while the write is still held in flight.
+    stderr.wait_for("Interrupt received");
     let start = std::time::Instant::now();
     let sent = std::process::Command::new("kill")
         .args(["-s", "TERM", &pid.to_string()])
         .status()
         .expect("kill");
     assert!(sent.success());
-    let run = Run::from(child.wait_with_output().expect("wait"));
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(5),
-        "exited at once, not after the held call"
-    );
+    let mut run = Run::from(child.wait_with_output().expect("wait"));
+    run.stderr = stderr.finish();
+    // The proxy answers the held call only after the hold: still unanswered
+    // means cis-fix exited without waiting for it.
+    let held = proxy
+        .calls()
+        .into_iter()
+        .find(|c| c.faulted.as_deref() == Some("signal:TERM"))
+        .expect("the signalled write");
+    assert_eq!(held.status, 0, "exited at once, not after the held call");
+    if !cfg!(debug_assertions) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "exited at once, not after the held call"
+        );
+    }
     run.expect_code(143);
     assert!(run.stderr.contains("Second interrupt"), "{}", run.stderr);
     // Resumable all the same.
@@ -548,16 +531,10 @@ fn a_second_interrupt_exits_at_once() {
 
 #[test]
 fn killed_between_updates_resumes_to_the_same_end() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     // cis-fix's own filter misses StopLogging (an update), its alarm's
     // threshold never trips (an update), the rest is created.
-    acct.put_filter(
-        "cloudtrail-logs",
-        "cis-4.5-cloudtrail-config-changes",
-        "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }",
-        "cis-4.5-cloudtrail-config-changes",
-        "CISBenchmark",
-    );
+    acct.own_4_5_filter_missing_stop_logging();
     acct.put_alarm(
         "cis-4.5-cloudtrail-config-changes",
         "cis-4.5-cloudtrail-config-changes",
@@ -591,7 +568,7 @@ fn killed_between_updates_resumes_to_the_same_end() {
     assert_eq!(acct.subscriptions().len(), 1);
     // moto appends on PutMetricFilter where AWS replaces, so the updated
     // filter appears twice (old and new pattern); every other name once.
-    let filters = acct.filters("cloudtrail-logs");
+    let filters = acct.filters(LOG_GROUP);
     let mut names: Vec<&str> = filters.iter().map(|f| f.0.as_str()).collect();
     names.sort();
     names.dedup();
@@ -601,7 +578,7 @@ fn killed_between_updates_resumes_to_the_same_end() {
 
 #[test]
 fn every_read_is_made_once() {
-    let (acct, cfg) = fresh();
+    let (acct, cfg) = trail_only();
     acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
         .expect_code(0);
     let proxy = FaultProxy::start(&acct.moto);

@@ -189,11 +189,15 @@ fn hostile_inputs_are_fast() {
     for text in &inputs {
         let _ = parse(text);
     }
-    assert!(
-        start.elapsed().as_secs() < 10,
-        "parsing took {:?}",
-        start.elapsed()
-    );
+    // A blow-up (quadratic or worse) would take minutes; timed in release
+    // builds only, where a slow machine is not taken for one.
+    if !cfg!(debug_assertions) {
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "parsing took {:?}",
+            start.elapsed()
+        );
+    }
 }
 
 proptest! {
@@ -236,5 +240,8 @@ fn large_patterns_do_not_blow_up() {
     assert_eq!(covers(&b, &big_and), Coverage::Covered);
     let _ = covers(&big_and, &big_or);
     let _ = widen(&b, &big_or);
-    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+    // Release builds only, as above.
+    if !cfg!(debug_assertions) {
+        assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+    }
 }

@@ -6,8 +6,8 @@ use cis_fix::jsonplan::JsonPlan as Plan;
 use cis_fix::snapshot::Snapshot;
 use proptest::prelude::*;
 
-const SNAPSHOT: &str = include_str!("../examples/accounts/partly-compliant.json");
-const CONFIG: &str = include_str!("../examples/cis-fix.yaml");
+const SNAPSHOT: &str = include_str!("../../examples/accounts/partly-compliant.json");
+const CONFIG: &str = include_str!("../../examples/cis-fix.yaml");
 
 fn plan_text() -> &'static str {
     static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();

@@ -1,6 +1,8 @@
 //! Rendered plans of the example accounts, compared with checked-in text so
 //! any change to what users read is deliberate. `UPDATE_GOLDEN=1 cargo test
-//! --test render_golden` rewrites the files after a deliberate change.
+//! --test it render_golden` rewrites the files after a deliberate change.
+
+use crate::support::fixtures::EMAIL_CONFIG;
 
 use cis_fix::config::Config;
 use cis_fix::jsonplan::JsonPlan;
@@ -35,14 +37,11 @@ fn check(name: &str, actual: &str) {
     }
 }
 
-const EMAIL: &str =
-    "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: secops@example.com\n";
-
 #[test]
 fn partly_compliant() {
     check(
         "partly-compliant",
-        &render::human(&plan_of("partly-compliant", EMAIL), Style::PLAIN),
+        &render::human(&plan_of("partly-compliant", EMAIL_CONFIG), Style::PLAIN),
     );
 }
 
@@ -50,7 +49,7 @@ fn partly_compliant() {
 fn new_account() {
     check(
         "new-account",
-        &render::human(&plan_of("new-account", EMAIL), Style::PLAIN),
+        &render::human(&plan_of("new-account", EMAIL_CONFIG), Style::PLAIN),
     );
 }
 
@@ -64,7 +63,7 @@ fn pending_confirmation() {
 
 #[test]
 fn colour_only_when_asked() {
-    let p = plan_of("partly-compliant", EMAIL);
+    let p = plan_of("partly-compliant", EMAIL_CONFIG);
     let plain = render::human(&p, Style::PLAIN);
     assert!(!plain.contains('\x1b'));
     let coloured = render::human(&p, Style { color: true });

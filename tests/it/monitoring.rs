@@ -1,13 +1,10 @@
 //! The monitoring controls planned and applied end to end: the built binary
 //! against a moto server, through the same code path a user runs.
 
-mod support;
-
-use support::account::{Account, status_of, statuses};
-use support::{ACCOUNT_ID, REGION};
-
-const EMAIL_CONFIG: &str =
-    "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: secops@example.com\n";
+use crate::support::account::{Account, status_of, statuses, trail_only};
+use crate::support::fixtures::EMAIL_CONFIG;
+use crate::support::fixtures::LOG_GROUP;
+use crate::support::{ACCOUNT_ID, REGION};
 
 const V3_ROOT: &str = r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#;
 
@@ -40,10 +37,8 @@ fn empty_account_is_blocked_on_the_trail_first() {
 
 #[test]
 fn trail_only_plans_every_link_and_waits_for_confirmation() {
-    let acct = Account::new();
-    acct.qualifying_trail("main", "cloudtrail-logs");
-    let cfg = acct.config(EMAIL_CONFIG);
-    let cfg = cfg.to_str().expect("utf-8 path");
+    let (acct, cfg) = trail_only();
+    let cfg = cfg.as_str();
 
     let plan = acct
         .cis_fix(&["plan", "--json", "--config", cfg])
@@ -105,10 +100,8 @@ fn trail_only_plans_every_link_and_waits_for_confirmation() {
 
 #[test]
 fn apply_converges_and_a_second_apply_writes_nothing() {
-    let acct = Account::new();
-    acct.qualifying_trail("main", "cloudtrail-logs");
-    let cfg = acct.config(EMAIL_CONFIG);
-    let cfg = cfg.to_str().expect("utf-8 path");
+    let (acct, cfg) = trail_only();
+    let cfg = cfg.as_str();
 
     let first = acct.cis_fix(&["apply", "--auto-approve", "--config", cfg]);
     first.expect_code(0);
@@ -154,7 +147,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     assert!(!second.stdout.contains("Creating..."), "{}", second.stdout);
     // moto appends on PutMetricFilter where AWS replaces: a second write would
     // show up here as a duplicate, so exactly one of each proves no write.
-    let filters = acct.filters("cloudtrail-logs");
+    let filters = acct.filters(LOG_GROUP);
     assert_eq!(filters.len(), 15, "{filters:#?}");
     assert_eq!(acct.alarms().len(), 15);
     assert_eq!(acct.topics().len(), 1);
@@ -163,15 +156,14 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
 
 #[test]
 fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
-    let acct = Account::new();
-    acct.qualifying_trail("main", "cloudtrail-logs");
+    let acct = Account::with_trail();
     // 4.3 already works, through the user's own names and a reformatted
     // pattern (whitespace only differs from the benchmark's text).
     let reformatted = V3_ROOT
         .replace(' ', "")
         .replace("NOTEXISTS", " NOT EXISTS ");
     acct.put_filter(
-        "cloudtrail-logs",
+        LOG_GROUP,
         "root-usage",
         &reformatted,
         "RootUsage",
@@ -182,7 +174,7 @@ fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
     acct.put_alarm("root-usage", "RootUsage", "Security", 1.0, &[&topic]);
     // 4.4: our filter exists, but our alarm's threshold of 5 never trips on one event.
     acct.put_filter(
-        "cloudtrail-logs",
+        LOG_GROUP,
         "cis-4.4-iam-policy-changes",
         "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}",
         "cis-4.4-iam-policy-changes",
@@ -196,13 +188,7 @@ fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
         &[&topic],
     );
     // 4.5: our filter misses StopLogging.
-    acct.put_filter(
-        "cloudtrail-logs",
-        "cis-4.5-cloudtrail-config-changes",
-        "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }",
-        "cis-4.5-cloudtrail-config-changes",
-        "CISBenchmark",
-    );
+    acct.own_4_5_filter_missing_stop_logging();
     // A topic with no subscription at all, which must not be picked.
     acct.create_topic("cis-fix-alarms");
 
@@ -274,7 +260,7 @@ fn partly_compliant_account_reuses_what_works_and_fixes_the_rest() {
         "{after:#}"
     );
     // Still exactly one filter per name (moto would duplicate a rewritten one).
-    let filters = acct.filters("cloudtrail-logs");
+    let filters = acct.filters(LOG_GROUP);
     let mut names: Vec<&str> = filters.iter().map(|f| f.0.as_str()).collect();
     names.sort();
     let before = names.len();
@@ -317,9 +303,7 @@ fn apply_at_terminal(acct: &Account, answer: &str) -> (i32, String) {
 
 #[test]
 fn apply_asks_and_only_yes_proceeds() {
-    let acct = Account::new();
-    acct.qualifying_trail("main", "cloudtrail-logs");
-    acct.config(EMAIL_CONFIG);
+    let (acct, _cfg) = trail_only();
 
     let (code, out) = apply_at_terminal(&acct, "no");
     assert!(
@@ -329,7 +313,7 @@ fn apply_asks_and_only_yes_proceeds() {
     assert!(out.contains("Apply cancelled."), "{out}");
     assert_eq!(code, 1, "{out}");
     assert!(
-        acct.filters("cloudtrail-logs").is_empty(),
+        acct.filters(LOG_GROUP).is_empty(),
         "nothing written after `no`"
     );
     assert!(acct.topics().is_empty());
@@ -337,15 +321,13 @@ fn apply_asks_and_only_yes_proceeds() {
     let (code, out) = apply_at_terminal(&acct, "yes");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Apply complete! Resources: 32 added"), "{out}");
-    assert_eq!(acct.filters("cloudtrail-logs").len(), 15);
+    assert_eq!(acct.filters(LOG_GROUP).len(), 15);
 }
 
 #[test]
 fn a_multi_region_trail_is_found_from_another_region() {
-    let acct = Account::new();
-    acct.qualifying_trail("main", "cloudtrail-logs");
-    let cfg = acct.config(EMAIL_CONFIG);
-    let cfg = cfg.to_str().expect("utf-8 path");
+    let (acct, cfg) = trail_only();
+    let cfg = cfg.as_str();
     // From eu-west-1 the us-east-1 trail shows as a shadow trail; its status
     // and selectors are read in its home region, and the chain is built in
     // the log group's region.
@@ -370,7 +352,7 @@ fn a_multi_region_trail_is_found_from_another_region() {
         cfg,
     ])
     .expect_code(0);
-    assert_eq!(acct.filters("cloudtrail-logs").len(), 15);
+    assert_eq!(acct.filters(LOG_GROUP).len(), 15);
     let again = acct.cis_fix(&[
         "plan",
         "--detailed-exitcode",
@@ -384,8 +366,7 @@ fn a_multi_region_trail_is_found_from_another_region() {
 
 #[test]
 fn a_named_profile_supplies_region_endpoint_and_credentials() {
-    let acct = Account::new();
-    acct.qualifying_trail("main", "cloudtrail-logs");
+    let acct = Account::with_trail();
     let dir = acct.dir();
     let config = dir.join("aws-config");
     let credentials = dir.join("aws-credentials");
@@ -414,7 +395,7 @@ fn a_named_profile_supplies_region_endpoint_and_credentials() {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run");
-    let run = support::account::Run::from(out);
+    let run = crate::support::account::Run::from(out);
     run.expect_code(0);
     let plan = run.json();
     assert_eq!(plan["account_id"], "123456789012");
@@ -424,10 +405,8 @@ fn a_named_profile_supplies_region_endpoint_and_credentials() {
 
 #[test]
 fn moving_to_a_newer_benchmark_reuses_what_the_older_one_built() {
-    let acct = Account::new();
-    acct.qualifying_trail("main", "cloudtrail-logs");
-    let cfg = acct.config(EMAIL_CONFIG);
-    let cfg = cfg.to_str().expect("utf-8 path");
+    let (acct, cfg) = trail_only();
+    let cfg = cfg.as_str();
     let first = acct.cis_fix(&[
         "apply",
         "--auto-approve",

@@ -1,8 +1,8 @@
 //! Integration-test harness: a real AWS API emulator (moto server) per test.
 //!
 //! ```ignore
-//! mod support;
-//! use support::Moto;
+//! // In any module of tests/it/main.rs, which declares `mod support;`:
+//! use crate::support::Moto;
 //!
 //! #[test]
 //! fn plans_against_moto() {
@@ -161,15 +161,14 @@
 //! An unsigned `PUT /<bucket>` with no body creates the bucket in us-east-1
 //! (path-style; the host is an IP) and answers 200.
 
-#![allow(dead_code, unused_imports)]
-
 pub mod account;
 pub mod faults;
+pub mod fixtures;
 pub mod http;
 pub mod install;
 
 pub use http::HttpResponse;
-pub use install::{ensure_moto, target_dir, venv_dir};
+pub use install::{ensure_moto, target_dir};
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
@@ -187,6 +186,9 @@ pub const REGION: &str = "us-east-1";
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many fresh ports to try when the chosen one was taken meanwhile.
 const PORT_ATTEMPTS: usize = 5;
+/// How long [`wait_until`] waits for something that takes milliseconds:
+/// far more than a slow machine needs, so running out means it never came.
+pub const WAIT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs exactly what `<venv>/bin/moto_server` runs (`moto.server.main` with
 /// the same argv), plus a watchdog thread that ends the server when its stdin
@@ -322,58 +324,16 @@ impl Moto {
         self.port
     }
 
-    /// The server's combined stdout/stderr log file.
-    pub fn log_path(&self) -> &Path {
-        &self.log_path
-    }
-
-    /// The server's log so far.
-    pub fn log(&self) -> String {
-        fs::read_to_string(&self.log_path).unwrap_or_default()
-    }
-
     /// The environment a child `cis-fix` process needs to talk to this
-    /// server and nothing else: endpoint, region, dummy static credentials,
-    /// no instance metadata lookups, and config/credentials file paths that
-    /// don't exist (so `~/.aws` is never read), plus `NO_COLOR=1`.
+    /// server and nothing else ([`fixtures::isolated_env`]).
     pub fn env(&self) -> Vec<(String, String)> {
-        let home = self.aws_home.path();
-        let vars = [
-            ("AWS_ENDPOINT_URL", self.endpoint()),
-            ("AWS_REGION", REGION.to_string()),
-            ("AWS_DEFAULT_REGION", REGION.to_string()),
-            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
-            (
-                "AWS_CONFIG_FILE",
-                home.join("no-such-config").to_string_lossy().into_owned(),
-            ),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE",
-                home.join("no-such-credentials")
-                    .to_string_lossy()
-                    .into_owned(),
-            ),
-            ("NO_COLOR", "1".to_string()),
-        ];
-        vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        fixtures::isolated_env(&self.endpoint(), self.aws_home.path())
     }
 
-    /// A `Command` for `bin` with [`Moto::env`] set on top of the inherited
-    /// environment, from which every other `AWS_*` variable (`AWS_PROFILE`,
-    /// `AWS_SESSION_TOKEN`, `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ROLE_ARN`, ...)
-    /// is removed.
+    /// A `Command` for `bin` that reaches this server and nothing else
+    /// ([`fixtures::isolated_command`]).
     pub fn command(&self, bin: impl AsRef<OsStr>) -> Command {
-        let mut cmd = Command::new(bin);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("AWS_") {
-                cmd.env_remove(&key);
-            }
-        }
-        cmd.env_remove("AWS_PROFILE");
-        cmd.envs(self.env());
-        cmd
+        fixtures::isolated_command(bin, &self.endpoint(), self.aws_home.path())
     }
 
     /// Any request to the server; panics if it can't be sent or read.
@@ -456,6 +416,25 @@ impl Drop for Moto {
             let _ = fs::remove_file(&self.log_path);
         }
     }
+}
+
+/// Waits for `done` to hold, instead of sleeping for a guessed time;
+/// panics naming `what` after [`WAIT_TIMEOUT`].
+#[track_caller]
+pub fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    assert!(poll_until(done), "waited {WAIT_TIMEOUT:?} for {what}");
+}
+
+/// Polls `done` until it holds (true) or [`WAIT_TIMEOUT`] has passed (false).
+pub fn poll_until(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + WAIT_TIMEOUT;
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
 }
 
 /// A loopback port that was free a moment ago.

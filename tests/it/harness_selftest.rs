@@ -1,9 +1,7 @@
 //! Checks the moto test harness itself: install, start, S3 bucket, reset,
 //! and two independent servers at once.
 
-mod support;
-
-use support::Moto;
+use crate::support::Moto;
 
 #[test]
 fn moto_servers_start_create_buckets_reset_and_run_side_by_side() {

@@ -1,16 +1,16 @@
 //! An AWS account in a moto server, set up through the official SDK, and the
 //! built `cis-fix` binary run against it exactly as a user runs it.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
-use aws_config::BehaviorVersion;
-use aws_sdk_cloudtrail::config::{Credentials, Region};
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
-use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 
-use super::{ACCOUNT_ID, Moto, REGION};
+use super::fixtures::{self, Clients, EMAIL_CONFIG, LOG_GROUP, TRAIL};
+use super::{ACCOUNT_ID, Moto, REGION, WAIT_TIMEOUT, poll_until};
 
 pub struct Account {
     pub moto: Moto,
@@ -31,24 +31,31 @@ impl Account {
         Account::on(Moto::start())
     }
 
+    /// A fresh account whose only resource is a qualifying trail, [`TRAIL`],
+    /// delivering to [`LOG_GROUP`].
+    pub fn with_trail() -> Account {
+        let acct = Account::new();
+        acct.qualifying_trail(TRAIL, LOG_GROUP);
+        acct
+    }
+
     pub fn on(moto: Moto) -> Account {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let config = rt.block_on(
-            aws_config::defaults(BehaviorVersion::latest())
-                .region(Region::new(REGION))
-                .endpoint_url(moto.endpoint())
-                .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-                .load(),
-        );
+        let rt = fixtures::runtime();
+        let config = rt.block_on(fixtures::sdk_config(&moto.endpoint()).load());
+        let Clients {
+            logs,
+            cloudwatch,
+            sns,
+            cloudtrail,
+            iam,
+            ..
+        } = Clients::new(&config);
         Account {
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
-            sns: aws_sdk_sns::Client::new(&config),
-            cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
-            iam: aws_sdk_iam::Client::new(&config),
+            logs,
+            cloudwatch,
+            sns,
+            cloudtrail,
+            iam,
             moto,
             rt,
             dir: tempfile::tempdir().expect("temp dir"),
@@ -108,6 +115,18 @@ impl Account {
         });
     }
 
+    /// cis-fix's own 4.5 filter (its name, metric and namespace) on
+    /// [`LOG_GROUP`], with a pattern that misses StopLogging: an update.
+    pub fn own_4_5_filter_missing_stop_logging(&self) {
+        self.put_filter(
+            LOG_GROUP,
+            "cis-4.5-cloudtrail-config-changes",
+            "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }",
+            "cis-4.5-cloudtrail-config-changes",
+            "CISBenchmark",
+        );
+    }
+
     pub fn put_filter(
         &self,
         log_group: &str,
@@ -122,14 +141,7 @@ impl Account {
                 .log_group_name(log_group)
                 .filter_name(name)
                 .filter_pattern(pattern)
-                .metric_transformations(
-                    MetricTransformation::builder()
-                        .metric_name(metric)
-                        .metric_namespace(namespace)
-                        .metric_value("1")
-                        .build()
-                        .expect("transformation"),
-                )
+                .metric_transformations(fixtures::transformation(metric, namespace))
                 .send()
                 .await
                 .expect("PutMetricFilter");
@@ -145,16 +157,7 @@ impl Account {
         actions: &[&str],
     ) {
         self.block_on(async {
-            self.cloudwatch
-                .put_metric_alarm()
-                .alarm_name(name)
-                .metric_name(metric)
-                .namespace(namespace)
-                .statistic(Statistic::Sum)
-                .period(300)
-                .evaluation_periods(1)
-                .threshold(threshold)
-                .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+            fixtures::alarm(&self.cloudwatch, name, metric, namespace, threshold)
                 .set_alarm_actions(Some(actions.iter().map(|s| s.to_string()).collect()))
                 .send()
                 .await
@@ -308,17 +311,31 @@ impl Account {
 
     /// Like [`Account::cis_fix`], with extra environment (e.g. other keys).
     pub fn cis_fix_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let out = self
-            .moto
-            .command(env!("CARGO_BIN_EXE_cis-fix"))
-            .envs(env.iter().copied())
+        let mut cmd = self.moto.command(env!("CARGO_BIN_EXE_cis-fix"));
+        cmd.envs(env.iter().copied());
+        self.run(cmd, args)
+    }
+
+    /// Runs `cmd` (the binary, set up to reach this account some way) with
+    /// `args` in the temp dir, without stdin, to its end.
+    pub fn run(&self, mut cmd: Command, args: &[&str]) -> Run {
+        let out = cmd
             .current_dir(self.dir.path())
             .args(args)
-            .stdin(std::process::Stdio::null())
+            .stdin(Stdio::null())
             .output()
             .expect("run cis-fix");
         Run::from(out)
     }
+}
+
+/// [`Account::with_trail`] with [`EMAIL_CONFIG`] as its config file, and
+/// that file's path: its plan has 32 creates (15 filters, 15 alarms, a
+/// topic, a subscription).
+pub fn trail_only() -> (Account, String) {
+    let acct = Account::with_trail();
+    let cfg = acct.config(EMAIL_CONFIG).to_string_lossy().into_owned();
+    (acct, cfg)
 }
 
 pub struct Run {
@@ -353,6 +370,58 @@ impl Run {
         );
         self
     }
+}
+
+/// A running child's stderr, read as it is written, so that a test can wait
+/// for what the child says it did rather than sleep for a guessed time.
+pub struct Stderr {
+    text: Arc<Mutex<Vec<u8>>>,
+    reader: JoinHandle<()>,
+}
+
+impl Stderr {
+    /// Takes `child`'s (piped) stderr and reads it on a thread until EOF.
+    pub fn watch(child: &mut Child) -> Stderr {
+        let mut pipe = child.stderr.take().expect("stderr piped");
+        let text = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&text);
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                sink.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(&buf[..n]);
+            }
+        });
+        Stderr { text, reader }
+    }
+
+    /// What the child has written so far.
+    pub fn text(&self) -> String {
+        lossy(&self.text)
+    }
+
+    /// Waits until the child has written `needle`; panics with what it did
+    /// write after [`WAIT_TIMEOUT`].
+    #[track_caller]
+    pub fn wait_for(&self, needle: &str) {
+        assert!(
+            poll_until(|| self.text().contains(needle)),
+            "waited {WAIT_TIMEOUT:?} for {needle:?} on stderr, which says:\n{}",
+            self.text()
+        );
+    }
+
+    /// Everything the child wrote, once it has closed stderr (exited).
+    pub fn finish(self) -> String {
+        let Stderr { text, reader } = self;
+        reader.join().expect("stderr reader");
+        lossy(&text)
+    }
+}
+
+fn lossy(bytes: &Mutex<Vec<u8>>) -> String {
+    String::from_utf8_lossy(&bytes.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
 }
 
 /// `controls[]` of a JSON plan as (id, status).

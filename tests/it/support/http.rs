@@ -86,11 +86,6 @@ pub fn get(port: u16, path: &str) -> io::Result<HttpResponse> {
     request(port, "GET", path, &[], b"")
 }
 
-/// `POST path` on `127.0.0.1:<port>` with a body (sent without a content type).
-pub fn post(port: u16, path: &str, body: &[u8]) -> io::Result<HttpResponse> {
-    request(port, "POST", path, &[], body)
-}
-
 fn invalid(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
 }
@@ -128,15 +123,20 @@ fn parse_response(raw: &[u8]) -> io::Result<HttpResponse> {
         })
         .collect();
 
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+    let mut resp = HttpResponse {
+        status,
+        headers,
+        body: Vec::new(),
     };
-    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    resp.body = if resp
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
         dechunk(rest)?
-    } else if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+    } else if let Some(len) = resp
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         if rest.len() < len {
             return Err(invalid(format!(
                 "short body: Content-Length {len}, got {} bytes",
@@ -147,12 +147,7 @@ fn parse_response(raw: &[u8]) -> io::Result<HttpResponse> {
     } else {
         rest.to_vec()
     };
-
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
+    Ok(resp)
 }
 
 fn dechunk(mut data: &[u8]) -> io::Result<Vec<u8>> {

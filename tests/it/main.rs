@@ -1,0 +1,16 @@
+//! Every integration test, in one test binary: the harness in `support` is
+//! compiled once, and cargo links one executable instead of one per file.
+//! Select a file's tests by its module path, e.g.
+//! `cargo test --test it resilience::`.
+
+mod support;
+
+mod faults_selftest;
+mod harness_selftest;
+mod loaders_props;
+mod monitoring;
+mod offline;
+mod pattern_corpus;
+mod pattern_props;
+mod render_golden;
+mod resilience;

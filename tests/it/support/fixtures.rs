@@ -1,0 +1,147 @@
+//! What many tests set up the same way, written once: the config, the names
+//! of the standard trail, the child process's isolated environment, SDK
+//! clients for moto, and alarms and filters of the benchmark's shape. A test
+//! that needs something different says so where it differs.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Command;
+
+use aws_config::{BehaviorVersion, ConfigLoader};
+use aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder;
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+use aws_sdk_cloudwatchlogs::types::MetricTransformation;
+use aws_sdk_sns::config::{Credentials, Region};
+
+use super::REGION;
+
+/// A config that subscribes one email address to the alarm topic.
+pub const EMAIL_CONFIG: &str =
+    "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: secops@example.com\n";
+
+/// The qualifying trail of [`Account::with_trail`](super::account::Account::with_trail).
+pub const TRAIL: &str = "main";
+/// The log group that trail delivers to, where cis-fix puts its filters.
+pub const LOG_GROUP: &str = "cloudtrail-logs";
+
+/// Access key id and secret of the tests' static credentials, which moto
+/// serves as [`ACCOUNT_ID`](super::ACCOUNT_ID) while IAM is not enforced.
+pub const ACCESS_KEY: &str = "testing";
+
+/// The environment a child process needs to reach `endpoint` and nothing
+/// else: region, static credentials, no instance metadata lookups, config
+/// and credentials file paths in `aws_home` that don't exist (so `~/.aws`
+/// is never read), and `NO_COLOR=1`.
+pub fn isolated_env(endpoint: &str, aws_home: &Path) -> Vec<(String, String)> {
+    let vars = [
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_REGION", REGION.to_string()),
+        ("AWS_DEFAULT_REGION", REGION.to_string()),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", ACCESS_KEY.to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        (
+            "AWS_CONFIG_FILE",
+            aws_home
+                .join("no-such-config")
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            aws_home
+                .join("no-such-credentials")
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        ("NO_COLOR", "1".to_string()),
+    ];
+    vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// A `Command` for `bin` with [`isolated_env`] on top of the inherited
+/// environment, from which every other `AWS_*` variable (`AWS_PROFILE`,
+/// `AWS_SESSION_TOKEN`, `AWS_ENDPOINT_URL_<SERVICE>`, ...) is removed, so
+/// the developer's own AWS setup never leaks into a test.
+pub fn isolated_command(bin: impl AsRef<OsStr>, endpoint: &str, aws_home: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.env_remove("AWS_PROFILE");
+    cmd.envs(isolated_env(endpoint, aws_home));
+    cmd
+}
+
+/// A single-threaded runtime for driving SDK clients from a test.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// One SDK client per service the tests set up or inspect.
+pub struct Clients {
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub iam: aws_sdk_iam::Client,
+}
+
+impl Clients {
+    pub fn new(config: &aws_config::SdkConfig) -> Clients {
+        Clients {
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            sns: aws_sdk_sns::Client::new(config),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+        }
+    }
+}
+
+/// SDK settings for `endpoint` with the region and credentials the child
+/// process gets; add to it (e.g. retries) before `load`.
+pub fn sdk_config(endpoint: &str) -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(ACCESS_KEY, ACCESS_KEY, None, None, "test"))
+}
+
+/// PutMetricAlarm of the shape the benchmark asks for: the sum over 5
+/// minutes, one evaluation period, alarming at `>= threshold`.
+pub fn alarm(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    name: &str,
+    metric: &str,
+    namespace: &str,
+    threshold: f64,
+) -> PutMetricAlarmFluentBuilder {
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name(name)
+        .metric_name(metric)
+        .namespace(namespace)
+        .statistic(Statistic::Sum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(threshold)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+}
+
+/// A metric filter's transformation: 1 into `namespace`/`metric` per match.
+pub fn transformation(metric: &str, namespace: &str) -> MetricTransformation {
+    MetricTransformation::builder()
+        .metric_name(metric)
+        .metric_namespace(namespace)
+        .metric_value("1")
+        .build()
+        .expect("transformation")
+}
