@@ -36,6 +36,18 @@ pub enum Command {
     /// Inspect CloudWatch Logs metric filter patterns.
     #[command(subcommand)]
     Pattern(PatternCommand),
+    /// Print a shell completion script, e.g. `cis-fix completions bash`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `cis-fix man > cis-fix.1`.
+    Man {
+        /// Write cis-fix.1 and a page per subcommand (cis-fix-plan.1, ...)
+        /// into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args, Clone)]

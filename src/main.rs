@@ -42,6 +42,8 @@ fn main() -> ExitCode {
             Command::Snapshot(a) => commands::snapshot::run(a).await,
             Command::Show(a) => commands::show::run(a),
             Command::Pattern(p) => commands::pattern::run(p),
+            Command::Completions { shell } => commands::generate::completions(shell),
+            Command::Man { out_dir } => commands::generate::man(out_dir.as_deref()),
         }
     });
     let exit = match result {

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod controls;
+pub mod generate;
 pub mod pattern;
 pub mod plan;
 pub mod show;

@@ -6,6 +6,8 @@ use std::process::Stdio;
 use crate::support::account::Run;
 use crate::support::fixtures::isolated_command;
 
+mod extras;
+
 fn cis_fix(args: &[&str]) -> (i32, String, String) {
     let aws_home = tempfile::tempdir().expect("tmp");
     // No AWS access can happen here: point everything at nowhere.

@@ -1,0 +1,109 @@
+//! The smaller commands and options around the core (issue #11): shell
+//! completions and the man page, event files for `pattern test`, the
+//! `controls` listing, and where the benchmark version comes from.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+
+use crate::support::account::Run;
+use crate::support::fixtures::isolated_command;
+
+/// The binary run in `dir` (where a `cis-fix.yaml` may lie), with `stdin`
+/// fed to it when given, and no AWS reachable.
+fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let aws_home = tempfile::tempdir().expect("tmp");
+    let mut child = isolated_command(
+        env!("CARGO_BIN_EXE_cis-fix"),
+        "http://127.0.0.1:9",
+        aws_home.path(),
+    )
+    .current_dir(dir)
+    .args(args)
+    .env_remove("CIS_FIX_LOG")
+    .env("NO_COLOR", "1")
+    .stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("run cis-fix");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin");
+        pipe.write_all(bytes).expect("write stdin");
+    }
+    Run::from(child.wait_with_output().expect("wait"))
+}
+
+/// The binary run in the repository, with no stdin.
+fn run(args: &[&str]) -> Run {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, None)
+}
+
+const SUBCOMMANDS: &[&str] = &[
+    "plan",
+    "apply",
+    "controls",
+    "show",
+    "snapshot",
+    "pattern",
+    "completions",
+    "man",
+];
+
+#[test]
+fn completions_for_each_shell_name_every_subcommand() {
+    for shell in ["bash", "zsh", "fish"] {
+        let r = run(&["completions", shell]);
+        r.expect_code(0);
+        assert!(r.stderr.is_empty(), "{shell}: {}", r.stderr);
+        assert!(r.stdout.contains("cis-fix"), "{shell}");
+        for sub in SUBCOMMANDS {
+            assert!(r.stdout.contains(sub), "{shell} completion lacks {sub}");
+        }
+        // Options of subcommands too, not just their names.
+        assert!(r.stdout.contains("detailed-exitcode"), "{shell}");
+    }
+    let r = run(&["completions", "tcsh"]);
+    assert_eq!(r.code, 2, "clap's usage error");
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("possible values"), "{}", r.stderr);
+}
+
+#[test]
+fn man_page_is_roff_naming_the_subcommands() {
+    let r = run(&["man"]);
+    r.expect_code(0);
+    assert!(r.stdout.contains(".TH cis-fix 1"), "{}", r.stdout);
+    assert!(r.stdout.contains(".SH SUBCOMMANDS"), "{}", r.stdout);
+    for sub in ["plan", "apply", "controls"] {
+        assert!(r.stdout.contains(&format!("cis\\-fix\\-{sub}(1)")), "{sub}");
+    }
+    // --out-dir writes the pages the SUBCOMMANDS section points to.
+    let dir = tempfile::tempdir().expect("tmp");
+    let r = run(&["man", "--out-dir", dir.path().to_str().expect("utf-8")]);
+    r.expect_code(0);
+    assert!(r.stdout.is_empty());
+    for page in [
+        "cis-fix.1",
+        "cis-fix-plan.1",
+        "cis-fix-apply.1",
+        "cis-fix-pattern-test.1",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(page)).expect(page);
+        assert!(text.contains(".SH OPTIONS"), "{page}");
+    }
+    let plan = std::fs::read_to_string(dir.path().join("cis-fix-plan.1")).expect("plan page");
+    assert!(plan.contains("detailed\\-exitcode"), "{plan}");
+    let r = run(&["man", "--out-dir", "no/such/dir"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .starts_with("Error: cannot write man pages to no/such/dir"),
+        "{}",
+        r.stderr
+    );
+}
