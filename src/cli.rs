@@ -147,7 +147,8 @@ pub enum PatternCommand {
     /// Show which events of a file a pattern matches.
     Test {
         pattern: String,
-        /// JSON lines, or a CloudTrail log file with `Records`.
+        /// A CloudTrail log file as delivered to S3 (`{"Records": [...]}`,
+        /// gzipped or not), JSON lines, or a JSON array; `-` reads stdin.
         #[arg(long, value_name = "FILE")]
         events: PathBuf,
     },

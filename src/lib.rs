@@ -6,9 +6,9 @@
 //! `plan` → `jsonplan` → `render`, or `plan` → `apply` → `aws`.
 //!
 //! Layers, lowest first (a module imports only from layers below it):
-//! `arn`, `observed`, `format`, `address`, `logging`, `pattern` → `kinds` →
-//! `snapshot`, `benchmark`, `config` → `aws`, `desired`, `plan` → `diff`,
-//! `jsonplan`, `apply` → `render`.
+//! `arn`, `observed`, `format`, `address`, `logging`, `events`, `pattern` →
+//! `kinds` → `snapshot`, `benchmark`, `config` → `aws`, `desired`, `plan` →
+//! `diff`, `jsonplan`, `apply` → `render`.
 
 pub mod address;
 pub mod apply;
@@ -18,6 +18,7 @@ pub mod benchmark;
 pub mod config;
 pub mod desired;
 pub mod diff;
+pub mod events;
 pub mod format;
 pub mod jsonplan;
 pub mod kinds;

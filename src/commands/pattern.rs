@@ -1,9 +1,9 @@
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 
 use super::Exit;
 use crate::cli::PatternCommand;
-use cis_fix::benchmark;
 use cis_fix::pattern::{self, Coverage};
+use cis_fix::{benchmark, events};
 
 pub fn run(cmd: PatternCommand) -> Result<Exit> {
     match cmd {
@@ -68,12 +68,10 @@ pub fn run(cmd: PatternCommand) -> Result<Exit> {
         }
         PatternCommand::Test {
             pattern: text,
-            events,
+            events: file,
         } => {
             let p = pattern::parse(&text).map_err(|e| anyhow!("pattern {e}"))?;
-            let raw = std::fs::read_to_string(&events)
-                .with_context(|| format!("cannot read events file {}", events.display()))?;
-            let list = parse_events(&raw).with_context(|| format!("{}", events.display()))?;
+            let list = events::load(&file)?;
             let mut hits = 0;
             for (i, e) in list.iter().enumerate() {
                 if p.matches(e) {
@@ -87,30 +85,4 @@ pub fn run(cmd: PatternCommand) -> Result<Exit> {
             Ok(Exit::Ok)
         }
     }
-}
-
-/// A CloudTrail log file (`{"Records": [...]}`), a JSON array, or JSON lines.
-fn parse_events(raw: &str) -> Result<Vec<serde_json::Value>> {
-    let trimmed = raw.trim_start();
-    if (trimmed.starts_with('[')
-        || trimmed.starts_with("{\"Records\"")
-        || trimmed.starts_with("{ \"Records\""))
-        && let Ok(v) = serde_json::from_str::<serde_json::Value>(raw)
-    {
-        return match v {
-            serde_json::Value::Array(a) => Ok(a),
-            serde_json::Value::Object(mut o) => match o.remove("Records") {
-                Some(serde_json::Value::Array(a)) => Ok(a),
-                _ => bail!("`Records` is not an array"),
-            },
-            _ => bail!("expected a JSON array or an object with `Records`"),
-        };
-    }
-    raw.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).with_context(|| format!("line {}: not a JSON event", i + 1))
-        })
-        .collect()
 }

@@ -75,3 +75,39 @@ proptest! {
         }
     }
 }
+
+/// A CloudTrail file as delivered to S3: gzipped `{"Records": [...]}`.
+fn gzipped_records() -> &'static [u8] {
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BYTES.get_or_init(|| {
+        use std::io::Write;
+        let text = r#"{"Records": [{"eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "userIdentity": {"type": "Root"}}, {"eventSource": "s3.amazonaws.com", "eventName": "GetObject"}]}"#;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(text.as_bytes()).expect("compress");
+        enc.finish().expect("compress")
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn corrupted_events_file_is_an_error_naming_the_file(at in 0usize..100_000, byte in any::<u8>(), cut in any::<bool>()) {
+        let mut bad = gzipped_records().to_vec();
+        let i = at % bad.len();
+        if cut {
+            bad.truncate(i);
+        } else {
+            bad[i] = byte;
+        }
+        match cis_fix::events::parse(&bad, "trail.json.gz") {
+            Ok(events) => prop_assert!(events.len() <= 2),
+            Err(e) => prop_assert!(e.to_string().starts_with("trail.json.gz"), "{}", e),
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_as_events_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = cis_fix::events::parse(&bytes, "e.json");
+    }
+}

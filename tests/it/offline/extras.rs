@@ -107,3 +107,154 @@ fn man_page_is_roff_naming_the_subcommands() {
         r.stderr
     );
 }
+
+/// CloudTrail's own delivery: `{"Records": [...]}`, gzipped, one line.
+fn cloudtrail_file(records: &[(&str, &str)]) -> Vec<u8> {
+    let records: Vec<_> = records
+        .iter()
+        .map(|(source, name)| {
+            serde_json::json!({
+                "eventVersion": "1.08",
+                "eventSource": source,
+                "eventName": name,
+                "awsRegion": "us-east-1",
+            })
+        })
+        .collect();
+    let text = serde_json::json!({ "Records": records }).to_string();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(text.as_bytes()).expect("compress");
+    enc.finish().expect("compress")
+}
+
+const STOP_LOGGING: &str = "{ $.eventName = StopLogging }";
+
+#[test]
+fn pattern_test_reads_gzipped_cloudtrail_files_and_stdin() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let gz = cloudtrail_file(&[
+        ("cloudtrail.amazonaws.com", "StopLogging"),
+        ("s3.amazonaws.com", "GetObject"),
+        ("cloudtrail.amazonaws.com", "StopLogging"),
+    ]);
+    // The name CloudTrail gives its files.
+    let file = dir
+        .path()
+        .join("123456789012_CloudTrail_us-east-1_20250101T0000Z_abc.json.gz");
+    std::fs::write(&file, &gz).expect("write");
+    let r = run(&[
+        "pattern",
+        "test",
+        STOP_LOGGING,
+        "--events",
+        file.to_str().expect("utf-8"),
+    ]);
+    r.expect_code(0);
+    assert!(r.stdout.contains("2 of 3 events match"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("match  #3  cloudtrail.amazonaws.com StopLogging"),
+        "{}",
+        r.stdout
+    );
+    // Gzip is known by its bytes: the same file under a plain name.
+    let plain_name = dir.path().join("events.json");
+    std::fs::write(&plain_name, &gz).expect("write");
+    let r = run(&[
+        "pattern",
+        "test",
+        STOP_LOGGING,
+        "--events",
+        plain_name.to_str().expect("utf-8"),
+    ]);
+    r.expect_code(0);
+    assert!(r.stdout.contains("2 of 3 events match"), "{}", r.stdout);
+
+    // `-`: stdin, gzipped (`cat *.json.gz |`: two members) or JSON lines.
+    let mut two = gz.clone();
+    two.extend(cloudtrail_file(&[("iam.amazonaws.com", "CreateUser")]));
+    let r = run_in(
+        dir.path(),
+        &["pattern", "test", STOP_LOGGING, "--events", "-"],
+        Some(&two),
+    );
+    r.expect_code(0);
+    assert!(r.stdout.contains("2 of 4 events match"), "{}", r.stdout);
+    let lines = b"{\"eventName\": \"StopLogging\"}\n{\"eventName\": \"StartLogging\"}\n";
+    let r = run_in(
+        dir.path(),
+        &["pattern", "test", STOP_LOGGING, "--events", "-"],
+        Some(lines),
+    );
+    r.expect_code(0);
+    assert!(r.stdout.contains("1 of 2 events match"), "{}", r.stdout);
+}
+
+#[test]
+fn pattern_test_errors_name_the_file_and_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let lines = dir.path().join("events.jsonl");
+    std::fs::write(
+        &lines,
+        "{\"eventName\": \"StopLogging\"}\n{\"eventName\": StopLogging}\n",
+    )
+    .expect("write");
+    let r = run(&[
+        "pattern",
+        "test",
+        STOP_LOGGING,
+        "--events",
+        lines.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .starts_with(&format!("Error: {}:2:", lines.display())),
+        "{}",
+        r.stderr
+    );
+    // A CloudTrail file cut short in transfer.
+    let mut cut = cloudtrail_file(&[("cloudtrail.amazonaws.com", "StopLogging")]);
+    cut.truncate(cut.len() - 4);
+    let gz = dir.path().join("cut.json.gz");
+    std::fs::write(&gz, &cut).expect("write");
+    let r = run(&[
+        "pattern",
+        "test",
+        STOP_LOGGING,
+        "--events",
+        gz.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("Error: ") && r.stderr.contains("cut.json.gz"),
+        "{}",
+        r.stderr
+    );
+    let r = run_in(
+        dir.path(),
+        &["pattern", "test", STOP_LOGGING, "--events", "-"],
+        Some(b"[1, 2"),
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("Error: standard input:1:"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&[
+        "pattern",
+        "test",
+        STOP_LOGGING,
+        "--events",
+        "no/such.json.gz",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .starts_with("Error: cannot read events from no/such.json.gz:"),
+        "{}",
+        r.stderr
+    );
+}
