@@ -117,8 +117,16 @@ pub struct Samples {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchmarkError {
-    #[error("unknown benchmark version `{given}`; available: {}", available().join(", "))]
-    Unknown { given: String },
+    #[error(
+        "unknown benchmark version `{given}`{}; available: {}",
+        hint.map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default(),
+        available().join(", ")
+    )]
+    Unknown {
+        given: String,
+        /// The one version a short or capitalised spelling points to.
+        hint: Option<&'static str>,
+    },
     #[error("embedded plans/cis-aws-v{version}.yaml is invalid: {message}")]
     Invalid { version: String, message: String },
 }
@@ -140,24 +148,84 @@ pub fn available() -> Vec<&'static str> {
     EMBEDDED.iter().map(|(v, _)| *v).collect()
 }
 
-/// Accepts `3.0.0`, `v3.0.0`, `3.0` and `3`.
-pub fn normalise_version(given: &str) -> Option<&'static str> {
-    let v = given.trim().trim_start_matches(['v', 'V']);
-    EMBEDDED.iter().map(|(ver, _)| *ver).find(|ver| {
-        *ver == v || ver.strip_suffix(".0") == Some(v) || ver.strip_suffix(".0.0") == Some(v)
+/// Versions quoted by another number than the one CIS published them
+/// under: (as quoted, as published). v4.0.0 was announced, v4.0.1 is the
+/// document; tools and audits name both.
+const PUBLISHED_AS: &[(&str, &str)] = &[("4.0.0", "4.0.1")];
+
+/// A version as the user spelled it, resolved to one cis-fix carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub version: &'static str,
+    /// For stderr when the spelling named the version by another number.
+    pub note: Option<String>,
+}
+
+/// Accepts exactly `X.Y.Z` and `vX.Y.Z` (and `4.0.0` for the published
+/// v4.0.1, with a note). Shorter spellings are refused rather than guessed:
+/// `4.0` or `5` would silently pick a version the user may not mean, and
+/// the plan's names and numbers differ between versions.
+pub fn resolve_version(given: &str) -> Result<Version, BenchmarkError> {
+    let full = given.trim();
+    let bare = full.strip_prefix('v').unwrap_or(full);
+    if let Some(version) = available().into_iter().find(|v| *v == bare) {
+        return Ok(Version {
+            version,
+            note: None,
+        });
+    }
+    if let Some((said, version)) = PUBLISHED_AS.iter().find(|(said, _)| *said == bare) {
+        return Ok(Version {
+            version,
+            note: Some(format!(
+                "CIS v{said} was published as v{version}; using v{version}"
+            )),
+        });
+    }
+    Err(BenchmarkError::Unknown {
+        given: given.to_string(),
+        hint: hint(full),
     })
 }
 
+/// The one version whose leading numbers a short or capitalised spelling
+/// gives (`3` / `3.0` / `V3.0.0` → 3.0.0), for "did you mean".
+fn hint(full: &str) -> Option<&'static str> {
+    let bare = full.trim_start_matches(['v', 'V']);
+    let parts: Vec<&str> = bare.split('.').collect();
+    if bare.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    let published = |v: &'static str| {
+        PUBLISHED_AS
+            .iter()
+            .find(|(said, _)| *said == v)
+            .map_or(v, |(_, p)| *p)
+    };
+    let mut candidates: Vec<&'static str> = available()
+        .into_iter()
+        .chain(PUBLISHED_AS.iter().map(|(said, _)| *said))
+        .filter(|v| v.split('.').zip(&parts).all(|(a, b)| a == *b))
+        .map(published)
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    match candidates[..] {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// Loads a version in any spelling `resolve_version` accepts.
 pub fn load(given: &str) -> Result<Benchmark, BenchmarkError> {
-    let version = normalise_version(given).ok_or_else(|| BenchmarkError::Unknown {
-        given: given.to_string(),
-    })?;
+    let version = resolve_version(given)?.version;
     let text = EMBEDDED
         .iter()
         .find(|(v, _)| *v == version)
         .map(|(_, t)| *t)
         .ok_or_else(|| BenchmarkError::Unknown {
             given: given.to_string(),
+            hint: None,
         })?;
     parse(version, text)
 }
@@ -210,14 +278,70 @@ mod tests {
         }
     }
 
+    fn resolved(given: &str) -> Option<&'static str> {
+        resolve_version(given).ok().map(|v| v.version)
+    }
+
     #[test]
-    fn version_spellings() {
-        assert_eq!(normalise_version("v3.0.0"), Some("3.0.0"));
-        assert_eq!(normalise_version("3"), Some("3.0.0"));
-        assert_eq!(normalise_version("1.2"), Some("1.2.0"));
-        assert_eq!(normalise_version("9.9.9"), None);
-        let err = load("9").unwrap_err().to_string();
-        assert!(err.contains("available: 1.2.0"), "{err}");
+    fn full_versions_with_or_without_v_are_accepted() {
+        for v in available() {
+            assert_eq!(resolved(v), Some(v));
+            assert_eq!(resolved(&format!("v{v}")), Some(v));
+            assert_eq!(resolve_version(v).expect("ok").note, None);
+        }
+    }
+
+    #[test]
+    fn v4_0_0_is_the_published_v4_0_1_with_a_note() {
+        for given in ["4.0.0", "v4.0.0"] {
+            let v = resolve_version(given).expect("accepted");
+            assert_eq!(v.version, "4.0.1");
+            assert_eq!(
+                v.note.as_deref(),
+                Some("CIS v4.0.0 was published as v4.0.1; using v4.0.1")
+            );
+        }
+        assert_eq!(load("4.0.0").expect("loads").version, "4.0.1");
+    }
+
+    #[test]
+    fn short_spellings_are_refused_with_the_full_one_suggested() {
+        for (given, hint) in [
+            ("3", Some("3.0.0")),
+            ("3.0", Some("3.0.0")),
+            ("v3", Some("3.0.0")),
+            ("4.0", Some("4.0.1")),
+            ("v4", Some("4.0.1")),
+            ("5.0", Some("5.0.0")),
+            ("1.2", Some("1.2.0")),
+            ("V3.0.0", Some("3.0.0")),
+            ("1", None),
+            ("9.9.9", None),
+            ("2.5", None),
+            ("", None),
+            ("v", None),
+            ("3.0.0.0", None),
+            ("vv3.0.0", Some("3.0.0")),
+        ] {
+            let err = resolve_version(given).expect_err(given);
+            assert!(
+                matches!(&err, BenchmarkError::Unknown { hint: h, .. } if *h == hint),
+                "{given}: {err:?}"
+            );
+            let text = err.to_string();
+            assert!(
+                text.starts_with(&format!("unknown benchmark version `{given}`")),
+                "{text}"
+            );
+            assert!(
+                text.ends_with(
+                    "available: 1.2.0, 1.4.0, 1.5.0, 2.0.0, 3.0.0, 4.0.1, 5.0.0, 6.0.0, 7.0.0"
+                ),
+                "{text}"
+            );
+        }
+        let err = load("5.0").unwrap_err().to_string();
+        assert!(err.contains("(did you mean `5.0.0`?)"), "{err}");
     }
 
     /// The benchmark's own sample events: each pattern catches its positives

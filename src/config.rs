@@ -183,6 +183,10 @@ impl Config {
     /// fails here and not halfway through an apply.
     fn validate(&self) -> Result<(), (Vec<String>, String)> {
         let at = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        if let Some(v) = &self.benchmark {
+            crate::benchmark::resolve_version(v)
+                .map_err(|e| (at(&["benchmark"]), e.to_string()))?;
+        }
         if let Some(ns) = &self.metric_namespace {
             check_name(ns, 255, ":*$").map_err(|m| (at(&["metric_namespace"]), m))?;
         }
@@ -397,6 +401,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("did you mean `exact`"), "{err}");
+    }
+
+    #[test]
+    fn benchmark_version_is_checked_where_it_is_written() {
+        for ok in ["3.0.0", "v3.0.0", "\"7.0.0\"", "4.0.0"] {
+            let c = Config::parse(&format!("sns: {{}}\nbenchmark: {ok}\n"), "c.yaml")
+                .unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert!(c.benchmark.is_some(), "{ok}");
+        }
+        for (bad, hint) in [
+            ("3.0", Some("3.0.0")),
+            ("\"3\"", Some("3.0.0")),
+            ("3", Some("3.0.0")),
+            ("v5", Some("5.0.0")),
+            ("4.0", Some("4.0.1")),
+            ("2.5.0", None),
+        ] {
+            let err = Config::parse(
+                &format!("# versions\nsns: {{}}\nbenchmark: {bad}\n"),
+                "c.yaml",
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.starts_with("c.yaml:3: benchmark: unknown benchmark version"),
+                "{bad}: {err}"
+            );
+            assert!(err.contains("available: 1.2.0,"), "{err}");
+            if let Some(h) = hint {
+                assert!(err.contains(&format!("did you mean `{h}`")), "{err}");
+            }
+        }
     }
 
     #[test]

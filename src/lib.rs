@@ -7,7 +7,7 @@
 //!
 //! Layers, lowest first (a module imports only from layers below it):
 //! `arn`, `observed`, `format`, `address`, `logging`, `events`, `pattern` →
-//! `kinds` → `snapshot`, `benchmark`, `config` → `aws`, `desired`, `plan` →
+//! `kinds` → `snapshot`, `benchmark` → `config` → `aws`, `desired`, `plan` →
 //! `diff`, `jsonplan`, `apply` → `render`.
 
 pub mod address;

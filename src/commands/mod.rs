@@ -48,16 +48,27 @@ impl From<Exit> for ExitCode {
 /// Config + benchmark → desired state.
 pub fn desired(target: &Target) -> Result<Desired> {
     let (config, path) = Config::discover(target.config.as_deref())?;
-    let version = target
-        .benchmark
-        .clone()
-        .or_else(|| config.benchmark.clone())
-        .unwrap_or_else(|| benchmark::DEFAULT_VERSION.to_string());
-    let b = benchmark::load(&version)?;
+    let b = load_benchmark(target.benchmark.as_deref(), &config)?;
     let origin = path
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "defaults".into());
     Ok(desired::build(&b, &config, &origin)?)
+}
+
+/// The one place every command gets its benchmark version: `--benchmark`,
+/// else the config's `benchmark:`, else the default. A spelling that names
+/// the version by another number (4.0.0) is noted on stderr.
+pub fn load_benchmark(flag: Option<&str>, config: &Config) -> Result<benchmark::Benchmark> {
+    let version = match (flag, config.benchmark.as_deref()) {
+        (Some(f), _) => benchmark::resolve_version(f).context("--benchmark")?,
+        // Checked when the config was parsed, with its file and line.
+        (None, Some(c)) => benchmark::resolve_version(c)?,
+        (None, None) => benchmark::resolve_version(benchmark::DEFAULT_VERSION)?,
+    };
+    if let Some(note) = &version.note {
+        eprintln!("Note: {note}");
+    }
+    Ok(benchmark::load(version.version)?)
 }
 
 pub async fn connect(c: &Connection) -> Result<Aws> {
