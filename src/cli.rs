@@ -103,9 +103,8 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct ControlsArgs {
-    /// Benchmark version (default: 3.0.0).
-    #[arg(long, value_name = "VERSION")]
-    pub benchmark: Option<String>,
+    #[command(flatten)]
+    pub target: Target,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -140,9 +139,9 @@ pub enum PatternCommand {
         /// Control id to judge against, e.g. 4.14.
         #[arg(long, value_name = "ID")]
         control: Option<String>,
-        /// Benchmark version (default: 3.0.0).
-        #[arg(long, value_name = "VERSION")]
-        benchmark: Option<String>,
+        /// Where the control's version comes from (read only with --control).
+        #[command(flatten)]
+        target: Target,
     },
     /// Show which events of a file a pattern matches.
     Test {

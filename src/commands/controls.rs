@@ -3,15 +3,13 @@ use serde_json::json;
 
 use super::Exit;
 use crate::cli::ControlsArgs;
+use cis_fix::config::Config;
+use cis_fix::diff;
 use cis_fix::render::Style;
-use cis_fix::{benchmark, diff};
 
 pub fn run(args: ControlsArgs) -> Result<Exit> {
-    let b = benchmark::load(
-        args.benchmark
-            .as_deref()
-            .unwrap_or(benchmark::DEFAULT_VERSION),
-    )?;
+    let (config, _) = Config::discover(args.target.config.as_deref())?;
+    let b = super::load_benchmark(args.target.benchmark.as_deref(), &config)?;
     if args.json {
         let controls: Vec<_> = b
             .controls

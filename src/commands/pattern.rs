@@ -2,42 +2,56 @@ use anyhow::{Result, anyhow};
 
 use super::Exit;
 use crate::cli::PatternCommand;
+use cis_fix::config::Config;
+use cis_fix::events;
 use cis_fix::pattern::{self, Coverage};
-use cis_fix::{benchmark, events};
 
 pub fn run(cmd: PatternCommand) -> Result<Exit> {
     match cmd {
         PatternCommand::Check {
             pattern: text,
             control,
-            benchmark: version,
+            target,
         } => {
             let p = pattern::parse(&text).map_err(|e| anyhow!("pattern {e}"))?;
+            // Every input is checked before anything is printed. The config
+            // is read only for --control: a check without it needs no
+            // benchmark, and a broken cis-fix.yaml nearby is no reason to
+            // refuse it.
+            let judged = match &control {
+                None => None,
+                Some(id) => {
+                    let (config, _) = Config::discover(target.config.as_deref())?;
+                    let b = super::load_benchmark(target.benchmark.as_deref(), &config)?;
+                    let c = b
+                        .metric_filter_controls()
+                        .find(|c| c.id == *id)
+                        .cloned()
+                        .ok_or_else(|| {
+                            anyhow!(
+                                "control {id} is not a metric-filter control of v{}: {}",
+                                b.version,
+                                b.metric_filter_controls()
+                                    .map(|c| c.id.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        })?;
+                    Some(c)
+                }
+            };
             println!("canonical: {}", p.canonical());
             if text.chars().count() > pattern::MAX_PATTERN_LEN {
-                println!(
-                    "warning: {} characters, over CloudWatch's {} limit",
+                eprintln!(
+                    "Warning: {} characters, over CloudWatch's {} limit",
                     text.chars().count(),
                     pattern::MAX_PATTERN_LEN
                 );
             }
-            let Some(id) = control else {
+            let Some(c) = judged else {
                 return Ok(Exit::Ok);
             };
-            let b = benchmark::load(version.as_deref().unwrap_or(benchmark::DEFAULT_VERSION))?;
-            let c = b
-                .metric_filter_controls()
-                .find(|c| c.id == id)
-                .ok_or_else(|| {
-                    anyhow!(
-                        "control {id} is not a metric-filter control of v{}: {}",
-                        b.version,
-                        b.metric_filter_controls()
-                            .map(|c| c.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })?;
+            let id = &c.id;
             let mut verdict = None;
             for t in c.pattern.iter().chain(c.accepted_patterns.iter()) {
                 let bp = pattern::parse(t).map_err(|e| anyhow!("benchmark pattern {e}"))?;

@@ -258,3 +258,181 @@ fn pattern_test_errors_name_the_file_and_line() {
         r.stderr
     );
 }
+
+/// v1.2.0's 3.5 (CloudTrail configuration changes), a metric-filter control
+/// there and not in v3.0.0, the default: which version `pattern check` used
+/// shows in whether it knows the control.
+const TRAIL_CHANGES: &str = "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }";
+
+fn example(name: &str) -> String {
+    format!("{}/examples/accounts/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What version `plan`, `controls` and `pattern check` used, run in `dir`
+/// with `extra` arguments (`--benchmark`, `--config`) after each.
+fn versions_used(dir: &Path, extra: &[&str]) -> [String; 3] {
+    let from = example("new-account.json");
+    let plan: Vec<&str> = ["plan", "--json", "--from", &from]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    let r = run_in(dir, &plan, None);
+    r.expect_code(0);
+    let planned = r.json()["benchmark"].as_str().unwrap_or("?").to_string();
+    let controls: Vec<&str> = ["controls", "--json"]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    let r = run_in(dir, &controls, None);
+    r.expect_code(0);
+    let listed = r.json()["benchmark"].as_str().unwrap_or("?").to_string();
+    let check: Vec<&str> = ["pattern", "check", TRAIL_CHANGES, "--control", "3.5"]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    let r = run_in(dir, &check, None);
+    let checked = if r.code == 0 && r.stdout.contains("3.5 (") && r.stdout.contains("covered") {
+        "1.2.0".to_string()
+    } else if r.stderr.contains("not a metric-filter control of v") {
+        let at = r.stderr.find("control of v").unwrap_or(0) + "control of v".len();
+        r.stderr[at..].split(':').next().unwrap_or("?").to_string()
+    } else {
+        format!("? {} {}", r.stdout, r.stderr)
+    };
+    [planned, listed, checked]
+}
+
+#[test]
+fn every_command_takes_the_version_from_the_flag_else_the_config_else_the_default() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let all = |v: &str| [v.to_string(), v.to_string(), v.to_string()];
+    assert_eq!(versions_used(dir.path(), &[]), all("3.0.0"), "default");
+    std::fs::write(dir.path().join("cis-fix.yaml"), "benchmark: 1.2.0\n").expect("write");
+    assert_eq!(
+        versions_used(dir.path(), &[]),
+        all("1.2.0"),
+        "./cis-fix.yaml"
+    );
+    assert_eq!(
+        versions_used(dir.path(), &["--benchmark", "3.0.0"]),
+        all("3.0.0"),
+        "the flag wins"
+    );
+    let other = dir.path().join("other.yaml");
+    std::fs::write(&other, "benchmark: \"6.0.0\"\n").expect("write");
+    let other = other.to_str().expect("utf-8");
+    assert_eq!(
+        versions_used(dir.path(), &["--config", other]),
+        all("6.0.0"),
+        "--config"
+    );
+}
+
+#[test]
+fn version_spellings_are_the_same_for_flag_and_config_in_every_command() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let from = example("new-account.json");
+    for (given, version) in [("7.0.0", "7.0.0"), ("v7.0.0", "7.0.0"), ("v1.2.0", "1.2.0")] {
+        let r = run_in(
+            dir.path(),
+            &["controls", "--json", "--benchmark", given],
+            None,
+        );
+        r.expect_code(0);
+        assert_eq!(r.json()["benchmark"], version, "{given}");
+        assert!(r.stderr.is_empty(), "{given}: {}", r.stderr);
+    }
+    // 4.0.0 is the published 4.0.1, said once on stderr; stdout stays clean.
+    let note = "Note: CIS v4.0.0 was published as v4.0.1; using v4.0.1\n";
+    for args in [
+        &["controls", "--json", "--benchmark", "4.0.0"][..],
+        &["plan", "--json", "--benchmark", "v4.0.0", "--from", &from],
+    ] {
+        let r = run_in(dir.path(), args, None);
+        r.expect_code(0);
+        assert_eq!(r.json()["benchmark"], "4.0.1", "{args:?}");
+        assert_eq!(r.stderr, note, "{args:?}");
+    }
+    // Short spellings are refused by every command, with the full one named.
+    for (given, full) in [
+        ("3", "3.0.0"),
+        ("3.0", "3.0.0"),
+        ("v3", "3.0.0"),
+        ("4.0", "4.0.1"),
+        ("5.0", "5.0.0"),
+    ] {
+        for args in [
+            &["controls", "--benchmark", given][..],
+            &["plan", "--benchmark", given, "--from", &from],
+            &[
+                "pattern",
+                "check",
+                TRAIL_CHANGES,
+                "--control",
+                "3.5",
+                "--benchmark",
+                given,
+            ],
+        ] {
+            let r = run_in(dir.path(), args, None);
+            assert_eq!(r.code, 1, "{args:?}");
+            assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+            assert!(
+                r.stderr.starts_with(&format!(
+                    "Error: --benchmark: unknown benchmark version `{given}` (did you mean `{full}`?); available: 1.2.0, "
+                )),
+                "{args:?}: {}",
+                r.stderr
+            );
+        }
+    }
+    // The same in cis-fix.yaml: an error naming the file and line, from
+    // every command that reads it.
+    let cfg = dir.path().join("cis-fix.yaml");
+    std::fs::write(&cfg, "# team settings\nbenchmark: 4.0\n").expect("write");
+    for args in [
+        &["controls"][..],
+        &["plan", "--from", &from],
+        &["pattern", "check", TRAIL_CHANGES, "--control", "3.5"],
+    ] {
+        let r = run_in(dir.path(), args, None);
+        assert_eq!(r.code, 1, "{args:?}");
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+        assert!(
+            r.stderr.starts_with(
+                "Error: cis-fix.yaml:2: benchmark: unknown benchmark version `4.0` (did you mean `4.0.1`?); available: "
+            ),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    // A check that needs no benchmark does not read the config.
+    let r = run_in(dir.path(), &["pattern", "check", TRAIL_CHANGES], None);
+    r.expect_code(0);
+    std::fs::write(&cfg, "benchmark: 4.0.0\n").expect("write");
+    let r = run_in(dir.path(), &["controls", "--json"], None);
+    r.expect_code(0);
+    assert_eq!(r.json()["benchmark"], "4.0.1");
+    assert_eq!(r.stderr, note);
+}
+
+#[test]
+fn an_over_long_pattern_is_a_warning_on_stderr() {
+    let long = format!(
+        "{{ {} }}",
+        (0..60)
+            .map(|i| format!("($.eventName = Event{i:04})"))
+            .collect::<Vec<_>>()
+            .join(" || ")
+    );
+    assert!(long.len() > 1024);
+    let r = run(&["pattern", "check", &long]);
+    r.expect_code(0);
+    assert!(r.stdout.starts_with("canonical: "), "{}", r.stdout);
+    assert!(!r.stdout.contains("limit"), "{}", r.stdout);
+    assert!(
+        r.stderr.starts_with("Warning: ") && r.stderr.contains("over CloudWatch's 1024 limit"),
+        "{}",
+        r.stderr
+    );
+}
