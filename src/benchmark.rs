@@ -262,9 +262,108 @@ impl Benchmark {
     }
 }
 
+impl Control {
+    /// The first sentence of `unconfirmed`, on one line of at most `max`
+    /// characters: a listing says what is in doubt; the research note
+    /// itself (sources, dates) is for readers of the JSON form.
+    pub fn unconfirmed_reason(&self, max: usize) -> Option<String> {
+        self.unconfirmed.as_deref().map(|u| first_sentence(u, max))
+    }
+}
+
+/// Abbreviations whose full stop ends no sentence.
+const ABBREVIATIONS: &[&str] = &["e.g.", "i.e.", "cf.", "vs.", "approx."];
+
+/// `text`'s first sentence, its whitespace folded to single spaces, cut at a
+/// word boundary to at most `max` characters (an ellipsis marks a cut).
+pub fn first_sentence(text: &str, max: usize) -> String {
+    let mut sentence: Vec<&str> = Vec::new();
+    for word in text.split_whitespace() {
+        sentence.push(word);
+        let bare = word.trim_end_matches(['"', '\'', ')', ']']);
+        let ends = bare.ends_with(['.', '!', '?'])
+            && !ABBREVIATIONS
+                .iter()
+                .any(|a| bare.eq_ignore_ascii_case(a) || bare.ends_with(&format!("({a}")));
+        if ends {
+            break;
+        }
+    }
+    let whole = sentence.join(" ");
+    if whole.chars().count() <= max {
+        return whole;
+    }
+    // Room for the ellipsis.
+    let budget = max.saturating_sub(1);
+    let mut out = String::new();
+    for word in &sentence {
+        let needed = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if needed > budget {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        // One word longer than the line.
+        out = whole.chars().take(budget).collect();
+    }
+    let out = out.trim_end_matches([',', ';', ':', '(', '-']);
+    format!("{out}…")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_sentence_is_one_line_and_cut_at_a_word() {
+        assert_eq!(
+            first_sentence("Level disputed: 2 per A, 1 per B. Level 2 is used.", 80),
+            "Level disputed: 2 per A, 1 per B."
+        );
+        assert_eq!(
+            first_sentence("Pattern  for v7.0.0 from\n  cis_7.0 only. More.", 80),
+            "Pattern for v7.0.0 from cis_7.0 only."
+        );
+        assert_eq!(
+            first_sentence("Seen in one source (e.g. prowler) only. More.", 80),
+            "Seen in one source (e.g. prowler) only."
+        );
+        assert_eq!(
+            first_sentence("Quoted \"as is.\" Then more.", 80),
+            "Quoted \"as is.\""
+        );
+        assert_eq!(
+            first_sentence("No full stop at all", 80),
+            "No full stop at all"
+        );
+        assert_eq!(
+            first_sentence("one two three, four five six.", 16),
+            "one two three…"
+        );
+        assert_eq!(first_sentence("abcdefghij klm.", 5), "abcd…");
+        assert_eq!(first_sentence("", 10), "");
+    }
+
+    #[test]
+    fn every_unconfirmed_note_gives_a_short_reason() {
+        for v in available() {
+            let b = load(v).unwrap_or_else(|e| panic!("{e}"));
+            for c in &b.controls {
+                if let Some(r) = c.unconfirmed_reason(76) {
+                    assert!(
+                        !r.is_empty() && r.chars().count() <= 76,
+                        "{v} {}: {r}",
+                        c.id
+                    );
+                    assert!(!r.contains('\n'), "{v} {}: {r}", c.id);
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_embedded_version_loads() {

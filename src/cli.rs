@@ -139,7 +139,7 @@ pub enum PatternCommand {
         /// Control id to judge against, e.g. 4.14.
         #[arg(long, value_name = "ID")]
         control: Option<String>,
-        /// Where the control's version comes from (read only with --control).
+        // Read only with --control.
         #[command(flatten)]
         target: Target,
     },

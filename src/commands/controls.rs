@@ -7,6 +7,10 @@ use cis_fix::config::Config;
 use cis_fix::diff;
 use cis_fix::render::Style;
 
+/// Characters of an `unconfirmed:` reason: with the indent and the label,
+/// a line stays within 100 columns, like the title lines above it.
+const REASON_WIDTH: usize = 76;
+
 pub fn run(args: ControlsArgs) -> Result<Exit> {
     let (config, _) = Config::discover(args.target.config.as_deref())?;
     let b = super::load_benchmark(args.target.benchmark.as_deref(), &config)?;
@@ -56,8 +60,12 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
                 s.dim(&format!("{}: not yet planned by cis-fix", c.kind.label()))
             ),
         }
-        if let Some(u) = &c.unconfirmed {
-            println!("  {:<w$}  {}", "", s.yellow(&format!("unconfirmed: {u}")));
+        if let Some(reason) = c.unconfirmed_reason(REASON_WIDTH) {
+            println!(
+                "  {:<w$}  {}",
+                "",
+                s.yellow(&format!("unconfirmed: {reason}"))
+            );
         }
     }
     let managed = b
@@ -70,5 +78,18 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
         b.controls.len(),
         b.status
     );
+    let unconfirmed = b
+        .controls
+        .iter()
+        .filter(|c| c.unconfirmed.is_some())
+        .count();
+    if unconfirmed > 0 {
+        let noun = if unconfirmed == 1 {
+            "control"
+        } else {
+            "controls"
+        };
+        println!("{unconfirmed} {noun} marked unconfirmed: `--json` has the full notes.");
+    }
     Ok(Exit::Ok)
 }

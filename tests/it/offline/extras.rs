@@ -436,3 +436,52 @@ fn an_over_long_pattern_is_a_warning_on_stderr() {
         r.stderr
     );
 }
+
+#[test]
+fn controls_shows_one_line_of_reason_and_json_the_whole_note() {
+    let r = run(&["controls", "--benchmark", "7.0.0"]);
+    r.expect_code(0);
+    let marks: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("unconfirmed:"))
+        .collect();
+    let json = run(&["controls", "--json", "--benchmark", "7.0.0"]);
+    json.expect_code(0);
+    let v = json.json();
+    let notes: Vec<&str> = v["controls"]
+        .as_array()
+        .expect("controls")
+        .iter()
+        .filter_map(|c| c["unconfirmed"].as_str())
+        .collect();
+    assert!(!notes.is_empty());
+    assert_eq!(
+        marks.len(),
+        notes.len(),
+        "one marker per unconfirmed control"
+    );
+    for (mark, note) in marks.iter().zip(&notes) {
+        assert!(mark.len() <= 100, "{mark}");
+        let reason = mark.trim_start().trim_start_matches("unconfirmed: ");
+        let reason = reason.trim_end_matches('…');
+        assert!(note.starts_with(reason), "{reason} / {note}");
+        assert!(reason.len() < note.len(), "the note is shortened: {note}");
+    }
+    // The research detail after the first sentence is the JSON's alone.
+    let detail = "rest on prowler cis_7.0 only (inspec_v700 tags every control level 1)";
+    assert!(notes.iter().any(|n| n.contains(detail)));
+    assert!(!r.stdout.contains(detail), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!(
+            "{} controls marked unconfirmed: `--json` has the full notes.",
+            notes.len()
+        )),
+        "{}",
+        r.stdout
+    );
+    // v1.2.0 has none: no marker, no closing line about them.
+    let r = run(&["controls", "--benchmark", "1.2.0"]);
+    r.expect_code(0);
+    assert!(!r.stdout.contains("unconfirmed"), "{}", r.stdout);
+}
