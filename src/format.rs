@@ -6,8 +6,9 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// `major.minor`: a reader accepts the major it knows and any minor of it
-/// (minor versions only add fields).
+/// `major.minor`: minor versions only add fields. cis-fix reads files of
+/// its own major and of its minor or an older one (whose new fields take
+/// their defaults); a newer minor was written by a newer cis-fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FormatVersion {
     pub major: u32,
@@ -29,7 +30,7 @@ impl FormatVersion {
 
     /// Whether a reader of `self` understands a file stamped `found`.
     pub fn reads(self, found: FormatVersion) -> bool {
-        self.major == found.major
+        self.major == found.major && found.minor <= self.minor
     }
 }
 
@@ -176,8 +177,16 @@ mod tests {
     fn version_round_trips_and_is_checked_first() {
         let v = FormatVersion::new(2, 1);
         assert_eq!(serde_json::to_string(&v).expect("ser"), "\"2.1\"");
-        assert!(FormatVersion::new(2, 0).reads(v));
-        assert!(load::<Doc>(r#"{"format_version":"2.3","x":1}"#, "f", KIND).is_ok());
+        assert!(FormatVersion::new(2, 1).reads(FormatVersion::new(2, 0)));
+        assert!(!FormatVersion::new(2, 0).reads(v));
+        assert!(load::<Doc>(r#"{"format_version":"2.0","x":1}"#, "f", KIND).is_ok());
+        let newer = load::<Doc>(r#"{"format_version":"2.3","x":1}"#, "f", KIND).unwrap_err();
+        assert!(
+            newer
+                .to_string()
+                .contains("format_version 2.3 is not supported"),
+            "{newer}"
+        );
         let e = load::<Doc>(r#"{"format_version":1,"y":1}"#, "f.json", KIND).unwrap_err();
         assert_eq!(
             e.to_string(),

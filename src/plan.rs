@@ -59,6 +59,13 @@ pub enum Notice {
         trails: Vec<String>,
         rejected: Vec<String>,
     },
+    /// A filter of cis-fix's that no control needs stays, because alarms
+    /// that are not cis-fix's to retire watch its metric.
+    RetirementKept {
+        filter: String,
+        log_group: String,
+        alarms: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +83,7 @@ impl Notice {
             | Notice::NoQualifyingTrail { .. }
             | Notice::ReadsFailed { .. } => Severity::Error,
             Notice::PreferredTrailIgnored { .. } => Severity::Warning,
-            Notice::UsingTrails { .. } => Severity::Info,
+            Notice::UsingTrails { .. } | Notice::RetirementKept { .. } => Severity::Info,
         }
     }
 
@@ -87,7 +94,7 @@ impl Notice {
             Notice::TrailsUnreadable { .. } | Notice::NoQualifyingTrail { .. } => 0,
             Notice::ReadsFailed { .. } => 1,
             Notice::PreferredTrailIgnored { .. } => 2,
-            Notice::UsingTrails { .. } => 3,
+            Notice::UsingTrails { .. } | Notice::RetirementKept { .. } => 3,
         }
     }
 
@@ -99,6 +106,7 @@ impl Notice {
             Notice::ReadsFailed { .. } => "reads_failed",
             Notice::PreferredTrailIgnored { .. } => "preferred_trail_ignored",
             Notice::UsingTrails { .. } => "using_trails",
+            Notice::RetirementKept { .. } => "retirement_kept",
         }
     }
 
@@ -115,6 +123,15 @@ impl Notice {
                 log_group,
             } => format!(
                 "config names trail `{configured}`, which does not qualify; new filters go to `{log_group}` of trail `{trail}`"
+            ),
+            Notice::RetirementKept {
+                filter,
+                log_group,
+                alarms,
+            } => format!(
+                "Filter `{filter}` on log group `{log_group}` is cis-fix's own and no control needs it, but it stays: {} watch{} its metric.",
+                alarms.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "),
+                if alarms.len() == 1 { "es" } else { "" }
             ),
             Notice::UsingTrails { trails, .. } => format!(
                 "Using trail{} {} for the monitoring controls; other trails do not qualify.",
@@ -134,7 +151,7 @@ impl Notice {
                 rejected.clone()
             }
             Notice::ReadsFailed { failures } => failures.iter().map(ToString::to_string).collect(),
-            Notice::PreferredTrailIgnored { .. } => vec![],
+            Notice::PreferredTrailIgnored { .. } | Notice::RetirementKept { .. } => vec![],
         }
     }
 }

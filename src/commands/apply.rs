@@ -9,7 +9,7 @@ use crate::cli::ApplyArgs;
 use cis_fix::apply::{self, Event, Outcome};
 use cis_fix::aws::permissions::{self, PermissionCheck, Request};
 use cis_fix::jsonplan::JsonPlan;
-use cis_fix::kinds::{self, Resource};
+use cis_fix::kinds;
 use cis_fix::plan::Plan;
 use cis_fix::render::{self, Style};
 use cis_fix::snapshot::Snapshot;
@@ -139,16 +139,13 @@ fn requests(plan: &Plan, snap: &Snapshot) -> Vec<Request> {
         .as_deref()
         .and_then(permissions::partition)
         .unwrap_or_else(|| "aws".into());
-    // A topic this plan creates has no ARN yet, but IAM judges the one it
-    // will have, which its name and place decide.
-    let planned_arn = |a: &cis_fix::address::Address| match plan.change(a)?.after.as_ref()? {
-        Resource::Topic(t) => Some(
-            kinds::WriteCall::CreateTopic {
-                name: t.name.clone(),
-            }
-            .iam_resource(&a.location, &partition, &|_| None),
-        ),
-        _ => None,
+    // A resource this plan creates has no ARN yet, but IAM judges the one
+    // it will have, which its kind can tell.
+    let planned_arn = |a: &cis_fix::address::Address| {
+        plan.change(a)?
+            .after
+            .as_ref()?
+            .planned_arn(&a.location, &partition)
     };
     plan.changes
         .iter()

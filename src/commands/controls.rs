@@ -22,6 +22,7 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
                     "title": c.title,
                     "kind": c.kind,
                     "managed": diff::family(c.kind).is_some(),
+                    "resources": diff::family(c.kind).map(|f| f.resource_kinds),
                     "level": c.level,
                     "assessment": c.assessment,
                     "pattern": c.pattern,

@@ -195,7 +195,7 @@ fn plan_chains(
     let mut all_judged = true;
     for c in &d.controls {
         if let Some(chain) = compliant.get(c.id.as_str()) {
-            used.note(chain);
+            used.note(&chain.region, chain);
             out.control(
                 c.key(),
                 ControlStatus::Compliant,
@@ -253,12 +253,14 @@ fn plan_chains(
                 )
             }
             Err(Outcome::Blocked(why, cause)) => {
+                all_judged = false;
                 out.control(c.key(), ControlStatus::Blocked, why, cause)
             }
         }
     }
-    // Only a complete picture says what is unused: a control not judged may
-    // rest on any of cis-fix's resources.
+    // Only a complete picture says what is unused: a control not judged, or
+    // blocked before its alarm was chosen, may rest on any of cis-fix's
+    // resources.
     if all_judged {
         for (region, lgs) in &groups {
             retire::plan(d, version, &views[region], lgs, &used, out);
@@ -288,8 +290,11 @@ fn plan_control(
     view.subscriptions()?;
 
     let filter = filter::plan(c, d, lg, lgv, alarms, filters_added, out)?;
-    used.filters
-        .insert((lg.name.clone(), filter.filter.name.clone()));
+    used.filters.insert((
+        lg.region.clone(),
+        lg.name.clone(),
+        filter.filter.name.clone(),
+    ));
 
     // The topic is decided once, for every control: the user's, else one
     // that already notifies someone for these controls or that their alarms
