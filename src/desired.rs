@@ -123,6 +123,60 @@ pub struct MonitoringControl {
     /// one cannot cover the control, which settles most filters without the
     /// costlier coverage proof.
     pub witnesses: Vec<serde_json::Value>,
+    /// When the benchmark's own pattern matches routine activity (its alarm
+    /// would sit in ALARM and never notify per event): what it matches, and
+    /// the first later version whose pattern does not.
+    pub noisy: Option<Noisy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Noisy {
+    pub matches: String,
+    pub fixed_in: Option<String>,
+}
+
+/// Activity no monitoring control is about: if a control's pattern
+/// matches it, the pattern matches nearly everything.
+fn routine_event() -> serde_json::Value {
+    serde_json::json!({
+        "eventVersion": "1.08",
+        "eventSource": "cloudtrail.amazonaws.com",
+        "eventName": "DescribeTrails",
+        "eventType": "AwsApiCall",
+        "readOnly": true,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.10",
+        "userIdentity": {"type": "IAMUser", "userName": "auditor"},
+        "responseElements": null
+    })
+}
+
+/// Whether control `c` of `version` is noisy, and which later version fixes it.
+fn noisy(version: &str, c: &crate::benchmark::Control) -> Option<Noisy> {
+    let routine = routine_event();
+    let matches = |c: &crate::benchmark::Control| {
+        c.pattern
+            .as_deref()
+            .and_then(|p| crate::pattern::parse(p).ok())
+            .is_some_and(|p| p.matches(&routine))
+    };
+    if !matches(c) {
+        return None;
+    }
+    let order = crate::benchmark::available();
+    let rank = |v: &str| order.iter().position(|o| *o == v);
+    let fixed_in = crate::benchmark::all()
+        .iter()
+        .filter(|b| rank(&b.version) > rank(version))
+        .find(|b| {
+            b.metric_filter_controls()
+                .any(|o| o.slug == c.slug && !matches(o))
+        })
+        .map(|b| b.version.clone());
+    Some(Noisy {
+        matches: "a successful DescribeTrails call".into(),
+        fixed_in,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,6 +248,7 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
                 .unwrap_or_else(|| fill(&config.naming.alarm)),
             resource_name: format!("cis_{}", c.id.replace('.', "_")),
             witnesses,
+            noisy: noisy(&b.version, c),
         });
     }
     // One name per control: a shared name would make each write overwrite
@@ -295,6 +350,25 @@ mod tests {
         assert!(err.contains("metric gives controls 4.3 and 4.4"), "{err}");
         let c = Config::parse("naming:\n  metric: \"{slug}\"\n", "c.yaml").expect("parses");
         assert!(build(&b, &c, "c.yaml").is_ok());
+    }
+
+    #[test]
+    fn a_pattern_that_matches_routine_activity_is_flagged_with_the_fix() {
+        for v in ["1.4.0", "1.5.0"] {
+            let b = crate::benchmark::load(v).expect("loads");
+            let d = build(&b, &Config::default(), "defaults").expect("builds");
+            let c41 = d
+                .monitoring
+                .controls
+                .iter()
+                .find(|c| c.id == "4.1")
+                .expect("4.1");
+            let n = c41.noisy.as_ref().expect("4.1 is noisy");
+            assert!(n.fixed_in.is_some(), "{v}: {n:?}");
+        }
+        let b = crate::benchmark::load("3.0.0").expect("loads");
+        let d = build(&b, &Config::default(), "defaults").expect("builds");
+        assert!(d.monitoring.controls.iter().all(|c| c.noisy.is_none()));
     }
 
     #[test]

@@ -53,6 +53,7 @@ impl ReadKey {
             resource: self.resource.clone(),
             code: None,
             message: "not in the snapshot (it was not read)".into(),
+            detail: None,
         }
     }
 }
@@ -241,6 +242,7 @@ mod tests {
             resource: None,
             code: Some("AccessDenied".into()),
             message: "denied".into(),
+            detail: None,
         };
         s.record(
             ReadKey::new(metric_alarm::READ, "us-east-1", None),

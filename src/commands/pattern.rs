@@ -1,6 +1,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 
 use super::Exit;
+use super::out::outln;
 use crate::cli::PatternCommand;
 use cis_fix::benchmark;
 use cis_fix::pattern::{self, Coverage};
@@ -13,9 +14,9 @@ pub fn run(cmd: PatternCommand) -> Result<Exit> {
             benchmark: version,
         } => {
             let p = pattern::parse(&text).map_err(|e| anyhow!("pattern {e}"))?;
-            println!("canonical: {}", p.canonical());
+            outln!("canonical: {}", p.canonical());
             if text.chars().count() > pattern::MAX_PATTERN_LEN {
-                println!(
+                outln!(
                     "warning: {} characters, over CloudWatch's {} limit",
                     text.chars().count(),
                     pattern::MAX_PATTERN_LEN
@@ -50,18 +51,18 @@ pub fn run(cmd: PatternCommand) -> Result<Exit> {
             }
             match verdict.unwrap_or(Coverage::Covered) {
                 Coverage::Covered => {
-                    println!("{id} ({}): covered", c.title);
+                    outln!("{id} ({}): covered", c.title);
                     Ok(Exit::Ok)
                 }
                 Coverage::NotCovered { missing } => {
-                    println!("{id} ({}): not covered; would not fire on:", c.title);
+                    outln!("{id} ({}): not covered; would not fire on:", c.title);
                     for m in missing {
-                        println!("  {m}");
+                        outln!("  {m}");
                     }
                     Ok(Exit::Failed)
                 }
                 Coverage::CannotProve { reason } => {
-                    println!("{id} ({}): cannot prove coverage: {reason}", c.title);
+                    outln!("{id} ({}): cannot prove coverage: {reason}", c.title);
                     Ok(Exit::Failed)
                 }
             }
@@ -80,10 +81,10 @@ pub fn run(cmd: PatternCommand) -> Result<Exit> {
                     hits += 1;
                     let name = e.get("eventName").and_then(|v| v.as_str()).unwrap_or("?");
                     let source = e.get("eventSource").and_then(|v| v.as_str()).unwrap_or("?");
-                    println!("match  #{}  {source} {name}", i + 1);
+                    outln!("match  #{}  {source} {name}", i + 1);
                 }
             }
-            println!("{hits} of {} events match", list.len());
+            outln!("{hits} of {} events match", list.len());
             Ok(Exit::Ok)
         }
     }

@@ -164,6 +164,7 @@ fn failure(call: &str) -> CallFailure {
         resource: None,
         code: Some("AccessDenied".into()),
         message: "not allowed".into(),
+        detail: None,
     }
 }
 

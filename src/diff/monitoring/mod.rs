@@ -74,6 +74,16 @@ impl MonitoringControl {
 /// trail; then, on the log groups such trails deliver to, each control's
 /// chain; last, cis-fix's own resources no control needs any more.
 pub fn plan(d: &DesiredMonitoring, version: &str, snap: &Snapshot, out: &mut PlanBuilder) {
+    for c in &d.controls {
+        if let Some(n) = &c.noisy {
+            out.notice(Notice::NoisyPattern {
+                control: c.id.clone(),
+                version: version.to_string(),
+                matches: n.matches.clone(),
+                fixed_in: n.fixed_in.clone(),
+            });
+        }
+    }
     let trails = match snap.trails() {
         Ok(t) => t,
         Err(e) => {
