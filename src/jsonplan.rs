@@ -19,6 +19,11 @@ pub const FILE: FileKind = FileKind {
     what: "plan",
     version: FormatVersion::new(2, 0),
     remedy: "make the plan again with this version of cis-fix",
+    marker: "changes",
+    others: &[(
+        "reads",
+        "this is a snapshot (from `cis-fix snapshot`), not a plan; plan from it with `cis-fix plan --from FILE`",
+    )],
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -22,6 +22,11 @@ pub const FILE: FileKind = FileKind {
     what: "snapshot",
     version: FormatVersion::new(2, 0),
     remedy: "take a new snapshot with `cis-fix snapshot`",
+    marker: "reads",
+    others: &[(
+        "changes",
+        "this is a plan file (from `cis-fix plan --json`), not a snapshot; render it with `cis-fix show FILE`, or plan from a snapshot (`cis-fix snapshot --out FILE`)",
+    )],
 };
 
 /// Which read: the call, the region it went to, and the resource it was

@@ -645,3 +645,29 @@ fn init_writes_a_config_that_loads_and_never_overwrites_silently() {
     assert!(err.contains("--email"), "{err}");
     assert!(!other.exists());
 }
+
+#[test]
+fn a_plan_given_as_a_snapshot_and_back_says_which_command_reads_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let saved = dir.path().join("plan.json");
+    let (code, out, _) = cis_fix(&[
+        "plan",
+        "--json",
+        "--from",
+        "examples/accounts/compliant.json",
+    ]);
+    assert_eq!(code, 0);
+    std::fs::write(&saved, out).expect("write");
+    let (code, _, err) = cis_fix(&["plan", "--from", saved.to_str().expect("utf-8")]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("this is a plan file") && err.contains("cis-fix show"),
+        "{err}"
+    );
+    let (code, _, err) = cis_fix(&["show", "examples/accounts/compliant.json"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("this is a snapshot") && err.contains("plan --from"),
+        "{err}"
+    );
+}
