@@ -218,6 +218,7 @@ async fn execute(
             resource: Some(change.address.to_string()),
             code: None,
             message,
+            detail: None,
         })
     };
     let calls = kinds::calls(change.action, change.before.as_ref(), change.after.as_ref());

@@ -17,6 +17,9 @@ pub struct Cli {
     /// instead, e.g. debug or cis_fix=debug,aws_smithy_runtime=trace.
     #[arg(short, long, action = clap::ArgAction::Count, global = true, display_order = 100)]
     pub verbose: u8,
+    /// No progress display while reading, even on a terminal.
+    #[arg(short, long, global = true, display_order = 101)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -33,6 +36,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Write the account state a plan is computed from, as JSON.
     Snapshot(SnapshotArgs),
+    /// Write a starter cis-fix.yaml naming who receives the alarms.
+    Init(InitArgs),
     /// Inspect CloudWatch Logs metric filter patterns.
     #[command(subcommand)]
     Pattern(PatternCommand),
@@ -85,7 +90,9 @@ pub struct PlanArgs {
     /// Print the plan as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Exit 0 when there is nothing to change, 2 when there is, 1 on error.
+    /// Exit 0 when every control is compliant and nothing is to change, 2
+    /// when changes are planned or a control needs a person (blocked, or a
+    /// subscription to confirm), 1 on error or when a control is unknown.
     #[arg(long)]
     pub detailed_exitcode: bool,
 }
@@ -99,6 +106,32 @@ pub struct ApplyArgs {
     /// Apply without asking (for schedules and CI).
     #[arg(long)]
     pub auto_approve: bool,
+    /// Exit 0 when every control is compliant afterwards, 2 when a control
+    /// still needs a person (blocked, or a subscription to confirm), 1 on
+    /// error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// E-mail address that receives the alarms (repeatable; asked for on a
+    /// terminal when neither this nor --subscribe is given).
+    #[arg(long, value_name = "ADDRESS")]
+    pub email: Vec<String>,
+    /// Another subscriber, e.g. sqs:arn:aws:sqs:…, https://… (repeatable).
+    #[arg(long, value_name = "PROTOCOL:ENDPOINT")]
+    pub subscribe: Vec<String>,
+    /// Benchmark version to pin in the file (default: none, so cis-fix's
+    /// default applies).
+    #[arg(long, value_name = "VERSION")]
+    pub benchmark: Option<String>,
+    /// Where to write (default: ./cis-fix.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -26,28 +26,44 @@ pub struct DesiredMonitoring {
     pub subscriptions: Vec<SubscriptionConfig>,
     pub pattern_mode: PatternMode,
     pub preferred_trail: Option<String>,
-    /// The names cis-fix gives the monitoring controls of every other
-    /// version (under the configured naming): resources so named are
-    /// cis-fix's, and are retired when no control of this version uses them.
+    /// The filter names cis-fix gives the monitoring controls of other
+    /// versions (under the configured naming): filters so named, publishing
+    /// the metric so named in this namespace, are cis-fix's, and are retired
+    /// when no control of this version uses them.
     pub retired: Vec<OwnedNames>,
 }
 
-/// The names of one control's filter, metric and alarm, and whose they are.
+/// The filter names cis-fix gives one control under the configured naming,
+/// and the versions that control is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnedNames {
-    /// The versions whose control `id` gets these names, oldest first,
-    /// with the control's title in each.
-    pub versions: Vec<(String, String)>,
+    /// The versions whose control `id` gets these names, oldest first.
+    pub versions: Vec<String>,
     pub id: String,
     pub filter_name: String,
     pub metric_name: String,
-    pub alarm_name: String,
 }
 
-/// The description cis-fix gives the alarms it creates; with the name, it
-/// marks an alarm as cis-fix's own.
+/// The description cis-fix gives the alarms it creates: it marks an alarm as
+/// cis-fix's own, whatever its name (names follow templates the user may
+/// change; the description does not).
 pub fn alarm_description(version: &str, id: &str, title: &str) -> String {
-    format!("CIS AWS Foundations v{version} {id}: {title}")
+    format!("{}{title}", alarm_mark(version, id))
+}
+
+fn alarm_mark(version: &str, id: &str) -> String {
+    format!("CIS AWS Foundations v{version} {id}: ")
+}
+
+/// The monitoring control (version, id) an alarm was made for, when its
+/// description is the one cis-fix writes.
+pub fn alarm_owner(description: Option<&str>) -> Option<(&'static str, &'static str)> {
+    let d = description?;
+    crate::benchmark::all().iter().find_map(|b| {
+        b.metric_filter_controls()
+            .find(|c| d.starts_with(&alarm_mark(&b.version, &c.id)))
+            .map(|c| (b.version.as_str(), c.id.as_str()))
+    })
 }
 
 /// A name template filled for one control.
@@ -58,39 +74,30 @@ fn fill(template: &str, version: &str, c: &crate::benchmark::Control) -> String 
         .replace("{version}", version)
 }
 
-/// The names cis-fix gives the monitoring controls of other versions that
-/// are not names this version's controls use.
+/// The filter names cis-fix gives the monitoring controls of every
+/// version under the configured naming, except the names this version's
+/// controls use.
 fn retired_names(config: &Config, current: &[MonitoringControl]) -> Vec<OwnedNames> {
     let mut out: Vec<OwnedNames> = Vec::new();
-    for v in crate::benchmark::available() {
-        // Every embedded version loads (a test checks); one that did not
-        // would only mean fewer names to retire.
-        let Ok(b) = crate::benchmark::load(v) else {
-            continue;
-        };
+    // Every embedded version loads (a test checks).
+    for b in crate::benchmark::all() {
         for c in b.metric_filter_controls() {
-            let names = OwnedNames {
-                versions: vec![(b.version.clone(), c.title.clone())],
-                id: c.id.clone(),
-                filter_name: fill(&config.naming.metric_filter, &b.version, c),
-                metric_name: fill(&config.naming.metric, &b.version, c),
-                alarm_name: fill(&config.naming.alarm, &b.version, c),
-            };
-            let current_name = current
-                .iter()
-                .any(|m| m.filter_name == names.filter_name || m.alarm_name == names.alarm_name);
-            if current_name {
+            let filter_name = fill(&config.naming.metric_filter, &b.version, c);
+            let metric_name = fill(&config.naming.metric, &b.version, c);
+            if current.iter().any(|m| m.filter_name == filter_name) {
                 continue;
             }
-            let same = |o: &&mut OwnedNames| {
-                o.id == names.id
-                    && o.filter_name == names.filter_name
-                    && o.metric_name == names.metric_name
-                    && o.alarm_name == names.alarm_name
-            };
-            match out.iter_mut().find(|o| same(o)) {
-                Some(o) => o.versions.push((b.version.clone(), c.title.clone())),
-                None => out.push(names),
+            match out
+                .iter_mut()
+                .find(|o| o.filter_name == filter_name && o.metric_name == metric_name)
+            {
+                Some(o) => o.versions.push(b.version.clone()),
+                None => out.push(OwnedNames {
+                    versions: vec![b.version.clone()],
+                    id: c.id.clone(),
+                    filter_name,
+                    metric_name,
+                }),
             }
         }
     }
@@ -116,6 +123,60 @@ pub struct MonitoringControl {
     /// one cannot cover the control, which settles most filters without the
     /// costlier coverage proof.
     pub witnesses: Vec<serde_json::Value>,
+    /// When the benchmark's own pattern matches routine activity (its alarm
+    /// would sit in ALARM and never notify per event): what it matches, and
+    /// the first later version whose pattern does not.
+    pub noisy: Option<Noisy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Noisy {
+    pub matches: String,
+    pub fixed_in: Option<String>,
+}
+
+/// Activity no monitoring control is about: if a control's pattern
+/// matches it, the pattern matches nearly everything.
+fn routine_event() -> serde_json::Value {
+    serde_json::json!({
+        "eventVersion": "1.08",
+        "eventSource": "cloudtrail.amazonaws.com",
+        "eventName": "DescribeTrails",
+        "eventType": "AwsApiCall",
+        "readOnly": true,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.10",
+        "userIdentity": {"type": "IAMUser", "userName": "auditor"},
+        "responseElements": null
+    })
+}
+
+/// Whether control `c` of `version` is noisy, and which later version fixes it.
+fn noisy(version: &str, c: &crate::benchmark::Control) -> Option<Noisy> {
+    let routine = routine_event();
+    let matches = |c: &crate::benchmark::Control| {
+        c.pattern
+            .as_deref()
+            .and_then(|p| crate::pattern::parse(p).ok())
+            .is_some_and(|p| p.matches(&routine))
+    };
+    if !matches(c) {
+        return None;
+    }
+    let order = crate::benchmark::available();
+    let rank = |v: &str| order.iter().position(|o| *o == v);
+    let fixed_in = crate::benchmark::all()
+        .iter()
+        .filter(|b| rank(&b.version) > rank(version))
+        .find(|b| {
+            b.metric_filter_controls()
+                .any(|o| o.slug == c.slug && !matches(o))
+        })
+        .map(|b| b.version.clone());
+    Some(Noisy {
+        matches: "a successful DescribeTrails call".into(),
+        fixed_in,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +248,7 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
                 .unwrap_or_else(|| fill(&config.naming.alarm)),
             resource_name: format!("cis_{}", c.id.replace('.', "_")),
             witnesses,
+            noisy: noisy(&b.version, c),
         });
     }
     // One name per control: a shared name would make each write overwrite
@@ -288,6 +350,25 @@ mod tests {
         assert!(err.contains("metric gives controls 4.3 and 4.4"), "{err}");
         let c = Config::parse("naming:\n  metric: \"{slug}\"\n", "c.yaml").expect("parses");
         assert!(build(&b, &c, "c.yaml").is_ok());
+    }
+
+    #[test]
+    fn a_pattern_that_matches_routine_activity_is_flagged_with_the_fix() {
+        for v in ["1.4.0", "1.5.0"] {
+            let b = crate::benchmark::load(v).expect("loads");
+            let d = build(&b, &Config::default(), "defaults").expect("builds");
+            let c41 = d
+                .monitoring
+                .controls
+                .iter()
+                .find(|c| c.id == "4.1")
+                .expect("4.1");
+            let n = c41.noisy.as_ref().expect("4.1 is noisy");
+            assert!(n.fixed_in.is_some(), "{v}: {n:?}");
+        }
+        let b = crate::benchmark::load("3.0.0").expect("loads");
+        let d = build(&b, &Config::default(), "defaults").expect("builds");
+        assert!(d.monitoring.controls.iter().all(|c| c.noisy.is_none()));
     }
 
     #[test]

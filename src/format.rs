@@ -6,8 +6,9 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// `major.minor`: a reader accepts the major it knows and any minor of it
-/// (minor versions only add fields).
+/// `major.minor`: minor versions only add fields. cis-fix reads files of
+/// its own major and of its minor or an older one (whose new fields take
+/// their defaults); a newer minor was written by a newer cis-fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FormatVersion {
     pub major: u32,
@@ -29,7 +30,7 @@ impl FormatVersion {
 
     /// Whether a reader of `self` understands a file stamped `found`.
     pub fn reads(self, found: FormatVersion) -> bool {
-        self.major == found.major
+        self.major == found.major && found.minor <= self.minor
     }
 }
 
@@ -91,6 +92,10 @@ pub struct FileKind {
     pub version: FormatVersion,
     /// What to do about a file of another version.
     pub remedy: &'static str,
+    /// A top-level field every file of this kind has, and what to say when
+    /// it is missing but another kind's is there: (its field, the advice).
+    pub marker: &'static str,
+    pub others: &'static [(&'static str, &'static str)],
 }
 
 /// Parses `text` as a file of `kind`: the version is checked first, so an
@@ -109,6 +114,14 @@ pub fn load<T: serde::de::DeserializeOwned>(
         message: strip_position(&e.to_string()),
     };
     let raw: serde_json::Value = serde_json::from_str(text).map_err(parse_err)?;
+    if raw.get(kind.marker).is_none()
+        && let Some((_, advice)) = kind.others.iter().find(|(m, _)| raw.get(*m).is_some())
+    {
+        return Err(FileError::Other {
+            path: origin.to_string(),
+            message: advice.to_string(),
+        });
+    }
     let found = raw.get("format_version");
     match found
         .and_then(|v| v.as_str())
@@ -137,14 +150,8 @@ pub fn load<T: serde::de::DeserializeOwned>(
             });
         }
     }
-    serde_json::from_value(raw).map_err(|e| FileError::Parse {
-        what: kind.what,
-        path: origin.to_string(),
-        // from_value knows no positions: the message names the field.
-        line: 0,
-        column: 0,
-        message: strip_position(&e.to_string()),
-    })
+    // Parsed again from the text (not the value) so errors have positions.
+    serde_json::from_str(text).map_err(parse_err)
 }
 
 /// serde_json appends " at line L column C"; the error says where already.
@@ -163,6 +170,8 @@ mod tests {
         what: "snapshot",
         version: FormatVersion::new(2, 0),
         remedy: "take a new one",
+        marker: "x",
+        others: &[("changes", "this is a plan; use show")],
     };
 
     #[derive(Debug, serde::Deserialize)]
@@ -176,8 +185,16 @@ mod tests {
     fn version_round_trips_and_is_checked_first() {
         let v = FormatVersion::new(2, 1);
         assert_eq!(serde_json::to_string(&v).expect("ser"), "\"2.1\"");
-        assert!(FormatVersion::new(2, 0).reads(v));
-        assert!(load::<Doc>(r#"{"format_version":"2.3","x":1}"#, "f", KIND).is_ok());
+        assert!(FormatVersion::new(2, 1).reads(FormatVersion::new(2, 0)));
+        assert!(!FormatVersion::new(2, 0).reads(v));
+        assert!(load::<Doc>(r#"{"format_version":"2.0","x":1}"#, "f", KIND).is_ok());
+        let newer = load::<Doc>(r#"{"format_version":"2.3","x":1}"#, "f", KIND).unwrap_err();
+        assert!(
+            newer
+                .to_string()
+                .contains("format_version 2.3 is not supported"),
+            "{newer}"
+        );
         let e = load::<Doc>(r#"{"format_version":1,"y":1}"#, "f.json", KIND).unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -188,6 +205,15 @@ mod tests {
             e.to_string().contains("missing field `format_version`"),
             "{e}"
         );
+        let e = load::<Doc>(r#"{"changes": []}"#, "p.json", KIND).unwrap_err();
+        assert_eq!(e.to_string(), "p.json: this is a plan; use show");
+        let e = load::<Doc>(
+            "{\n\"format_version\": \"2.0\", \"x\": \"no\"}",
+            "t.json",
+            KIND,
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("t.json:2:"), "{e}");
         let e = load::<Doc>("{\n\"format_version\":", "cut.json", KIND).unwrap_err();
         let text = e.to_string();
         assert!(text.starts_with("cut.json:2:"), "{text}");

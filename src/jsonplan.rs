@@ -19,6 +19,11 @@ pub const FILE: FileKind = FileKind {
     what: "plan",
     version: FormatVersion::new(2, 0),
     remedy: "make the plan again with this version of cis-fix",
+    marker: "changes",
+    others: &[(
+        "reads",
+        "this is a snapshot (from `cis-fix snapshot`), not a plan; plan from it with `cis-fix plan --from FILE`",
+    )],
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +34,13 @@ pub struct JsonPlan {
     pub benchmark_title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_arn: Option<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Controls of the version cis-fix does not manage (yet).
+    #[serde(default)]
+    pub unmanaged: Vec<String>,
     pub notices: Vec<JsonNotice>,
     pub changes: Vec<JsonChange>,
     pub controls: Vec<JsonControl>,
@@ -93,6 +105,9 @@ impl JsonPlan {
             benchmark: p.benchmark.clone(),
             benchmark_title: p.benchmark_title.clone(),
             account_id: p.account_id.clone(),
+            caller_arn: p.caller_arn.clone(),
+            regions: p.regions.clone(),
+            unmanaged: p.unmanaged.clone(),
             notices: p
                 .notices
                 .iter()

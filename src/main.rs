@@ -12,9 +12,13 @@ use cli::{Cli, Command};
 use commands::Exit;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
+    cis_fix::progress::set_quiet(cli.quiet);
     if let Err(e) = cis_fix::logging::init(cli.verbose) {
-        eprintln!("Error: {:#}", anyhow::Error::from(e));
+        report(&anyhow::Error::from(e));
         return Exit::Failed.into();
     }
     let started = std::time::Instant::now();
@@ -41,22 +45,64 @@ fn main() -> ExitCode {
             Command::Controls(a) => commands::controls::run(a),
             Command::Snapshot(a) => commands::snapshot::run(a).await,
             Command::Show(a) => commands::show::run(a),
+            Command::Init(a) => commands::init::run(a),
             Command::Pattern(p) => commands::pattern::run(p),
             Command::Completions { shell } => commands::generate::completions(shell),
             Command::Man { out_dir } => commands::generate::man(out_dir.as_deref()),
         }
     });
-    let exit = match result {
+    let mut exit = match result {
         Ok(exit) => exit,
         Err(e) => {
-            eprintln!("Error: {e:#}");
+            report(&e);
             Exit::Failed
         }
     };
+    if let Some(why) = commands::out::failure() {
+        eprintln!("Error: cannot write to standard output: {why}");
+        exit = Exit::Failed;
+    }
     tracing::info!(
         ?exit,
         ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "cis-fix finished"
     );
     exit.into()
+}
+
+/// clap's own messages in the house style: help and version on stdout with
+/// exit 0; every usage error as `Error: …` on stderr with exit 1 (never 2,
+/// which means "changes" under `--detailed-exitcode`).
+fn usage(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let text = e.render().to_string();
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            commands::out::print(&text);
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprint!("Error: a subcommand is needed.\n\n{text}");
+            Exit::Failed.into()
+        }
+        _ => {
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            eprint!("Error: {text}");
+            Exit::Failed.into()
+        }
+    }
+}
+
+/// `Error: <what>: <cause>: …` on stderr, each cause said once: a message
+/// that already quotes its source (as most of ours do) does not get it again.
+fn report(e: &anyhow::Error) {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    eprintln!("Error: {text}");
 }

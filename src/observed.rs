@@ -43,8 +43,14 @@ pub struct CallFailure {
     pub resource: Option<String>,
     /// The AWS error code (AccessDenied, ThrottlingException, …) when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<Box<str>>,
+    /// What went wrong, in words.
     pub message: String,
+    /// The whole chain of causes, when it says more than `message`: for a
+    /// bug report or `-v`, not for the plan.
+    /// (Boxed: it is rare, and keeps every `Result<_, CallFailure>` small.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Box<String>>,
 }
 
 impl std::fmt::Display for CallFailure {

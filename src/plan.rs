@@ -21,6 +21,15 @@ pub struct Plan {
     pub benchmark_title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// Who read the account (STS), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_arn: Option<String>,
+    /// The regions read.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Controls of the version that cis-fix does not manage (yet).
+    #[serde(default)]
+    pub unmanaged: Vec<String>,
     /// Facts the user must know before reading the changes, most pressing
     /// first (see [`Notice::rank`]).
     pub notices: Vec<Notice>,
@@ -59,6 +68,21 @@ pub enum Notice {
         trails: Vec<String>,
         rejected: Vec<String>,
     },
+    /// The benchmark's own pattern for a control matches routine activity:
+    /// an alarm on it sits in ALARM and never notifies per event.
+    NoisyPattern {
+        control: String,
+        version: String,
+        matches: String,
+        fixed_in: Option<String>,
+    },
+    /// A filter of cis-fix's that no control needs stays, because alarms
+    /// that are not cis-fix's to retire watch its metric.
+    RetirementKept {
+        filter: String,
+        log_group: String,
+        alarms: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,8 +99,8 @@ impl Notice {
             Notice::TrailsUnreadable { .. }
             | Notice::NoQualifyingTrail { .. }
             | Notice::ReadsFailed { .. } => Severity::Error,
-            Notice::PreferredTrailIgnored { .. } => Severity::Warning,
-            Notice::UsingTrails { .. } => Severity::Info,
+            Notice::PreferredTrailIgnored { .. } | Notice::NoisyPattern { .. } => Severity::Warning,
+            Notice::UsingTrails { .. } | Notice::RetirementKept { .. } => Severity::Info,
         }
     }
 
@@ -86,8 +110,8 @@ impl Notice {
         match self {
             Notice::TrailsUnreadable { .. } | Notice::NoQualifyingTrail { .. } => 0,
             Notice::ReadsFailed { .. } => 1,
-            Notice::PreferredTrailIgnored { .. } => 2,
-            Notice::UsingTrails { .. } => 3,
+            Notice::PreferredTrailIgnored { .. } | Notice::NoisyPattern { .. } => 2,
+            Notice::UsingTrails { .. } | Notice::RetirementKept { .. } => 3,
         }
     }
 
@@ -98,7 +122,9 @@ impl Notice {
             Notice::NoQualifyingTrail { .. } => "no_qualifying_trail",
             Notice::ReadsFailed { .. } => "reads_failed",
             Notice::PreferredTrailIgnored { .. } => "preferred_trail_ignored",
+            Notice::NoisyPattern { .. } => "noisy_pattern",
             Notice::UsingTrails { .. } => "using_trails",
+            Notice::RetirementKept { .. } => "retirement_kept",
         }
     }
 
@@ -115,6 +141,27 @@ impl Notice {
                 log_group,
             } => format!(
                 "config names trail `{configured}`, which does not qualify; new filters go to `{log_group}` of trail `{trail}`"
+            ),
+            Notice::NoisyPattern {
+                control,
+                version,
+                matches,
+                fixed_in,
+            } => format!(
+                "CIS v{version} {control}'s own pattern also matches routine activity ({matches}), so its alarm stays in ALARM and never notifies per event; {}",
+                match fixed_in {
+                    Some(v) => format!("v{v} fixes the pattern: plan with --benchmark {v} or later"),
+                    None => "no later version fixes it".into(),
+                }
+            ),
+            Notice::RetirementKept {
+                filter,
+                log_group,
+                alarms,
+            } => format!(
+                "Filter `{filter}` on log group `{log_group}` is cis-fix's own and no control needs it, but it stays: {} watch{} its metric.",
+                alarms.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "),
+                if alarms.len() == 1 { "es" } else { "" }
             ),
             Notice::UsingTrails { trails, .. } => format!(
                 "Using trail{} {} for the monitoring controls; other trails do not qualify.",
@@ -134,7 +181,9 @@ impl Notice {
                 rejected.clone()
             }
             Notice::ReadsFailed { failures } => failures.iter().map(ToString::to_string).collect(),
-            Notice::PreferredTrailIgnored { .. } => vec![],
+            Notice::PreferredTrailIgnored { .. }
+            | Notice::RetirementKept { .. }
+            | Notice::NoisyPattern { .. } => vec![],
         }
     }
 }
@@ -272,6 +321,17 @@ impl Plan {
                 .controls
                 .iter()
                 .any(|c| c.status == ControlStatus::Unknown)
+    }
+
+    /// Whether a scheduled run should hear about this plan: something to
+    /// change, or a control that is not compliant (blocked, or waiting for
+    /// a person).
+    pub fn needs_action(&self) -> bool {
+        self.has_changes()
+            || self
+                .controls
+                .iter()
+                .any(|c| c.status != ControlStatus::Compliant)
     }
 
     pub fn change(&self, address: &Address) -> Option<&Change> {

@@ -2,15 +2,26 @@
 //! logging is on, so logs and pipes stay clean.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 pub struct Progress(Option<ProgressBar>);
 
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `--quiet`: no progress even on a terminal.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
 impl Progress {
     pub fn stderr() -> Progress {
-        if !std::io::stderr().is_terminal() || crate::logging::active() {
+        if QUIET.load(Ordering::Relaxed)
+            || !std::io::stderr().is_terminal()
+            || crate::logging::active()
+        {
             return Progress(None);
         }
         let bar = ProgressBar::new_spinner();

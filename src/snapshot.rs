@@ -22,6 +22,11 @@ pub const FILE: FileKind = FileKind {
     what: "snapshot",
     version: FormatVersion::new(2, 0),
     remedy: "take a new snapshot with `cis-fix snapshot`",
+    marker: "reads",
+    others: &[(
+        "changes",
+        "this is a plan file (from `cis-fix plan --json`), not a snapshot; render it with `cis-fix show FILE`, or plan from a snapshot (`cis-fix snapshot --out FILE`)",
+    )],
 };
 
 /// Which read: the call, the region it went to, and the resource it was
@@ -53,6 +58,7 @@ impl ReadKey {
             resource: self.resource.clone(),
             code: None,
             message: "not in the snapshot (it was not read)".into(),
+            detail: None,
         }
     }
 }
@@ -241,6 +247,7 @@ mod tests {
             resource: None,
             code: Some("AccessDenied".into()),
             message: "denied".into(),
+            detail: None,
         };
         s.record(
             ReadKey::new(metric_alarm::READ, "us-east-1", None),

@@ -30,6 +30,16 @@ pub struct ConnectOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error(
+        "profile `{0}` is not in the AWS config or credentials files (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)"
+    )]
+    NoProfile(String),
+    #[error("{setting} is `{value}`; {accepted}")]
+    BadSetting {
+        setting: String,
+        value: String,
+        accepted: &'static str,
+    },
+    #[error(
         "no AWS region: set AWS_REGION, pass --region, or give the profile a region (aws configure set region …)"
     )]
     NoRegion,
@@ -50,6 +60,7 @@ pub struct Aws {
     config: SdkConfig,
     region: String,
     cache: Arc<Mutex<HashMap<String, RegionClients>>>,
+    notes: Vec<String>,
 }
 
 impl Aws {
@@ -70,15 +81,8 @@ impl Aws {
         if let Some(p) = &opts.profile {
             loader = loader.profile_name(p);
         }
-        let mut config = loader.load().await;
-        if let Some(n) = opts.max_attempts {
-            let retry = config
-                .retry_config()
-                .cloned()
-                .unwrap_or_else(RetryConfig::standard)
-                .with_max_attempts(n.max(1));
-            config = config.into_builder().retry_config(retry).build();
-        }
+        let (retry, notes) = retry_settings(opts).await?;
+        let config = loader.retry_config(retry).load().await;
         let region = config
             .region()
             .map(|r| r.to_string())
@@ -87,7 +91,14 @@ impl Aws {
             config,
             region,
             cache: Arc::default(),
+            notes,
         })
+    }
+
+    /// What the user should know about how the settings were read (a
+    /// setting cis-fix maps to another), for the caller to show.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The region the run started in (trails are discovered from here).
@@ -150,4 +161,82 @@ impl Aws {
             })
             .clone()
     }
+}
+
+/// Retry settings as the AWS CLI reads them (`--max-attempts`, then
+/// `AWS_MAX_ATTEMPTS` / `AWS_RETRY_MODE`, then the profile's `max_attempts`
+/// / `retry_mode`), checked here: aws-config panics on a value it cannot
+/// use. A named profile that does not exist is an error too, as in the CLI,
+/// rather than a credentials failure on every call.
+async fn retry_settings(opts: &ConnectOptions) -> Result<(RetryConfig, Vec<String>), ConnectError> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let env = Env::real();
+    let selected = opts.profile.clone().or_else(|| env.get("AWS_PROFILE").ok());
+    let profiles = aws_config::profile::load(
+        &Fs::real(),
+        &env,
+        &aws_runtime::env_config::file::EnvConfigFiles::default(),
+        selected.clone().map(std::borrow::Cow::Owned),
+    )
+    .await
+    .ok();
+    if let Some(name) = &selected
+        && profiles
+            .as_ref()
+            .is_none_or(|p| p.get_profile(name).is_none())
+    {
+        return Err(ConnectError::NoProfile(name.clone()));
+    }
+    let setting = |var: &str, key: &str| -> Option<(String, String)> {
+        match env.get(var) {
+            Ok(v) => Some((format!("{var} (environment)"), v)),
+            Err(_) => profiles.as_ref().and_then(|p| {
+                p.get(key).map(|v| {
+                    (
+                        format!("{key} in profile `{}`", p.selected_profile()),
+                        v.to_string(),
+                    )
+                })
+            }),
+        }
+    };
+    let mut notes = Vec::new();
+    let mut retry = match setting("AWS_RETRY_MODE", "retry_mode") {
+        None => RetryConfig::standard(),
+        Some((_, v)) if v.trim() == "standard" => RetryConfig::standard(),
+        Some((_, v)) if v.trim() == "adaptive" => RetryConfig::adaptive(),
+        Some((source, v)) if v.trim() == "legacy" => {
+            notes.push(format!(
+                "{source} is `legacy`, which the AWS SDK for Rust does not have; using `standard` retries"
+            ));
+            RetryConfig::standard()
+        }
+        Some((source, value)) => {
+            return Err(ConnectError::BadSetting {
+                setting: source,
+                value,
+                accepted: "use standard, adaptive or legacy",
+            });
+        }
+    };
+    let attempts = match opts.max_attempts {
+        Some(n) => Some(n),
+        None => match setting("AWS_MAX_ATTEMPTS", "max_attempts") {
+            None => None,
+            Some((source, value)) => match value.trim().parse::<u32>() {
+                Ok(n) if (1..=20).contains(&n) => Some(n),
+                _ => {
+                    return Err(ConnectError::BadSetting {
+                        setting: source,
+                        value,
+                        accepted: "use a whole number of attempts from 1 to 20",
+                    });
+                }
+            },
+        },
+    };
+    if let Some(n) = attempts {
+        retry = retry.with_max_attempts(n);
+    }
+    Ok((retry, notes))
 }

@@ -80,6 +80,7 @@ pub async fn put_alarm(rc: &RegionClients, a: &MetricAlarm) -> Result<(), CallFa
                     resource: Some(a.name.clone()),
                     code: None,
                     message: format!("alarm action {after_apply}.{attr} is not known yet"),
+                    detail: None,
                 });
             }
         }

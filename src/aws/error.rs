@@ -40,15 +40,52 @@ where
                 .unwrap_or_else(|| format!("HTTP {}", raw.status().as_u16()));
             (code, message)
         }
-        _ => (None, DisplayErrorContext(err).to_string()),
+        _ => (None, summary(err)),
     };
+    let detail = crate::logging::causes(err);
     CallFailure {
         call: call.to_string(),
         region: region.to_string(),
         resource: resource.map(str::to_string),
-        code,
+        code: code.map(String::into_boxed_str),
+        detail: (detail != message).then(|| Box::new(detail)),
         message,
     }
+}
+
+/// A failure that never reached the service, in words: what happened and
+/// its root cause, never the SDK's debug dump (that goes to `-vv` logs).
+fn summary<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let root = root_cause(err);
+    match err {
+        SdkError::TimeoutError(_) => {
+            "no answer within the timeout (5 s to connect, 20 s an attempt, 55 s a call)".into()
+        }
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            format!("no answer within the timeout: {root}")
+        }
+        SdkError::DispatchFailure(d) if d.is_io() => {
+            format!("cannot reach the endpoint: {root}")
+        }
+        SdkError::DispatchFailure(_) => format!("the request could not be sent: {root}"),
+        SdkError::ResponseError(_) => format!("the answer could not be read: {root}"),
+        SdkError::ConstructionFailure(_) => format!("the request could not be made: {root}"),
+        _ => root,
+    }
+}
+
+/// The innermost cause's words: the one that says what really happened
+/// (`Connection refused (os error 111)`).
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut e = err;
+    while let Some(next) = e.source() {
+        e = next;
+    }
+    e.to_string()
 }
 
 /// Some services (and emulators) send error shapes the SDK does not parse,
@@ -75,6 +112,7 @@ pub fn malformed(call: &str, region: &str, what: &str) -> CallFailure {
         resource: None,
         code: None,
         message: format!("the response has no {what}"),
+        detail: None,
     }
 }
 

@@ -90,6 +90,7 @@ pub async fn put_filter(rc: &RegionClients, f: &MetricFilter) -> Result<(), Call
         resource: Some(resource.clone()),
         code: None,
         message: e.to_string(),
+        detail: None,
     })?;
     rc.logs
         .put_metric_filter()

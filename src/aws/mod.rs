@@ -237,6 +237,7 @@ pub async fn execute(
                 resource: None,
                 code: None,
                 message: "the topic's ARN is not known yet".into(),
+                detail: None,
             }),
         },
     }

@@ -1,16 +1,20 @@
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::Instant;
 
 use anyhow::{Result, bail};
 
 use super::Exit;
+use super::out::{out, outln};
 use crate::cli::ApplyArgs;
+use cis_fix::address::Address;
 use cis_fix::apply::{self, Event, Outcome};
 use cis_fix::aws::permissions::{self, PermissionCheck, Request};
 use cis_fix::jsonplan::JsonPlan;
-use cis_fix::kinds::{self, Resource};
-use cis_fix::plan::Plan;
+use cis_fix::kinds;
+use cis_fix::plan::{Cause, ControlStatus, Plan};
 use cis_fix::render::{self, Style};
 use cis_fix::snapshot::Snapshot;
 
@@ -29,13 +33,20 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     .await;
     let plan = super::compute(&desired, &snap)?;
     let s = Style::for_stdout();
-    print!("{}", render::human(&JsonPlan::from_plan(&plan), s));
+    let e = Style::for_stderr();
+    super::show_plan(&JsonPlan::from_plan(&plan), false);
     if !plan.has_changes() {
-        return Ok(if plan.is_incomplete() {
-            Exit::Failed
-        } else {
-            Exit::Ok
-        });
+        return Ok(outcome(&plan, args.detailed_exitcode, e));
+    }
+    // Alarms that reach nobody fix nothing: say so before any write rather
+    // than build a chain no person is at the end of.
+    if let Some(topic) = plan.controls.iter().find_map(|c| match &c.cause {
+        Some(Cause::NoSubscriber { topic }) => Some(topic),
+        _ => None,
+    }) {
+        bail!(
+            "nobody would receive the alarms: topic `{topic}` has no confirmed subscription and none is configured. Add one under sns.subscriptions in cis-fix.yaml and run apply again. Nothing was changed."
+        );
     }
     match permissions::check(&aws, snap.caller_arn.as_deref(), &requests(&plan, &snap)).await {
         PermissionCheck::Allowed { .. } => {}
@@ -45,49 +56,63 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         ),
         PermissionCheck::Unavailable(why) => eprintln!(
             "{} could not check permissions before applying ({why}); going ahead, and stopping at the first denied call.",
-            s.yellow("Warning:")
+            e.yellow("Warning:")
         ),
     }
     if !args.auto_approve && !confirm()? {
         bail!("Apply cancelled.");
     }
-    println!();
+    outln!();
 
     let stop = Arc::new(AtomicBool::new(false));
     let signal = Arc::new(AtomicU8::new(0));
     // Kept listening to the end: a signal after the last write still gets
     // the orderly exit code.
     let _watcher = watch_signals(stop.clone(), signal.clone());
-    let report = apply::apply(&plan, &aws, &stop, |e| match e {
-        Event::Started(c) => println!(
-            "{}",
-            render::apply_line(&c.address.to_string(), c.action, false, None, s)
-        ),
-        Event::Finished(r) => match &r.outcome {
-            Outcome::Done { id, note } => {
-                println!(
-                    "{}",
-                    render::apply_line(&r.address.to_string(), r.action, true, id.as_deref(), s)
-                );
-                if let Some(n) = note {
-                    println!("  {}", s.yellow(n));
+    let mut started: HashMap<Address, Instant> = HashMap::new();
+    let report = apply::apply(&plan, &aws, &stop, |ev| match ev {
+        Event::Started(c) => {
+            started.insert(c.address.clone(), Instant::now());
+            outln!(
+                "{}",
+                render::apply_line(&c.address.to_string(), c.action, None, None, s)
+            )
+        }
+        Event::Finished(r) => {
+            let took = started.get(&r.address).map(Instant::elapsed);
+            match &r.outcome {
+                Outcome::Done { id, note } => {
+                    outln!(
+                        "{}",
+                        render::apply_line(
+                            &r.address.to_string(),
+                            r.action,
+                            Some(took.unwrap_or_default()),
+                            id.as_deref(),
+                            s
+                        )
+                    );
+                    if let Some(n) = note {
+                        outln!("  {}", s.yellow(n));
+                    }
                 }
+                Outcome::Failed(f) => eprintln!(
+                    "{} {}: {f}",
+                    e.red(&e.bold("Error:")),
+                    e.bold(&r.address.to_string())
+                ),
+                Outcome::Skipped { because } => eprintln!(
+                    "{} {}: skipped, because {because}",
+                    e.yellow(&e.bold("Warning:")),
+                    e.bold(&r.address.to_string())
+                ),
+                Outcome::NotStarted { .. } => {}
             }
-            Outcome::Failed(e) => println!(
-                "{}: {} {e}",
-                s.bold(&r.address.to_string()),
-                s.red("failed:")
-            ),
-            Outcome::Skipped { because } => println!(
-                "{}: skipped, because {because}",
-                s.bold(&r.address.to_string())
-            ),
-            Outcome::NotStarted { .. } => {}
-        },
+        }
     })
     .await;
 
-    println!();
+    outln!();
     let done = report.summary();
     let counts = format!(
         "Resources: {} added, {} changed, {} destroyed.",
@@ -95,40 +120,75 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     );
     let interrupted = signal.load(Ordering::SeqCst);
     if report.all_done() {
-        println!("{} {counts}", s.green(&s.bold("Apply complete!")));
+        outln!("{} {counts}", s.green(&s.bold("Apply complete!")));
     } else {
         let head = if interrupted > 0 {
             "Apply interrupted."
         } else {
             "Apply failed."
         };
-        println!("{} {counts}", s.red(&s.bold(head)));
+        eprintln!("{} {counts}", e.red(&e.bold(head)));
         for r in &report.results {
             let line = match &r.outcome {
                 Outcome::Done { .. } => format!("  done         {}", r.address),
-                Outcome::Failed(e) => format!("  failed       {}: {e}", r.address),
+                Outcome::Failed(f) => format!("  failed       {}: {f}", r.address),
                 Outcome::Skipped { because } => format!("  skipped      {}: {because}", r.address),
                 Outcome::NotStarted { because } => {
                     format!("  not started  {}: {because}", r.address)
                 }
             };
-            println!("{line}");
+            eprintln!("{line}");
         }
-        println!("Run `cis-fix apply` again to finish: it plans from the account as it is now.");
+        eprintln!("Run `cis-fix apply` again to finish: it plans from the account as it is now.");
     }
 
     // Where each control stands now, derived from the plan and what was
     // done, without reading everything again (the next plan reads it).
-    println!();
-    print!(
-        "{}",
-        render::controls_table(&JsonPlan::from_plan(&apply::after(&plan, &report)), s)
-    );
+    let now = apply::after(&plan, &report);
+    outln!();
+    out!("{}", render::controls_table(&JsonPlan::from_plan(&now), s));
     Ok(match interrupted {
-        0 if report.all_done() && !plan.is_incomplete() => Exit::Ok,
+        0 if report.all_done() => outcome(&now, args.detailed_exitcode, e),
         0 => Exit::Failed,
         code => Exit::Interrupted(code),
     })
+}
+
+/// How an apply that ran to the end exits: 1 when something could not be
+/// judged, or (without `--detailed-exitcode`) when a control is still
+/// blocked, since the run did not reach its goal; with it, 2 when a control
+/// still needs a person. A subscription waiting for its confirmation is said
+/// on stderr either way.
+fn outcome(now: &Plan, detailed: bool, e: Style) -> Exit {
+    let count = |st: ControlStatus| now.controls.iter().filter(|c| c.status == st).count();
+    let (blocked, pending) = (
+        count(ControlStatus::Blocked),
+        count(ControlStatus::PendingConfirmation),
+    );
+    if pending > 0 {
+        eprintln!(
+            "{} {pending} control{} wait{} for a person to confirm a subscription (see above).",
+            e.yellow(&e.bold("Warning:")),
+            if pending == 1 { "" } else { "s" },
+            if pending == 1 { "s" } else { "" }
+        );
+    }
+    if now.is_incomplete() {
+        return Exit::Failed;
+    }
+    if detailed {
+        return super::plan_exit(now, true);
+    }
+    if blocked > 0 {
+        eprintln!(
+            "{} {blocked} control{} still blocked (see above): cis-fix cannot make {} compliant yet.",
+            e.red(&e.bold("Error:")),
+            if blocked == 1 { " is" } else { "s are" },
+            if blocked == 1 { "it" } else { "them" }
+        );
+        return Exit::Failed;
+    }
+    Exit::Ok
 }
 
 /// The calls the plan will make, with the resources they act on, each as
@@ -139,16 +199,13 @@ fn requests(plan: &Plan, snap: &Snapshot) -> Vec<Request> {
         .as_deref()
         .and_then(permissions::partition)
         .unwrap_or_else(|| "aws".into());
-    // A topic this plan creates has no ARN yet, but IAM judges the one it
-    // will have, which its name and place decide.
-    let planned_arn = |a: &cis_fix::address::Address| match plan.change(a)?.after.as_ref()? {
-        Resource::Topic(t) => Some(
-            kinds::WriteCall::CreateTopic {
-                name: t.name.clone(),
-            }
-            .iam_resource(&a.location, &partition, &|_| None),
-        ),
-        _ => None,
+    // A resource this plan creates has no ARN yet, but IAM judges the one
+    // it will have, which its kind can tell.
+    let planned_arn = |a: &cis_fix::address::Address| {
+        plan.change(a)?
+            .after
+            .as_ref()?
+            .planned_arn(&a.location, &partition)
     };
     plan.changes
         .iter()
@@ -166,9 +223,9 @@ fn requests(plan: &Plan, snap: &Snapshot) -> Vec<Request> {
 
 /// Terraform's prompt: only `yes` proceeds.
 fn confirm() -> Result<bool> {
-    println!("\nDo you want to perform these actions?");
-    println!("  cis-fix will perform the actions described above.");
-    println!("  Only 'yes' will be accepted to approve.\n");
+    outln!("\nDo you want to perform these actions?");
+    outln!("  cis-fix will perform the actions described above.");
+    outln!("  Only 'yes' will be accepted to approve.\n");
     let answer: String = dialoguer::Input::new()
         .with_prompt("  Enter a value")
         .allow_empty(true)

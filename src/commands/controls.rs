@@ -2,6 +2,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Exit;
+use super::out::outln;
 use crate::cli::ControlsArgs;
 use cis_fix::config::Config;
 use cis_fix::diff;
@@ -24,6 +25,7 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
                     "title": c.title,
                     "kind": c.kind,
                     "managed": diff::family(c.kind).is_some(),
+                    "resources": diff::family(c.kind).map(|f| f.resource_kinds),
                     "level": c.level,
                     "assessment": c.assessment,
                     "pattern": c.pattern,
@@ -33,11 +35,11 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
             })
             .collect();
         let out = json!({ "benchmark": b.version, "title": b.title, "controls": controls });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(Exit::Ok);
     }
     let s = Style::for_stdout();
-    println!("{}\n", s.bold(&b.title));
+    outln!("{}\n", s.bold(&b.title));
     let w = b.controls.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for c in &b.controls {
         let family = diff::family(c.kind);
@@ -46,22 +48,22 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
         } else {
             s.dim("not managed")
         };
-        println!("  {:<w$}  {managed}  L{}  {}", c.id, c.level, c.title);
+        outln!("  {:<w$}  {managed}  L{}  {}", c.id, c.level, c.title);
         match family {
             Some(f) => {
-                println!("  {:<w$}  needs: {}", "", (f.needs)(&b, c));
+                outln!("  {:<w$}  needs: {}", "", (f.needs)(&b, c));
                 if let Some(p) = &c.pattern {
-                    println!("  {:<w$}  pattern: {p}", "");
+                    outln!("  {:<w$}  pattern: {p}", "");
                 }
             }
-            None => println!(
+            None => outln!(
                 "  {:<w$}  {}",
                 "",
                 s.dim(&format!("{}: not yet planned by cis-fix", c.kind.label()))
             ),
         }
         if let Some(reason) = c.unconfirmed_reason(REASON_WIDTH) {
-            println!(
+            outln!(
                 "  {:<w$}  {}",
                 "",
                 s.yellow(&format!("unconfirmed: {reason}"))
@@ -73,7 +75,7 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
         .iter()
         .filter(|c| diff::family(c.kind).is_some())
         .count();
-    println!(
+    outln!(
         "\n{managed} of {} controls managed. Source: {}",
         b.controls.len(),
         b.status
@@ -89,7 +91,7 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
         } else {
             "controls"
         };
-        println!("{unconfirmed} {noun} marked unconfirmed: `--json` has the full notes.");
+        outln!("{unconfirmed} {noun} marked unconfirmed: `--json` has the full notes.");
     }
     Ok(Exit::Ok)
 }

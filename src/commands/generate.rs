@@ -1,7 +1,6 @@
 //! `completions` and `man`: generated from the clap types at run time, so
 //! they can never disagree with the flags the binary really takes.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -13,8 +12,7 @@ use crate::cli::Cli;
 pub fn completions(shell: clap_complete::Shell) -> Result<Exit> {
     let mut cmd = Cli::command();
     let name = cmd.get_name().to_string();
-    // Into a buffer first: clap_complete panics on a failed write, and a
-    // closed pipe is an error message here, not a panic.
+    // Into a buffer first: clap_complete panics on a failed write.
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, name, &mut out);
     write_stdout(&out)
@@ -35,11 +33,9 @@ pub fn man(out_dir: Option<&Path>) -> Result<Exit> {
     write_stdout(&out)
 }
 
+/// Through `out`, as every listing: a closed pipe (`| head`) ends the
+/// output quietly, any other write error fails the run.
 fn write_stdout(bytes: &[u8]) -> Result<Exit> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .context("cannot write to stdout")?;
+    super::out::print(&String::from_utf8_lossy(bytes));
     Ok(Exit::Ok)
 }

@@ -3,6 +3,8 @@
 pub mod apply;
 pub mod controls;
 pub mod generate;
+pub mod init;
+pub mod out;
 pub mod pattern;
 pub mod plan;
 pub mod show;
@@ -16,7 +18,9 @@ use crate::cli::{Connection, Target};
 use cis_fix::aws::{Aws, ConnectOptions, Limiter};
 use cis_fix::config::Config;
 use cis_fix::desired::{self, Desired};
+use cis_fix::jsonplan::JsonPlan;
 use cis_fix::progress::Progress;
+use cis_fix::render::{self, Style};
 use cis_fix::snapshot::Snapshot;
 use cis_fix::{benchmark, diff, plan::Plan};
 
@@ -72,13 +76,17 @@ pub fn load_benchmark(flag: Option<&str>, config: &Config) -> Result<benchmark::
 }
 
 pub async fn connect(c: &Connection) -> Result<Aws> {
-    Aws::connect(&ConnectOptions {
+    let aws = Aws::connect(&ConnectOptions {
         region: c.region.clone(),
         profile: c.profile.clone(),
         max_attempts: c.max_attempts,
     })
     .await
-    .context("cannot set up AWS access")
+    .context("cannot set up AWS access")?;
+    for n in aws.notes() {
+        eprintln!("Note: {n}.");
+    }
+    Ok(aws)
 }
 
 /// Reads the account. `topic_names`: the topics cis-fix may notify (the
@@ -98,4 +106,28 @@ pub fn topic_names(config_topic: Option<&str>) -> Vec<String> {
 
 pub fn compute(desired: &Desired, snap: &Snapshot) -> Result<Plan> {
     Ok(diff::plan(desired, snap)?)
+}
+
+/// Shows a plan: its errors and warnings on stderr, the plan itself (human
+/// or JSON) on stdout alone.
+pub fn show_plan(p: &JsonPlan, json: bool) {
+    eprint!("{}", render::problems(p, Style::for_stderr()));
+    if json {
+        out::outln!("{}", render::json(p));
+    } else {
+        out::out!("{}", render::human(p, Style::for_stdout()));
+    }
+}
+
+/// The exit code a schedule can trust: 1 when something could not be read
+/// or judged; with `detailed`, 2 when anything is to change or a control
+/// needs a person (blocked, waiting for a confirmation), else 0.
+pub fn plan_exit(plan: &Plan, detailed: bool) -> Exit {
+    if plan.is_incomplete() {
+        Exit::Failed
+    } else if detailed && plan.needs_action() {
+        Exit::Changes
+    } else {
+        Exit::Ok
+    }
 }

@@ -1,6 +1,7 @@
 use anyhow::{Result, anyhow};
 
 use super::Exit;
+use super::out::outln;
 use crate::cli::PatternCommand;
 use cis_fix::config::Config;
 use cis_fix::events;
@@ -40,7 +41,7 @@ pub fn run(cmd: PatternCommand) -> Result<Exit> {
                     Some(c)
                 }
             };
-            println!("canonical: {}", p.canonical());
+            outln!("canonical: {}", p.canonical());
             if text.chars().count() > pattern::MAX_PATTERN_LEN {
                 eprintln!(
                     "Warning: {} characters, over CloudWatch's {} limit",
@@ -64,18 +65,18 @@ pub fn run(cmd: PatternCommand) -> Result<Exit> {
             }
             match verdict.unwrap_or(Coverage::Covered) {
                 Coverage::Covered => {
-                    println!("{id} ({}): covered", c.title);
+                    outln!("{id} ({}): covered", c.title);
                     Ok(Exit::Ok)
                 }
                 Coverage::NotCovered { missing } => {
-                    println!("{id} ({}): not covered; would not fire on:", c.title);
+                    outln!("{id} ({}): not covered; would not fire on:", c.title);
                     for m in missing {
-                        println!("  {m}");
+                        outln!("  {m}");
                     }
                     Ok(Exit::Failed)
                 }
                 Coverage::CannotProve { reason } => {
-                    println!("{id} ({}): cannot prove coverage: {reason}", c.title);
+                    outln!("{id} ({}): cannot prove coverage: {reason}", c.title);
                     Ok(Exit::Failed)
                 }
             }
@@ -92,10 +93,10 @@ pub fn run(cmd: PatternCommand) -> Result<Exit> {
                     hits += 1;
                     let name = e.get("eventName").and_then(|v| v.as_str()).unwrap_or("?");
                     let source = e.get("eventSource").and_then(|v| v.as_str()).unwrap_or("?");
-                    println!("match  #{}  {source} {name}", i + 1);
+                    outln!("match  #{}  {source} {name}", i + 1);
                 }
             }
-            println!("{hits} of {} events match", list.len());
+            outln!("{hits} of {} events match", list.len());
             Ok(Exit::Ok)
         }
     }

@@ -3,7 +3,6 @@ use anyhow::Result;
 use super::Exit;
 use crate::cli::PlanArgs;
 use cis_fix::jsonplan::JsonPlan;
-use cis_fix::render::{self, Style};
 use cis_fix::snapshot::Snapshot;
 
 pub async fn run(args: PlanArgs) -> Result<Exit> {
@@ -20,17 +19,6 @@ pub async fn run(args: PlanArgs) -> Result<Exit> {
         }
     };
     let plan = super::compute(&desired, &snap)?;
-    let shown = JsonPlan::from_plan(&plan);
-    if args.json {
-        println!("{}", render::json(&shown));
-    } else {
-        print!("{}", render::human(&shown, Style::for_stdout()));
-    }
-    Ok(if plan.is_incomplete() {
-        Exit::Failed
-    } else if args.detailed_exitcode && plan.has_changes() {
-        Exit::Changes
-    } else {
-        Exit::Ok
-    })
+    super::show_plan(&JsonPlan::from_plan(&plan), args.json);
+    Ok(super::plan_exit(&plan, args.detailed_exitcode))
 }

@@ -1,6 +1,7 @@
 use anyhow::{Context, Result};
 
 use super::Exit;
+use super::out::outln;
 use crate::cli::SnapshotArgs;
 
 pub async fn run(args: SnapshotArgs) -> Result<Exit> {
@@ -14,7 +15,7 @@ pub async fn run(args: SnapshotArgs) -> Result<Exit> {
                 .with_context(|| format!("cannot write snapshot to {}", path.display()))?;
             eprintln!("Snapshot written to {}", path.display());
         }
-        None => println!("{text}"),
+        None => outln!("{text}"),
     }
     // The file is written either way (it is the evidence), but a snapshot
     // with failed reads is incomplete and a schedule must hear of it.

@@ -4,6 +4,7 @@
 //! each control with [`PlanBuilder::serve`].
 
 use crate::address::{Address, Location};
+use crate::kinds::{self, Action};
 use crate::plan::{Cause, Change, ControlReport, ControlStatus, Notice};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -55,7 +56,16 @@ impl PlanBuilder {
         self.notices.push(n);
     }
 
-    pub fn change(&mut self, change: Change) {
+    /// Adds a change. An update that cannot happen in place (the kind says
+    /// so) becomes a replacement, with the reason.
+    pub fn change(&mut self, mut change: Change) {
+        if change.action == Action::Update
+            && let (Some(b), Some(a)) = (&change.before, &change.after)
+            && let Some(why) = kinds::forces_replacement(b, a)
+        {
+            change.action = Action::Replace;
+            change.reason = format!("{}; it must be replaced: {why}", change.reason);
+        }
         if let Some(existing) = self.changes.iter().find(|c| c.address == change.address) {
             self.error.get_or_insert(DiffError::DuplicateAddress {
                 address: change.address.to_string(),
@@ -112,7 +122,7 @@ impl PlanBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::{Action, Resource, Topic};
+    use crate::kinds::{MetricFilter, Resource, Topic};
 
     fn topic_change(reason: &str) -> Change {
         let at = Location::new(Some("1"), "us-east-1");
@@ -140,6 +150,49 @@ mod tests {
             err.to_string().contains("1/us-east-1/aws_sns_topic.t"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_update_that_cannot_happen_in_place_is_a_replacement() {
+        let f = |name: &str| MetricFilter {
+            log_group_name: "ct".into(),
+            name: name.into(),
+            pattern: "{ $.a = 1 }".into(),
+            metric_name: "m".into(),
+            metric_namespace: "n".into(),
+            metric_value: "1".into(),
+            default_value: None,
+            dimensions: Default::default(),
+            unit: None,
+        };
+        let mut b = PlanBuilder::new(Some("1"));
+        b.change(Change {
+            address: Address::new(&b.at("us-east-1"), "aws_cloudwatch_log_metric_filter", "x"),
+            action: Action::Update,
+            controls: vec![],
+            reason: "pattern".into(),
+            before: Some(Resource::MetricFilter(f("old"))),
+            after: Some(Resource::MetricFilter(f("new"))),
+            depends_on: vec![],
+        });
+        let parts = b.finish(&[]).expect("no error");
+        assert_eq!(parts.changes[0].action, Action::Replace);
+        assert!(
+            parts.changes[0]
+                .reason
+                .contains("the name changes from `old` to `new`")
+        );
+        // Its calls delete the old filter, then write the new one.
+        let calls = kinds::calls(
+            Action::Replace,
+            parts.changes[0].before.as_ref(),
+            parts.changes[0].after.as_ref(),
+        );
+        assert!(matches!(
+            calls.as_slice(),
+            [kinds::WriteCall::DeleteMetricFilter { filter_name, .. }, kinds::WriteCall::PutMetricFilter(p)]
+                if filter_name == "old" && p.name == "new"
+        ));
     }
 
     #[test]

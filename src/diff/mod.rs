@@ -55,10 +55,23 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
         });
     }
     let parts = out.finish(&desired.control_order)?;
+    let mut regions: Vec<String> = snap.reads.keys().map(|k| k.region.clone()).collect();
+    regions.dedup();
+    regions.sort();
+    regions.dedup();
+    let unmanaged = desired
+        .control_order
+        .iter()
+        .filter(|id| !parts.controls.iter().any(|c| &&c.id == id))
+        .cloned()
+        .collect();
     Ok(Plan {
         benchmark: desired.benchmark_version.clone(),
         benchmark_title: desired.benchmark_title.clone(),
         account_id: snap.account_id.clone(),
+        caller_arn: snap.caller_arn.clone(),
+        regions,
+        unmanaged,
         notices: parts.notices,
         changes: parts.changes,
         controls: parts.controls,

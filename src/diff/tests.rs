@@ -164,6 +164,7 @@ fn failure(call: &str) -> CallFailure {
         resource: None,
         code: Some("AccessDenied".into()),
         message: "not allowed".into(),
+        detail: None,
     }
 }
 
@@ -1122,7 +1123,8 @@ fn moving_to_a_version_whose_pattern_changed_retires_the_old_chain_never_keeps_b
             ),
             (
                 Action::Delete,
-                "aws_cloudwatch_log_metric_filter.cis_4_10_security_group_changes".to_string()
+                "aws_cloudwatch_log_metric_filter.cis_4_10_security_group_changes[\"ct-logs\"]"
+                    .to_string()
             ),
             (
                 Action::Delete,
@@ -1216,4 +1218,123 @@ fn nothing_is_retired_while_a_control_cannot_be_judged() {
         Observed::Failed(failure("sns:ListSubscriptions"));
     let p = diff(&desired_v("6.0.0", SUBS), &done);
     assert!(p.changes.iter().all(|c| c.action != Action::Delete));
+}
+
+#[test]
+fn nothing_is_retired_while_a_control_is_blocked() {
+    // The topic cis-fix made is re-encrypted with the AWS managed key, so
+    // alarms can no longer reach it: every control is blocked before its
+    // alarm is chosen, and no old alarm may be taken for unused.
+    let mut done = applied_v3();
+    let r = done.regions.get_mut(REGION).expect("region");
+    for a in r.topic_attributes.values_mut() {
+        *a = Observed::Ok(Some(TopicAttributes {
+            kms_master_key_id: Some("alias/aws/sns".into()),
+        }));
+    }
+    let p = diff(&desired_v("6.0.0", SUBS), &done);
+    assert!(
+        p.controls
+            .iter()
+            .any(|c| c.status == ControlStatus::Blocked),
+        "{:#?}",
+        p.controls
+    );
+    assert!(
+        p.changes.iter().all(|c| c.action != Action::Delete),
+        "{:#?}",
+        planned(&p)
+    );
+}
+
+#[test]
+fn destroys_wait_for_every_other_change() {
+    let p = diff(&desired_v("6.0.0", SUBS), &applied_v3());
+    let made: Vec<&crate::address::Address> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Delete)
+        .map(|c| &c.address)
+        .collect();
+    assert!(!made.is_empty());
+    for d in p.changes.iter().filter(|c| c.action == Action::Delete) {
+        for m in &made {
+            assert!(d.depends_on.contains(m), "{} must wait for {m}", d.address);
+        }
+    }
+}
+
+#[test]
+fn an_old_filter_on_two_log_groups_of_one_region_is_retired_on_each() {
+    const LG2: &str = "ct-logs-2";
+    let mut done = applied_v3();
+    let mut second = trail();
+    second.name = "second".into();
+    second.arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/second".into();
+    second.log_group_arn = Some(format!(
+        "arn:aws:logs:{REGION}:123456789012:log-group:{LG2}:*"
+    ));
+    let Observed::Ok(ts) = &mut done.trails else {
+        panic!()
+    };
+    ts.push(second);
+    let r = done.regions.get_mut(REGION).expect("region");
+    let Observed::Ok(fs) = &r.metric_filters[LG] else {
+        panic!()
+    };
+    let mut old = fs
+        .iter()
+        .find(|f| f.name == "cis-4.10-security-group-changes")
+        .expect("old filter")
+        .clone();
+    old.log_group_name = LG2.into();
+    r.metric_filters.insert(LG2.into(), Observed::Ok(vec![old]));
+    let p = diff(&desired_v("6.0.0", SUBS), &done);
+    let deleted: Vec<String> = p
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| c.address.short())
+        .collect();
+    assert!(
+        deleted.contains(&format!(
+            "aws_cloudwatch_log_metric_filter.cis_4_10_security_group_changes[\"{LG}\"]"
+        )) && deleted.contains(&format!(
+            "aws_cloudwatch_log_metric_filter.cis_4_10_security_group_changes[\"{LG2}\"]"
+        )),
+        "{deleted:?}"
+    );
+}
+
+#[test]
+fn a_users_alarm_on_an_old_filters_metric_keeps_the_filter() {
+    let mut done = applied_v3();
+    let r = done.regions.get_mut(REGION).expect("region");
+    let Observed::Ok(alarms) = &mut r.alarms else {
+        panic!()
+    };
+    alarms.push(alarm(
+        "pager-sg",
+        "cis-4.10-security-group-changes",
+        1.0,
+        &[TOPIC_ARN],
+    ));
+    let p = diff(&desired_v("6.0.0", SUBS), &done);
+    assert!(
+        !p.changes
+            .iter()
+            .any(|c| c.action == Action::Delete && c.address.kind == MetricFilter::TYPE),
+        "{:#?}",
+        planned(&p)
+    );
+    // cis-fix's own old alarm still goes; the user's stays.
+    assert!(planned(&p).contains(&(
+        Action::Delete,
+        "aws_cloudwatch_metric_alarm.cis_4_10_security_group_changes".to_string()
+    )));
+    assert!(!p.changes.iter().any(|c| c.address.name.contains("pager")));
+    assert!(p.notices.iter().any(|n| matches!(
+        n,
+        crate::plan::Notice::RetirementKept { alarms, .. } if alarms == &["pager-sg".to_string()]
+    )));
 }

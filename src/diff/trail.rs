@@ -289,6 +289,7 @@ mod tests {
             resource: Some(t.arn.clone()),
             code: Some("AccessDeniedException".into()),
             message: "no".into(),
+            detail: None,
         });
         let a = assess_here(&[t]);
         assert!(a.candidates.is_empty());

@@ -146,6 +146,12 @@ pub trait Kind: Sized {
     fn applied_note(&self) -> Option<String> {
         None
     }
+
+    /// The ARN the resource will have once created at `at`, where its name
+    /// decides it: IAM judges calls on it before it exists.
+    fn planned_arn(&self, _at: &Location, _partition: &str) -> Option<String> {
+        None
+    }
 }
 
 macro_rules! registry {
@@ -171,6 +177,10 @@ macro_rules! registry {
 
             pub fn applied_note(&self) -> Option<String> {
                 match self { $(Resource::$variant(x) => x.applied_note(),)+ }
+            }
+
+            pub fn planned_arn(&self, at: &Location, partition: &str) -> Option<String> {
+                match self { $(Resource::$variant(x) => x.planned_arn(at, partition),)+ }
             }
         }
 

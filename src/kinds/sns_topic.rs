@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Action, Deferred, Kind, ReadData, WriteCall};
+use crate::address::Location;
+use crate::arn::Arn;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,5 +58,19 @@ impl Kind for Topic {
             }],
             _ => vec![],
         }
+    }
+
+    /// A topic's ARN is its place and name.
+    fn planned_arn(&self, at: &Location, partition: &str) -> Option<String> {
+        Some(
+            Arn {
+                partition: partition.to_string(),
+                service: "sns".into(),
+                region: at.region.clone(),
+                account: at.account.clone().unwrap_or_else(|| "*".into()),
+                resource: self.name.clone(),
+            }
+            .to_string(),
+        )
     }
 }

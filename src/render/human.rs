@@ -9,11 +9,15 @@ use super::Style;
 use crate::jsonplan::{JsonChange, JsonPlan};
 use crate::plan::{Action, Cause, ControlStatus, Severity};
 
-/// The plan as `terraform plan` would show it, read from its JSON form so a
-/// saved plan renders exactly as a fresh one.
-pub fn plan(p: &JsonPlan, s: Style) -> String {
+/// The plan's errors and warnings, for stderr: the plan itself (stdout)
+/// keeps only what it is.
+pub fn problems(p: &JsonPlan, s: Style) -> String {
+    notices(p, s, |sev| sev != Severity::Info)
+}
+
+fn notices(p: &JsonPlan, s: Style, keep: impl Fn(Severity) -> bool) -> String {
     let mut out = String::new();
-    for n in &p.notices {
+    for n in p.notices.iter().filter(|n| keep(n.severity)) {
         let head = match n.severity {
             Severity::Error => s.red(&s.bold("Error:")),
             Severity::Warning => s.yellow(&s.bold("Warning:")),
@@ -25,6 +29,36 @@ pub fn plan(p: &JsonPlan, s: Style) -> String {
         }
         let _ = writeln!(out);
     }
+    out
+}
+
+/// Whom the plan speaks for: account, caller, regions, benchmark.
+pub fn header(p: &JsonPlan, s: Style) -> String {
+    let who = match (&p.account_id, &p.caller_arn) {
+        (Some(a), Some(c)) => format!("account {a} as {c}"),
+        (Some(a), None) => format!("account {a}"),
+        _ => "an account whose id could not be read".to_string(),
+    };
+    let regions = match p.regions.as_slice() {
+        [] => String::new(),
+        [one] => format!(", region {one}"),
+        many => format!(", regions {}", many.join(", ")),
+    };
+    format!(
+        "{}\n\n",
+        s.dim(&format!(
+            "cis-fix: {who}{regions}; CIS AWS Foundations v{}.",
+            p.benchmark
+        ))
+    )
+}
+
+/// The plan as `terraform plan` would show it, read from its JSON form so a
+/// saved plan renders exactly as a fresh one. Errors and warnings are not
+/// in it: see [`problems`].
+pub fn plan(p: &JsonPlan, s: Style) -> String {
+    let mut out = header(p, s);
+    out.push_str(&notices(p, s, |sev| sev == Severity::Info));
     if p.has_changes() {
         let _ = writeln!(
             out,
@@ -65,11 +99,24 @@ pub fn plan(p: &JsonPlan, s: Style) -> String {
         .iter()
         .all(|c| c.status == ControlStatus::Compliant)
     {
+        // Never claim more than was judged.
+        let managed = p.controls.len();
+        let unmanaged = if p.unmanaged.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} control{} of v{} {} not managed by cis-fix (`cis-fix controls`)",
+                p.unmanaged.len(),
+                if p.unmanaged.len() == 1 { "" } else { "s" },
+                p.benchmark,
+                if p.unmanaged.len() == 1 { "is" } else { "are" }
+            )
+        };
         let _ = writeln!(
             out,
-            "{} Your account matches CIS AWS Foundations v{}.",
+            "{} All {managed} managed control{} compliant{unmanaged}.",
             s.green(&s.bold("No changes.")),
-            p.benchmark
+            if managed == 1 { " is" } else { "s are" }
         );
     } else {
         let open = p
@@ -90,9 +137,10 @@ pub fn plan(p: &JsonPlan, s: Style) -> String {
 }
 
 /// Per-control status, the closing part of `plan` and `apply`: one line a
-/// control. Why a control is blocked or unknown is said under it (the user
-/// must act); what a person must confirm is said once; the rest is in the
-/// changes above and in `--json`.
+/// control. Why a control is blocked or unknown is said where the user
+/// must act: under the control, or, when one cause holds several, once
+/// with the controls it holds; the rest is in the changes above and in
+/// `--json`. A count per status closes it.
 pub fn controls_table(p: &JsonPlan, s: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -107,7 +155,8 @@ pub fn controls_table(p: &JsonPlan, s: Style) -> String {
         .map(|c| c.status.label().len())
         .max()
         .unwrap_or(0);
-    let mut waiting: Vec<String> = Vec::new();
+    // (status, what holds them) → the controls it holds, in table order.
+    let mut shared: Vec<(ControlStatus, String, Vec<&str>)> = Vec::new();
     for c in &p.controls {
         let label = format!("{:<st_w$}", c.status.label());
         let label = match c.status {
@@ -117,28 +166,67 @@ pub fn controls_table(p: &JsonPlan, s: Style) -> String {
             ControlStatus::Blocked | ControlStatus::Unknown => s.red(&label),
         };
         let _ = writeln!(out, "  {:<id_w$}  {label}  {}", c.id, c.title);
-        match c.status {
-            ControlStatus::Blocked | ControlStatus::Unknown => {
+        let held_by = match (&c.cause, c.status) {
+            (_, ControlStatus::Compliant | ControlStatus::WillFix) => None,
+            (Some(cause), _) => Some(cause_text(cause)),
+            (None, ControlStatus::PendingConfirmation) => None,
+            (None, _) => {
                 let _ = writeln!(out, "  {:<id_w$}  {}", "", s.dim(&c.reason));
+                None
             }
-            ControlStatus::PendingConfirmation => {
-                if let Some(Cause::AwaitingConfirmation { topic, endpoints }) = &c.cause {
-                    let who = format!(
-                        "alarms reach nobody until {} confirms the subscription to topic `{topic}`",
-                        endpoints.join(", ")
-                    );
-                    if !waiting.contains(&who) {
-                        waiting.push(who);
-                    }
-                }
+        };
+        if let Some(why) = held_by {
+            match shared
+                .iter_mut()
+                .find(|(st, w, _)| *st == c.status && *w == why)
+            {
+                Some((_, _, ids)) => ids.push(&c.id),
+                None => shared.push((c.status, why, vec![&c.id])),
             }
-            ControlStatus::Compliant | ControlStatus::WillFix => {}
         }
     }
-    for w in waiting {
-        let _ = writeln!(out, "\n{} {w}.", s.yellow("Pending confirmation:"));
+    for (status, why, ids) in &shared {
+        let head = match status {
+            ControlStatus::PendingConfirmation => s.yellow("Pending confirmation"),
+            ControlStatus::Blocked => s.red("Blocked"),
+            _ => s.red("Unknown"),
+        };
+        let _ = writeln!(out, "\n{head} ({}): {why}.", ids.join(", "));
+    }
+    let mut counts: Vec<String> = Vec::new();
+    for st in [
+        ControlStatus::Compliant,
+        ControlStatus::WillFix,
+        ControlStatus::PendingConfirmation,
+        ControlStatus::Blocked,
+        ControlStatus::Unknown,
+    ] {
+        let n = p.controls.iter().filter(|c| c.status == st).count();
+        if n > 0 {
+            counts.push(format!("{n} {}", st.label()));
+        }
+    }
+    if !counts.is_empty() {
+        let _ = writeln!(out, "\n{}.", counts.join(", "));
     }
     out
+}
+
+/// A shared cause in words, said once for all the controls it holds.
+fn cause_text(c: &Cause) -> String {
+    match c {
+        Cause::NoQualifyingTrail => {
+            "no CloudTrail trail delivers all management events to CloudWatch Logs".into()
+        }
+        Cause::ReadFailed { failure } => format!("cannot tell: {failure}"),
+        Cause::NoSubscriber { topic } => format!(
+            "topic `{topic}` has no confirmed subscription and none is configured: add sns.subscriptions to cis-fix.yaml"
+        ),
+        Cause::AwaitingConfirmation { topic, endpoints } => format!(
+            "alarms reach nobody until {} confirms the subscription to topic `{topic}`",
+            endpoints.join(", ")
+        ),
+    }
 }
 
 fn change(out: &mut String, c: &JsonChange, s: Style) {
@@ -297,9 +385,17 @@ fn value(v: &Value, indent: usize) -> String {
     }
 }
 
-/// One line of apply progress, e.g. `aws_sns_topic.x: Creation complete`.
-pub fn apply_line(address: &str, action: Action, done: bool, id: Option<&str>, s: Style) -> String {
-    let verb = match (action, done) {
+/// One line of apply progress, as Terraform prints it:
+/// `…aws_sns_topic.x: Creating...`, then `…: Creation complete after 1s
+/// [id=arn:…]` once `took` is known.
+pub fn apply_line(
+    address: &str,
+    action: Action,
+    took: Option<std::time::Duration>,
+    id: Option<&str>,
+    s: Style,
+) -> String {
+    let verb = match (action, took.is_some()) {
         (Action::Create, false) => "Creating...",
         (Action::Create, true) => "Creation complete",
         (Action::Update, false) => "Modifying...",
@@ -309,10 +405,12 @@ pub fn apply_line(address: &str, action: Action, done: bool, id: Option<&str>, s
         (Action::Replace, false) => "Replacing...",
         (Action::Replace, true) => "Replacement complete",
     };
+    let after = took
+        .map(|t| format!(" after {}s", t.as_secs()))
+        .unwrap_or_default();
     let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
-    format!("{}: {verb}{id}", s.bold(address))
+    format!("{}: {verb}{after}{id}", s.bold(address))
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,6 +455,9 @@ mod tests {
             benchmark: "6.0.0".into(),
             benchmark_title: "t".into(),
             account_id: Some("123456789012".into()),
+            caller_arn: None,
+            regions: vec!["eu-west-1".into()],
+            unmanaged: vec![],
             notices: vec![],
             changes: vec![
                 change(Action::Delete, Some("old-filter"), None),

@@ -5,7 +5,7 @@
 mod human;
 mod style;
 
-pub use human::{apply_line, controls_table, plan as human};
+pub use human::{apply_line, controls_table, header, plan as human, problems};
 pub use style::Style;
 
 use crate::jsonplan::JsonPlan;

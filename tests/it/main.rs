@@ -5,6 +5,7 @@
 
 mod support;
 
+mod cli_inputs;
 mod faults_selftest;
 mod harness_selftest;
 mod loaders_props;

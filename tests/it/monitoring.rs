@@ -11,20 +11,23 @@ const V3_ROOT: &str = r#"{ $.userIdentity.type = "Root" && $.userIdentity.invoke
 #[test]
 fn empty_account_is_blocked_on_the_trail_first() {
     let acct = Account::new();
+    // Blocked controls need a person: 2 for a schedule, and the blocker
+    // is the first thing said on stderr.
     let human = acct.cis_fix(&["plan", "--detailed-exitcode"]);
-    human.expect_code(0);
+    human.expect_code(2);
     assert!(
         human
-            .stdout
+            .stderr
             .starts_with("Error: No CloudTrail trail qualifies"),
         "the trail blocker must be the first thing said:\n{}",
-        human.stdout
+        human.stderr
     );
     assert!(
         human
-            .stdout
+            .stderr
             .contains("the account has no CloudTrail trails")
     );
+    assert!(!human.stdout.contains("Error:"), "{}", human.stdout);
 
     let plan = acct.cis_fix(&["plan", "--json"]).expect_code(0).json();
     assert_eq!(plan["format_version"], "2.0");
@@ -115,7 +118,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     assert!(
         first
             .stdout
-            .contains("/aws_sns_topic.cis_fix_alarms: Creation complete [id=arn:aws:sns:")
+            .contains("/aws_sns_topic.cis_fix_alarms: Creation complete after ")
     );
     assert!(
         first
@@ -139,7 +142,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     assert!(
         again
             .stdout
-            .contains("No changes. Your account matches CIS AWS Foundations v3.0.0.")
+            .contains("No changes. All 15 managed controls are compliant")
     );
 
     let second = acct.cis_fix(&["apply", "--auto-approve", "--config", cfg]);
@@ -514,4 +517,46 @@ fn moving_to_a_version_whose_pattern_changed_retires_the_old_chain() {
     );
     acct.cis_fix(&[&["plan", "--detailed-exitcode"][..], &v6[..]].concat())
         .expect_code(0);
+}
+
+#[test]
+fn apply_with_nobody_to_notify_stops_before_any_write() {
+    // No subscription configured and none in the account: a chain that
+    // ends at nobody fixes nothing, so nothing is built.
+    let acct = Account::with_trail();
+    let run = acct.cis_fix(&["apply", "--auto-approve"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("Error: nobody would receive the alarms")
+            && run.stderr.contains("sns.subscriptions")
+            && run.stderr.contains("Nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    assert!(acct.topics().is_empty());
+    assert!(acct.alarms().is_empty());
+    assert!(acct.filters(LOG_GROUP).is_empty());
+}
+
+#[test]
+fn apply_on_an_account_with_no_trail_is_not_a_success() {
+    let acct = Account::new();
+    let cfg = acct.config(EMAIL_CONFIG);
+    let cfg = cfg.to_str().expect("utf-8 path");
+    let run = acct.cis_fix(&["apply", "--auto-approve", "--config", cfg]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("15 controls are still blocked"),
+        "{}",
+        run.stderr
+    );
+    acct.cis_fix(&[
+        "apply",
+        "--auto-approve",
+        "--detailed-exitcode",
+        "--config",
+        cfg,
+    ])
+    .expect_code(2);
 }

@@ -107,7 +107,7 @@ fn compliant_and_new_accounts() {
     ]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("No changes. Your account matches CIS AWS Foundations v3.0.0."),
+        out.contains("No changes. All 15 managed controls are compliant; 10 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
         "{out}"
     );
     let p = json(&[
@@ -490,11 +490,14 @@ fn a_bad_log_filter_is_a_clear_error() {
 fn each_aws_call_and_the_causes_of_its_failure_are_logged_on_stderr() {
     // Connection refused, one attempt a call so the test is quick.
     let plan = ["plan", "--json", "--max-attempts", "1"];
+    // Without logging, stderr holds the plan's error alone: no log lines.
     let quiet = logged(&plan, &[]);
+    let quiet_err = String::from_utf8_lossy(&quiet.stderr);
     assert!(
-        quiet.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&quiet.stderr)
+        quiet_err.starts_with("Error: Trails could not be read")
+            && !quiet_err.contains("AWS call")
+            && !quiet_err.contains("aws_smithy_runtime"),
+        "{quiet_err}"
     );
     let out = logged(&plan, &[("CIS_FIX_LOG", "debug")]);
     assert_eq!(out.status.code(), Some(1));
@@ -534,4 +537,139 @@ fn each_aws_call_and_the_causes_of_its_failure_are_logged_on_stderr() {
     assert!(err.contains("operation=DescribeTrails"), "{err}");
     assert!(!err.contains("failed call reported"), "{err}");
     assert!(!err.contains("DEBUG"), "{err}");
+}
+
+#[test]
+fn errors_go_to_stderr_and_exit_codes_tell_a_schedule_what_to_do() {
+    // No trail: the blocker on stderr, the plan on stdout, and 2 (a person
+    // must act) under --detailed-exitcode.
+    let (code, out, err) = cis_fix(&[
+        "plan",
+        "--detailed-exitcode",
+        "--from",
+        "examples/accounts/new-account.json",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("Error: No CloudTrail trail qualifies"),
+        "{err}"
+    );
+    assert!(!out.contains("Error"), "{out}");
+    // The shared cause is said once, with the controls it holds.
+    assert_eq!(
+        out.matches("no CloudTrail trail delivers").count(),
+        1,
+        "{out}"
+    );
+    assert!(out.contains("15 blocked."), "{out}");
+    // Only a person confirming a subscription is missing: still 2.
+    let (code, out, _) = cis_fix(&[
+        "plan",
+        "--detailed-exitcode",
+        "--from",
+        "examples/accounts/pending-confirmation.json",
+    ]);
+    assert_eq!(code, 2);
+    assert_eq!(out.matches("Pending confirmation (").count(), 1, "{out}");
+    // Whom it speaks for, first.
+    assert!(
+        out.starts_with(
+            "cis-fix: account 123456789012 as arn:aws:sts::123456789012:user/moto, region us-east-1; CIS AWS Foundations v3.0.0."
+        ),
+        "{out}"
+    );
+    // Everything compliant: 0. Without the flag, changes are not an error.
+    let (code, _, _) = cis_fix(&[
+        "plan",
+        "--detailed-exitcode",
+        "--from",
+        "examples/accounts/compliant.json",
+    ]);
+    assert_eq!(code, 0);
+    let (code, _, _) = cis_fix(&["plan", "--from", "examples/accounts/new-account.json"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn errors_name_the_cause_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let missing = dir.path().join("nope.json");
+    let (code, _, err) = cis_fix(&["plan", "--from", missing.to_str().expect("utf-8")]);
+    assert_eq!(code, 1);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    let cut = dir.path().join("cut.json");
+    std::fs::write(&cut, "{\"format_version\": \"2.0\",").expect("write");
+    let (_, _, err) = cis_fix(&["plan", "--from", cut.to_str().expect("utf-8")]);
+    assert_eq!(err.matches("line").count(), 0, "{err}");
+    assert!(
+        err.starts_with("Error: ") && err.contains("cut.json:1:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn init_writes_a_config_that_loads_and_never_overwrites_silently() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("cis-fix.yaml");
+    let file_s = file.to_str().expect("utf-8");
+    let (code, out, err) = cis_fix(&[
+        "init",
+        "--email",
+        "secops@example.com",
+        "--benchmark",
+        "3.0.0",
+        "--config",
+        file_s,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
+    let text = std::fs::read_to_string(&file).expect("written");
+    let c = cis_fix::config::Config::parse(&text, file_s).expect("loads");
+    assert_eq!(c.sns.subscriptions[0].endpoint, "secops@example.com");
+    // A plan with it names the subscription it would create.
+    let (code, out, _) = cis_fix(&[
+        "plan",
+        "--config",
+        file_s,
+        "--from",
+        "examples/accounts/partly-compliant.json",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("email:secops@example.com"), "{out}");
+    // Again: refused, unless --force.
+    let (code, _, err) = cis_fix(&["init", "--email", "x@example.com", "--config", file_s]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists"), "{err}");
+    // No terminal and nobody named: it says what to pass.
+    let other = dir.path().join("other.yaml");
+    let (code, _, err) = cis_fix(&["init", "--config", other.to_str().expect("utf-8")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--email"), "{err}");
+    assert!(!other.exists());
+}
+
+#[test]
+fn a_plan_given_as_a_snapshot_and_back_says_which_command_reads_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let saved = dir.path().join("plan.json");
+    let (code, out, _) = cis_fix(&[
+        "plan",
+        "--json",
+        "--from",
+        "examples/accounts/compliant.json",
+    ]);
+    assert_eq!(code, 0);
+    std::fs::write(&saved, out).expect("write");
+    let (code, _, err) = cis_fix(&["plan", "--from", saved.to_str().expect("utf-8")]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("this is a plan file") && err.contains("cis-fix show"),
+        "{err}"
+    );
+    let (code, _, err) = cis_fix(&["show", "examples/accounts/compliant.json"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("this is a snapshot") && err.contains("plan --from"),
+        "{err}"
+    );
 }

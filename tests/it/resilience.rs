@@ -175,8 +175,8 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
         }
         let human = via(&proxy, &acct, &["plan", "--config", &cfg]);
         human.expect_code(1);
-        assert!(human.stdout.starts_with("Error: "), "{}", human.stdout);
-        assert!(human.stdout.contains(read), "{}", human.stdout);
+        assert!(human.stderr.starts_with("Error: "), "{}", human.stderr);
+        assert!(human.stderr.contains(read), "{}", human.stderr);
 
         let apply = via(
             &proxy,
@@ -282,13 +282,13 @@ fn interrupted_after(k: usize, signal: Signal, code: i32) {
     // The call in flight finished; nothing new was started.
     assert_eq!(proxy.calls().iter().filter(|c| c.is_write()).count(), k);
     assert!(run.stderr.contains("Interrupt received"), "{}", run.stderr);
-    assert!(run.stdout.contains("Apply interrupted."), "{}", run.stdout);
+    assert!(run.stderr.contains("Apply interrupted."), "{}", run.stderr);
     assert!(
-        run.stdout.contains(&format!("Resources: {k} added")),
+        run.stderr.contains(&format!("Resources: {k} added")),
         "{}",
-        run.stdout
+        run.stderr
     );
-    assert!(run.stdout.contains("not started"), "{}", run.stdout);
+    assert!(run.stderr.contains("not started"), "{}", run.stderr);
 
     acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
         .expect_code(0);
@@ -323,14 +323,14 @@ fn a_failed_write_skips_its_dependants_and_a_denied_one_stops_the_run() {
         "{}",
         run.stderr
     );
-    assert!(run.stdout.contains("Apply failed."), "{}", run.stdout);
+    assert!(run.stderr.contains("Apply failed."), "{}", run.stderr);
     assert!(
-        run.stdout
+        run.stderr
             .contains("failed       123456789012/us-east-1/aws_cloudwatch_metric_alarm.cis_4_1"),
         "{}",
-        run.stdout
+        run.stderr
     );
-    assert!(run.stdout.contains("not started  123456789012/us-east-1/aws_cloudwatch_log_metric_filter.cis_4_2: cloudwatch:PutMetricAlarm was denied"), "{}", run.stdout);
+    assert!(run.stderr.contains("not started  123456789012/us-east-1/aws_cloudwatch_log_metric_filter.cis_4_2: cloudwatch:PutMetricAlarm was denied"), "{}", run.stderr);
     let alarm_calls = proxy
         .calls()
         .iter()
@@ -359,23 +359,23 @@ fn a_failed_topic_skips_what_depends_on_it_and_the_rest_goes_on() {
     );
     run.expect_code(1);
     assert!(
-        run.stdout
+        run.stderr
             .contains("failed       123456789012/us-east-1/aws_sns_topic.cis_fix_alarms"),
         "{}",
-        run.stdout
+        run.stderr
     );
     assert!(
-        run.stdout.contains(
+        run.stderr.contains(
             "skipped      123456789012/us-east-1/aws_sns_topic_subscription.cis_fix_alarms"
         ),
         "{}",
-        run.stdout
+        run.stderr
     );
     assert!(
-        run.stdout
+        run.stderr
             .contains("skipped      123456789012/us-east-1/aws_cloudwatch_metric_alarm.cis_4_15"),
         "{}",
-        run.stdout
+        run.stderr
     );
     assert_eq!(
         acct.filters(LOG_GROUP).len(),
@@ -428,14 +428,14 @@ fn the_shipped_read_only_policy_is_enough_to_plan_and_refuses_every_write() {
         apply.stderr
     );
     assert!(
-        apply.stdout.contains("logs:PutMetricFilter"),
+        apply.stderr.contains("logs:PutMetricFilter"),
         "{}",
-        apply.stdout
+        apply.stderr
     );
     assert!(
-        apply.stdout.contains("Resources: 0 added"),
+        apply.stderr.contains("Resources: 0 added"),
         "{}",
-        apply.stdout
+        apply.stderr
     );
 
     // Nothing was made: the same plan again.

@@ -31,7 +31,7 @@ pub fn plan(
     let fires = |a: &MetricAlarm| fires_on_one_event(a, filter, value).is_ok();
     let notifies = |a: &MetricAlarm| a.alarm_actions.contains(&topic.arn);
     if let Some(a) = on_metric.iter().find(|a| fires(a) && notifies(a)) {
-        used.alarms.insert(a.name.clone());
+        used.alarms.insert((lg.region.clone(), a.name.clone()));
         return Ok(None);
     }
 
@@ -109,7 +109,7 @@ pub fn plan(
             None,
         ));
     }
-    used.alarms.insert(after.name.clone());
+    used.alarms.insert((lg.region.clone(), after.name.clone()));
     let address = Address::new(&out.at(&lg.region), MetricAlarm::TYPE, &c.resource_name);
     let verb = if before.is_some() {
         "updates"

@@ -24,7 +24,8 @@ pub fn firing_alarms<'a>(
 pub struct Chain {
     pub description: String,
     pub topic_arn: String,
-    /// (log group, filter name) and alarm name of the chain's links.
+    /// The region, (log group, filter name) and alarm name of the links.
+    pub region: String,
     pub filter: (String, String),
     pub alarm: String,
 }
@@ -91,6 +92,7 @@ pub fn find_chain(c: &MonitoringControl, lg_name: &str, view: &RegionView<'_>) -
                             if confirmed == 1 { "" } else { "s" }
                         ),
                         topic_arn: topic.to_string(),
+                        region: view.region.to_string(),
                         filter: (lg_name.to_string(), f.name.clone()),
                         alarm: a.name.clone(),
                     });

@@ -74,6 +74,16 @@ impl MonitoringControl {
 /// trail; then, on the log groups such trails deliver to, each control's
 /// chain; last, cis-fix's own resources no control needs any more.
 pub fn plan(d: &DesiredMonitoring, version: &str, snap: &Snapshot, out: &mut PlanBuilder) {
+    for c in &d.controls {
+        if let Some(n) = &c.noisy {
+            out.notice(Notice::NoisyPattern {
+                control: c.id.clone(),
+                version: version.to_string(),
+                matches: n.matches.clone(),
+                fixed_in: n.fixed_in.clone(),
+            });
+        }
+    }
     let trails = match snap.trails() {
         Ok(t) => t,
         Err(e) => {
@@ -195,7 +205,7 @@ fn plan_chains(
     let mut all_judged = true;
     for c in &d.controls {
         if let Some(chain) = compliant.get(c.id.as_str()) {
-            used.note(chain);
+            used.note(&chain.region, chain);
             out.control(
                 c.key(),
                 ControlStatus::Compliant,
@@ -253,12 +263,14 @@ fn plan_chains(
                 )
             }
             Err(Outcome::Blocked(why, cause)) => {
+                all_judged = false;
                 out.control(c.key(), ControlStatus::Blocked, why, cause)
             }
         }
     }
-    // Only a complete picture says what is unused: a control not judged may
-    // rest on any of cis-fix's resources.
+    // Only a complete picture says what is unused: a control not judged, or
+    // blocked before its alarm was chosen, may rest on any of cis-fix's
+    // resources.
     if all_judged {
         for (region, lgs) in &groups {
             retire::plan(d, version, &views[region], lgs, &used, out);
@@ -288,8 +300,11 @@ fn plan_control(
     view.subscriptions()?;
 
     let filter = filter::plan(c, d, lg, lgv, alarms, filters_added, out)?;
-    used.filters
-        .insert((lg.name.clone(), filter.filter.name.clone()));
+    used.filters.insert((
+        lg.region.clone(),
+        lg.name.clone(),
+        filter.filter.name.clone(),
+    ));
 
     // The topic is decided once, for every control: the user's, else one
     // that already notifies someone for these controls or that their alarms

@@ -1,58 +1,63 @@
 //! cis-fix's own monitoring resources that no control of the chosen
 //! version needs any more: retired (destroyed), so moving to another
 //! benchmark version never leaves a second alarm behind for one change.
-//! A resource still in a working chain of this version is reused, not
-//! retired; one cis-fix did not make is never touched.
+//!
+//! What makes retiring safe:
+//! - only cis-fix's own: an alarm with the description cis-fix writes, a
+//!   filter with the name and metric (in the configured namespace) cis-fix
+//!   gives some control; never a name this version's controls use;
+//! - only what no chain of this version uses, decided only when every
+//!   control was judged and none is blocked or unknown;
+//! - a filter only when every alarm on its metric goes too (a user's alarm
+//!   on it keeps it, and the plan says so);
+//! - an alarm only when a filter on a log group in view feeds it;
+//! - destroys run after every other change and are skipped when one of
+//!   those failed, so nothing is removed before what replaces it exists.
 
 use std::collections::BTreeSet;
 
 use super::chain::Chain;
 use super::view::RegionView;
 use crate::address::Address;
-use crate::desired::{DesiredMonitoring, OwnedNames, alarm_description};
+use crate::desired::{DesiredMonitoring, OwnedNames, alarm_owner};
 use crate::diff::builder::PlanBuilder;
+use crate::diff::signal::watches;
 use crate::kinds::{Kind, MetricAlarm, MetricFilter, Resource};
-use crate::plan::{Action, Change};
+use crate::plan::{Action, Change, Notice};
 
-/// What this version's controls rely on or will: (log group, filter)
-/// names and alarm names.
+/// What this version's controls rely on or will: (region, log group,
+/// filter) and (region, alarm).
 #[derive(Default)]
 pub struct Used {
-    pub filters: BTreeSet<(String, String)>,
-    pub alarms: BTreeSet<String>,
+    pub filters: BTreeSet<(String, String, String)>,
+    pub alarms: BTreeSet<(String, String)>,
 }
 
 impl Used {
-    pub fn note(&mut self, chain: &Chain) {
-        self.filters.insert(chain.filter.clone());
-        self.alarms.insert(chain.alarm.clone());
+    pub fn note(&mut self, region: &str, chain: &Chain) {
+        let (lg, f) = &chain.filter;
+        self.filters
+            .insert((region.to_string(), lg.clone(), f.clone()));
+        self.alarms
+            .insert((region.to_string(), chain.alarm.clone()));
     }
 }
 
-/// A filter is cis-fix's when both its name and its metric are the ones
-/// cis-fix gives some control of some version; an alarm, when its name is
-/// and its description is the one cis-fix writes.
 fn owner_of_filter<'a>(d: &'a DesiredMonitoring, f: &MetricFilter) -> Option<&'a OwnedNames> {
+    if f.metric_namespace != d.namespace {
+        return None;
+    }
     d.retired
         .iter()
         .find(|o| o.filter_name == f.name && o.metric_name == f.metric_name)
 }
 
-fn owner_of_alarm<'a>(d: &'a DesiredMonitoring, a: &MetricAlarm) -> Option<&'a OwnedNames> {
-    d.retired.iter().find(|o| {
-        o.alarm_name == a.name
-            && o.versions.iter().any(|(v, title)| {
-                a.description.as_deref() == Some(&alarm_description(v, &o.id, title))
-            })
-    })
-}
-
 /// `v1.4.0`, or `v1.4.0 to v5.0.0` (the versions are in order).
-fn versions(vs: &[(String, String)]) -> String {
+fn versions(vs: &[String]) -> String {
     match vs {
         [] => String::new(),
-        [(one, _)] => format!("v{one}"),
-        [(first, _), .., (last, _)] => format!("v{first} to v{last}"),
+        [one] => format!("v{one}"),
+        [first, .., last] => format!("v{first} to v{last}"),
     }
 }
 
@@ -64,52 +69,85 @@ pub fn plan(
     used: &Used,
     out: &mut PlanBuilder,
 ) {
-    let at = out.at(view.region);
-    let mut retire = |address: Address, owner: &OwnedNames, what: String, before: Resource| {
+    let region = view.region;
+    let at = out.at(region);
+    let Ok(alarms) = view.alarms() else { return };
+    let mut filters: Vec<(&str, &MetricFilter)> = Vec::new();
+    for lg in log_groups {
+        let Ok(lgv) = view.log_group(lg) else { return };
+        filters.extend(lgv.filters.iter().map(|(f, _)| (*lg, *f)));
+    }
+    let is_current = |name: &str| d.controls.iter().any(|c| c.alarm_name == name);
+    let retiring: Vec<(&MetricAlarm, (&str, &str))> = alarms
+        .iter()
+        .filter(|a| !used.alarms.contains(&(region.to_string(), a.name.clone())))
+        .filter(|a| !is_current(&a.name))
+        .filter(|a| filters.iter().any(|(_, f)| watches(a, f)))
+        .filter_map(|a| alarm_owner(a.description.as_deref()).map(|o| (a, o)))
+        .collect();
+    // Nothing is removed before what this plan makes or fixes is in place:
+    // a failed change skips every destroy.
+    let after: Vec<Address> = out
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Delete)
+        .map(|c| c.address.clone())
+        .collect();
+    let mut kept_notices = Vec::new();
+    let mut retire = |address: Address, reason: String, before: Resource| {
         out.change(Change {
             address,
             action: Action::Delete,
             controls: vec![],
-            reason: format!(
-                "{what} is cis-fix's own for control {} of CIS {}, and no control of v{version} needs it",
+            reason,
+            before: Some(before),
+            after: None,
+            depends_on: after.clone(),
+        });
+    };
+    for (lg, f) in &filters {
+        let key = (region.to_string(), lg.to_string(), f.name.clone());
+        if used.filters.contains(&key) {
+            continue;
+        }
+        let Some(owner) = owner_of_filter(d, f) else {
+            continue;
+        };
+        let kept: Vec<&str> = alarms
+            .iter()
+            .filter(|a| watches(a, f) && !retiring.iter().any(|(r, _)| r.name == a.name))
+            .map(|a| a.name.as_str())
+            .collect();
+        if !kept.is_empty() {
+            kept_notices.push(Notice::RetirementKept {
+                filter: f.name.clone(),
+                log_group: lg.to_string(),
+                alarms: kept.iter().map(|a| a.to_string()).collect(),
+            });
+            continue;
+        }
+        retire(
+            Address::new(&at, MetricFilter::TYPE, &f.name).with_key(lg),
+            format!(
+                "filter `{}` on log group `{lg}` is cis-fix's own for control {} of CIS {}, and no control of v{version} needs it",
+                f.name,
                 owner.id,
                 versions(&owner.versions)
             ),
-            before: Some(before),
-            after: None,
-            depends_on: vec![],
-        });
-    };
-    for lg in log_groups {
-        let Ok(lgv) = view.log_group(lg) else {
-            continue;
-        };
-        for (f, _) in &lgv.filters {
-            if used.filters.contains(&(lg.to_string(), f.name.clone())) {
-                continue;
-            }
-            if let Some(owner) = owner_of_filter(d, f) {
-                retire(
-                    Address::new(&at, MetricFilter::TYPE, &f.name),
-                    owner,
-                    format!("filter `{}` on log group `{lg}`", f.name),
-                    Resource::MetricFilter((*f).clone()),
-                );
-            }
-        }
+            Resource::MetricFilter((*f).clone()),
+        );
     }
-    let Ok(alarms) = view.alarms() else { return };
-    for a in alarms {
-        if used.alarms.contains(&a.name) {
-            continue;
-        }
-        if let Some(owner) = owner_of_alarm(d, a) {
-            retire(
-                Address::new(&at, MetricAlarm::TYPE, &a.name),
-                owner,
-                format!("alarm `{}`", a.name),
-                Resource::MetricAlarm(a.clone()),
-            );
-        }
+    for (a, (v, id)) in retiring {
+        retire(
+            Address::new(&at, MetricAlarm::TYPE, &a.name),
+            format!(
+                "alarm `{}` is cis-fix's own for control {id} of CIS v{v}, and no control of v{version} needs it",
+                a.name
+            ),
+            Resource::MetricAlarm(a.clone()),
+        );
+    }
+    for n in kept_notices {
+        out.notice(n);
     }
 }
