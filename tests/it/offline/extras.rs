@@ -49,6 +49,7 @@ const SUBCOMMANDS: &[&str] = &[
     "controls",
     "show",
     "snapshot",
+    "init",
     "pattern",
     "completions",
     "man",
