@@ -152,7 +152,7 @@ fn routine_event() -> serde_json::Value {
 }
 
 /// Whether control `c` of `version` is noisy, and which later version fixes it.
-fn noisy(version: &str, c: &crate::benchmark::Control) -> Option<Noisy> {
+pub fn noisy(version: &str, c: &crate::benchmark::Control) -> Option<Noisy> {
     let routine = routine_event();
     let matches = |c: &crate::benchmark::Control| {
         c.pattern

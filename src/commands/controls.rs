@@ -5,6 +5,7 @@ use super::Exit;
 use super::out::outln;
 use crate::cli::ControlsArgs;
 use cis_fix::config::Config;
+use cis_fix::desired::noisy;
 use cis_fix::diff;
 use cis_fix::render::Style;
 
@@ -31,6 +32,10 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
                     "pattern": c.pattern,
                     "accepted_patterns": c.accepted_patterns,
                     "unconfirmed": c.unconfirmed,
+                    "matches_routine_activity": noisy(&b.version, c).map(|n| json!({
+                        "matches": n.matches,
+                        "fixed_in": n.fixed_in,
+                    })),
                 })
             })
             .collect();
@@ -54,6 +59,20 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
                 outln!("  {:<w$}  needs: {}", "", (f.needs)(&b, c));
                 if let Some(p) = &c.pattern {
                     outln!("  {:<w$}  pattern: {p}", "");
+                }
+                if let Some(n) = noisy(&b.version, c) {
+                    let fix = match &n.fixed_in {
+                        Some(v) => format!("v{v} fixes it"),
+                        None => "no later version fixes it".into(),
+                    };
+                    outln!(
+                        "  {:<w$}  {}",
+                        "",
+                        s.yellow(&format!(
+                            "note: this pattern also matches routine activity ({}), so its alarm stays in ALARM and never notifies per event; {fix}",
+                            n.matches
+                        ))
+                    );
                 }
             }
             None => outln!(

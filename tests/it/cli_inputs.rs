@@ -25,6 +25,15 @@ fn subcommands(dir: &std::path::Path) -> Vec<Vec<String>> {
         vec!["show", &plan_file],
         vec!["pattern", "check", "{ $.eventName = CreateTrail }"],
         vec![
+            "pattern",
+            "test",
+            "{ $.eventName = CreateTrail }",
+            "--events",
+            "-",
+        ],
+        vec!["completions", "bash"],
+        vec!["man"],
+        vec![
             "init",
             "--email",
             "a@example.com",

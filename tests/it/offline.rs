@@ -673,3 +673,28 @@ fn a_plan_given_as_a_snapshot_and_back_says_which_command_reads_it() {
         "{err}"
     );
 }
+
+#[test]
+fn a_version_whose_own_pattern_matches_routine_activity_says_so() {
+    let (code, out, _) = cis_fix(&["controls", "--benchmark", "1.4.0"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("note: this pattern also matches routine activity")
+            && out.contains("v2.0.0 fixes it"),
+        "{out}"
+    );
+    let (_, out, err) = cis_fix(&[
+        "plan",
+        "--benchmark",
+        "1.4.0",
+        "--from",
+        "examples/accounts/compliant.json",
+    ]);
+    assert!(
+        err.contains("Warning: CIS v1.4.0 4.1's own pattern also matches routine activity"),
+        "{err}"
+    );
+    assert!(!out.contains("Warning"), "{out}");
+    let (_, out, _) = cis_fix(&["controls", "--benchmark", "3.0.0"]);
+    assert!(!out.contains("routine activity"), "{out}");
+}
