@@ -307,18 +307,20 @@ fn pattern_commands() {
     assert!(out.contains("1 of 2 events match"), "{out}");
 }
 
+/// `plan --json` of an example account, saved in `dir`: its path and text.
+fn saved_plan(dir: &std::path::Path, account: &str) -> (std::path::PathBuf, String) {
+    let from = format!("examples/accounts/{account}.json");
+    let (code, out, err) = cis_fix(&["plan", "--json", "--from", &from]);
+    assert_eq!(code, 0, "{err}");
+    let saved = dir.join("plan.json");
+    std::fs::write(&saved, &out).expect("write");
+    (saved, out)
+}
+
 #[test]
 fn show_renders_a_saved_plan_exactly_and_refuses_damaged_ones() {
     let dir = tempfile::tempdir().expect("tmp");
-    let saved = dir.path().join("plan.json");
-    let (code, out, _) = cis_fix(&[
-        "plan",
-        "--json",
-        "--from",
-        "examples/accounts/partly-compliant.json",
-    ]);
-    assert_eq!(code, 0);
-    std::fs::write(&saved, &out).expect("write");
+    let (saved, out) = saved_plan(dir.path(), "partly-compliant");
     let (_, fresh, _) = cis_fix(&["plan", "--from", "examples/accounts/partly-compliant.json"]);
     let (code, shown, err) = cis_fix(&["show", saved.to_str().expect("utf-8")]);
     assert_eq!(code, 0, "{err}");
@@ -651,15 +653,7 @@ fn init_writes_a_config_that_loads_and_never_overwrites_silently() {
 #[test]
 fn a_plan_given_as_a_snapshot_and_back_says_which_command_reads_it() {
     let dir = tempfile::tempdir().expect("tmp");
-    let saved = dir.path().join("plan.json");
-    let (code, out, _) = cis_fix(&[
-        "plan",
-        "--json",
-        "--from",
-        "examples/accounts/compliant.json",
-    ]);
-    assert_eq!(code, 0);
-    std::fs::write(&saved, out).expect("write");
+    let (saved, _) = saved_plan(dir.path(), "compliant");
     let (code, _, err) = cis_fix(&["plan", "--from", saved.to_str().expect("utf-8")]);
     assert_eq!(code, 1);
     assert!(
