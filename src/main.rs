@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("Error: cannot start the async runtime: {e}");
+            commands::out::errln!("Error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
         }
     };
     if let Some(why) = commands::out::failure() {
-        eprintln!("Error: cannot write to standard output: {why}");
+        commands::out::errln!("Error: cannot write to standard output: {why}");
         exit = Exit::Failed;
     }
     tracing::info!(
@@ -82,12 +82,12 @@ fn usage(e: &clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            eprint!("Error: a subcommand is needed.\n\n{text}");
+            commands::out::err!("Error: a subcommand is needed.\n\n{text}");
             Exit::Failed.into()
         }
         _ => {
             let text = text.strip_prefix("error: ").unwrap_or(&text);
-            eprint!("Error: {text}");
+            commands::out::err!("Error: {text}");
             Exit::Failed.into()
         }
     }
@@ -104,5 +104,5 @@ fn report(e: &anyhow::Error) {
             text.push_str(&c);
         }
     }
-    eprintln!("Error: {text}");
+    commands::out::errln!("Error: {text}");
 }

@@ -68,6 +68,11 @@ pub enum Notice {
         trails: Vec<String>,
         rejected: Vec<String>,
     },
+    /// Nobody would receive the alarms (no confirmed subscription, none
+    /// configured): `apply` refuses to build a chain that ends at nobody.
+    NobodyToNotify {
+        topic: String,
+    },
     /// The benchmark's own pattern for a control matches routine activity:
     /// an alarm on it sits in ALARM and never notifies per event.
     NoisyPattern {
@@ -98,7 +103,8 @@ impl Notice {
         match self {
             Notice::TrailsUnreadable { .. }
             | Notice::NoQualifyingTrail { .. }
-            | Notice::ReadsFailed { .. } => Severity::Error,
+            | Notice::ReadsFailed { .. }
+            | Notice::NobodyToNotify { .. } => Severity::Error,
             Notice::PreferredTrailIgnored { .. } | Notice::NoisyPattern { .. } => Severity::Warning,
             Notice::UsingTrails { .. } | Notice::RetirementKept { .. } => Severity::Info,
         }
@@ -109,7 +115,7 @@ impl Notice {
     pub fn rank(&self) -> u8 {
         match self {
             Notice::TrailsUnreadable { .. } | Notice::NoQualifyingTrail { .. } => 0,
-            Notice::ReadsFailed { .. } => 1,
+            Notice::ReadsFailed { .. } | Notice::NobodyToNotify { .. } => 1,
             Notice::PreferredTrailIgnored { .. } | Notice::NoisyPattern { .. } => 2,
             Notice::UsingTrails { .. } | Notice::RetirementKept { .. } => 3,
         }
@@ -121,6 +127,7 @@ impl Notice {
             Notice::TrailsUnreadable { .. } => "trails_unreadable",
             Notice::NoQualifyingTrail { .. } => "no_qualifying_trail",
             Notice::ReadsFailed { .. } => "reads_failed",
+            Notice::NobodyToNotify { .. } => "nobody_to_notify",
             Notice::PreferredTrailIgnored { .. } => "preferred_trail_ignored",
             Notice::NoisyPattern { .. } => "noisy_pattern",
             Notice::UsingTrails { .. } => "using_trails",
@@ -141,6 +148,9 @@ impl Notice {
                 log_group,
             } => format!(
                 "config names trail `{configured}`, which does not qualify; new filters go to `{log_group}` of trail `{trail}`"
+            ),
+            Notice::NobodyToNotify { topic } => format!(
+                "Nobody would receive the alarms: topic `{topic}` has no confirmed subscription and none is configured. `apply` makes no change until the config names someone under sns.subscriptions (`cis-fix init --email ADDRESS` writes one)."
             ),
             Notice::NoisyPattern {
                 control,
@@ -183,7 +193,8 @@ impl Notice {
             Notice::ReadsFailed { failures } => failures.iter().map(ToString::to_string).collect(),
             Notice::PreferredTrailIgnored { .. }
             | Notice::RetirementKept { .. }
-            | Notice::NoisyPattern { .. } => vec![],
+            | Notice::NoisyPattern { .. }
+            | Notice::NobodyToNotify { .. } => vec![],
         }
     }
 }

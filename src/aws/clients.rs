@@ -33,6 +33,8 @@ pub enum ConnectError {
         "profile `{0}` is not in the AWS config or credentials files (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)"
     )]
     NoProfile(String),
+    #[error("the AWS config or credentials file cannot be read: {0}")]
+    ProfileFiles(String),
     #[error("{setting} is `{value}`; {accepted}")]
     BadSetting {
         setting: String,
@@ -179,7 +181,8 @@ async fn retry_settings(opts: &ConnectOptions) -> Result<(RetryConfig, Vec<Strin
         selected.clone().map(std::borrow::Cow::Owned),
     )
     .await
-    .ok();
+    .map_err(|e| ConnectError::ProfileFiles(crate::logging::causes(&e)))?;
+    let profiles = Some(profiles);
     if let Some(name) = &selected
         && profiles
             .as_ref()
@@ -203,9 +206,9 @@ async fn retry_settings(opts: &ConnectOptions) -> Result<(RetryConfig, Vec<Strin
     let mut notes = Vec::new();
     let mut retry = match setting("AWS_RETRY_MODE", "retry_mode") {
         None => RetryConfig::standard(),
-        Some((_, v)) if v.trim() == "standard" => RetryConfig::standard(),
-        Some((_, v)) if v.trim() == "adaptive" => RetryConfig::adaptive(),
-        Some((source, v)) if v.trim() == "legacy" => {
+        Some((_, v)) if v.trim().eq_ignore_ascii_case("standard") => RetryConfig::standard(),
+        Some((_, v)) if v.trim().eq_ignore_ascii_case("adaptive") => RetryConfig::adaptive(),
+        Some((source, v)) if v.trim().eq_ignore_ascii_case("legacy") => {
             notes.push(format!(
                 "{source} is `legacy`, which the AWS SDK for Rust does not have; using `standard` retries"
             ));

@@ -61,6 +61,11 @@ where
     R: std::fmt::Debug + 'static,
 {
     let root = root_cause(err);
+    if is_credentials_failure(err) {
+        return format!(
+            "no AWS credentials: {root}; set them up as for the AWS CLI (aws configure, aws sso login, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        );
+    }
     match err {
         SdkError::TimeoutError(_) => {
             "no answer within the timeout (5 s to connect, 20 s an attempt, 55 s a call)".into()
@@ -76,6 +81,22 @@ where
         SdkError::ConstructionFailure(_) => format!("the request could not be made: {root}"),
         _ => root,
     }
+}
+
+/// Whether the call failed because no credentials could be had: the SDK
+/// says so with a `CredentialsError` somewhere in the chain.
+fn is_credentials_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut e: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(cur) = e {
+        if cur
+            .downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+            .is_some()
+        {
+            return true;
+        }
+        e = cur.source();
+    }
+    false
 }
 
 /// The innermost cause's words: the one that says what really happened

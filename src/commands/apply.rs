@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 
 use super::Exit;
-use super::out::{out, outln};
+use super::out::{errln, out, outln};
 use crate::cli::ApplyArgs;
 use cis_fix::address::Address;
 use cis_fix::apply::{self, Event, Outcome};
@@ -20,9 +20,11 @@ use cis_fix::snapshot::Snapshot;
 
 pub async fn run(args: ApplyArgs) -> Result<Exit> {
     let desired = super::desired(&args.target)?;
-    if !args.auto_approve && !std::io::stdin().is_terminal() {
+    // The prompt reads stdin and writes to stderr: both must be a terminal.
+    let can_ask = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !args.auto_approve && !can_ask {
         bail!(
-            "apply needs confirmation, but standard input is not a terminal: run it in a terminal, or pass --auto-approve to apply without asking"
+            "apply needs confirmation, but standard input or standard error is not a terminal: run it in a terminal, or pass --auto-approve to apply without asking"
         );
     }
     let aws = super::connect(&args.connection).await?;
@@ -45,7 +47,12 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         _ => None,
     }) {
         bail!(
-            "nobody would receive the alarms: topic `{topic}` has no confirmed subscription and none is configured. Add one under sns.subscriptions in cis-fix.yaml and run apply again. Nothing was changed."
+            "nobody would receive the alarms: topic `{topic}` has no confirmed subscription and none is configured. Add one under sns.subscriptions in the config ({}; `cis-fix init --email ADDRESS` writes one) and run apply again. Nothing was changed.",
+            args.target
+                .config
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| cis_fix::config::DEFAULT_FILE.to_string())
         );
     }
     match permissions::check(&aws, snap.caller_arn.as_deref(), &requests(&plan, &snap)).await {
@@ -54,7 +61,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
             "{principal} may not make the calls this plan needs (checked with iam:SimulatePrincipalPolicy): {}. Nothing was changed. Grant them (see examples/iam/cis-fix-apply.json) and run apply again.",
             actions.join(", ")
         ),
-        PermissionCheck::Unavailable(why) => eprintln!(
+        PermissionCheck::Unavailable(why) => errln!(
             "{} could not check permissions before applying ({why}); going ahead, and stopping at the first denied call.",
             e.yellow("Warning:")
         ),
@@ -96,12 +103,12 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
                         outln!("  {}", s.yellow(n));
                     }
                 }
-                Outcome::Failed(f) => eprintln!(
+                Outcome::Failed(f) => errln!(
                     "{} {}: {f}",
                     e.red(&e.bold("Error:")),
                     e.bold(&r.address.to_string())
                 ),
-                Outcome::Skipped { because } => eprintln!(
+                Outcome::Skipped { because } => errln!(
                     "{} {}: skipped, because {because}",
                     e.yellow(&e.bold("Warning:")),
                     e.bold(&r.address.to_string())
@@ -127,19 +134,20 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         } else {
             "Apply failed."
         };
-        eprintln!("{} {counts}", e.red(&e.bold(head)));
+        errln!("{} {counts}", e.red(&e.bold(head)));
         for r in &report.results {
             let line = match &r.outcome {
                 Outcome::Done { .. } => format!("  done         {}", r.address),
-                Outcome::Failed(f) => format!("  failed       {}: {f}", r.address),
+                // The error itself was said when it happened.
+                Outcome::Failed(f) => format!("  failed       {}: {}", r.address, f.call),
                 Outcome::Skipped { because } => format!("  skipped      {}: {because}", r.address),
                 Outcome::NotStarted { because } => {
                     format!("  not started  {}: {because}", r.address)
                 }
             };
-            eprintln!("{line}");
+            errln!("{line}");
         }
-        eprintln!("Run `cis-fix apply` again to finish: it plans from the account as it is now.");
+        errln!("Run `cis-fix apply` again to finish: it plans from the account as it is now.");
     }
 
     // Where each control stands now, derived from the plan and what was
@@ -166,7 +174,7 @@ fn outcome(now: &Plan, detailed: bool, e: Style) -> Exit {
         count(ControlStatus::PendingConfirmation),
     );
     if pending > 0 {
-        eprintln!(
+        errln!(
             "{} {pending} control{} wait{} for a person to confirm a subscription (see above).",
             e.yellow(&e.bold("Warning:")),
             if pending == 1 { "" } else { "s" },
@@ -180,7 +188,7 @@ fn outcome(now: &Plan, detailed: bool, e: Style) -> Exit {
         return super::plan_exit(now, true);
     }
     if blocked > 0 {
-        eprintln!(
+        errln!(
             "{} {blocked} control{} still blocked (see above): cis-fix cannot make {} compliant yet.",
             e.red(&e.bold("Error:")),
             if blocked == 1 { " is" } else { "s are" },
@@ -271,11 +279,11 @@ async fn recv(s: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
 
 fn on_signal(code: u8, stop: &AtomicBool, signal: &AtomicU8) {
     if stop.swap(true, Ordering::SeqCst) {
-        eprintln!("\nSecond interrupt: exiting now.");
+        errln!("\nSecond interrupt: exiting now.");
         std::process::exit(i32::from(code));
     }
     signal.store(code, Ordering::SeqCst);
-    eprintln!(
+    errln!(
         "\nInterrupt received: finishing the call in flight, starting no new ones (interrupt again to exit at once)."
     );
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use super::Exit;
+use super::out::errln;
 use crate::cli::InitArgs;
 use cis_fix::config::{Config, DEFAULT_FILE};
 
@@ -35,7 +36,7 @@ pub fn run(args: InitArgs) -> Result<Exit> {
         subscriptions.push((protocol.to_ascii_lowercase(), endpoint.to_string()));
     }
     if subscriptions.is_empty() {
-        if !std::io::stdin().is_terminal() {
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
             bail!(
                 "init needs someone to receive the alarms: pass --email ADDRESS (or --subscribe PROTOCOL:ENDPOINT)"
             );
@@ -50,16 +51,16 @@ pub fn run(args: InitArgs) -> Result<Exit> {
     // hand-written file gets.
     Config::parse(&text, &path.display().to_string())?;
     std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
-    eprintln!("Wrote {}.", path.display());
+    errln!("Wrote {}.", path.display());
     if subscriptions
         .iter()
         .any(|(p, _)| cis_fix::kinds::protocol_needs_confirmation(p))
     {
-        eprintln!(
+        errln!(
             "Note: after the first apply, SNS sends each e-mail or HTTP(S) endpoint a confirmation link; alarms reach it only once someone follows it."
         );
     }
-    eprintln!("Next: `cis-fix plan` to see what apply would change.");
+    errln!("Next: `cis-fix plan` to see what apply would change.");
     Ok(Exit::Ok)
 }
 
@@ -72,7 +73,7 @@ fn starter(benchmark: Option<&str>, subscriptions: &[(String, String)]) -> Resul
         // The spellings every other command accepts, pinned in full.
         let v = cis_fix::benchmark::resolve_version(v).context("--benchmark")?;
         if let Some(note) = &v.note {
-            eprintln!("Note: {note}");
+            errln!("Note: {note}");
         }
         root.insert("benchmark".into(), Value::String(v.version.to_string()));
     }

@@ -70,7 +70,7 @@ pub fn load_benchmark(flag: Option<&str>, config: &Config) -> Result<benchmark::
         (None, None) => benchmark::resolve_version(benchmark::DEFAULT_VERSION)?,
     };
     if let Some(note) = &version.note {
-        eprintln!("Note: {note}");
+        out::errln!("Note: {note}");
     }
     Ok(benchmark::load(version.version)?)
 }
@@ -84,7 +84,7 @@ pub async fn connect(c: &Connection) -> Result<Aws> {
     .await
     .context("cannot set up AWS access")?;
     for n in aws.notes() {
-        eprintln!("Note: {n}.");
+        out::errln!("Note: {n}.");
     }
     Ok(aws)
 }
@@ -111,7 +111,7 @@ pub fn compute(desired: &Desired, snap: &Snapshot) -> Result<Plan> {
 /// Shows a plan: its errors and warnings on stderr, the plan itself (human
 /// or JSON) on stdout alone.
 pub fn show_plan(p: &JsonPlan, json: bool) {
-    eprint!("{}", render::problems(p, Style::for_stderr()));
+    out::err!("{}", render::problems(p, Style::for_stderr()));
     if json {
         out::outln!("{}", render::json(p));
     } else {

@@ -25,6 +25,14 @@ pub fn print(text: &str) {
     }
 }
 
+/// Standard error, for errors, warnings and notes: a closed or failing
+/// stderr must not turn a run into a panic, and there is nowhere left to
+/// report it, so the text is dropped.
+pub fn eprint(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
 /// Why writing to stdout failed, other than its reader going away.
 pub fn failure() -> Option<String> {
     FAILED.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -41,4 +49,15 @@ macro_rules! outln {
     ($($t:tt)*) => { $crate::commands::out::print(&format!("{}\n", format_args!($($t)*))) };
 }
 
-pub(crate) use {out, outln};
+/// `eprint!` that never panics (see [`eprint`]).
+macro_rules! err {
+    ($($t:tt)*) => { $crate::commands::out::eprint(&format!($($t)*)) };
+}
+
+/// `eprintln!` that never panics (see [`eprint`]).
+macro_rules! errln {
+    () => { $crate::commands::out::eprint("\n") };
+    ($($t:tt)*) => { $crate::commands::out::eprint(&format!("{}\n", format_args!($($t)*))) };
+}
+
+pub(crate) use {err, errln, out, outln};

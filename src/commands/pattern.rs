@@ -1,7 +1,7 @@
 use anyhow::{Result, anyhow};
 
 use super::Exit;
-use super::out::outln;
+use super::out::{errln, outln};
 use crate::cli::PatternCommand;
 use cis_fix::config::Config;
 use cis_fix::events;
@@ -43,7 +43,7 @@ pub fn run(cmd: PatternCommand) -> Result<Exit> {
             };
             outln!("canonical: {}", p.canonical());
             if text.chars().count() > pattern::MAX_PATTERN_LEN {
-                eprintln!(
+                errln!(
                     "Warning: {} characters, over CloudWatch's {} limit",
                     text.chars().count(),
                     pattern::MAX_PATTERN_LEN

@@ -1,7 +1,7 @@
 use anyhow::{Context, Result};
 
 use super::Exit;
-use super::out::outln;
+use super::out::{errln, outln};
 use crate::cli::SnapshotArgs;
 
 pub async fn run(args: SnapshotArgs) -> Result<Exit> {
@@ -13,7 +13,7 @@ pub async fn run(args: SnapshotArgs) -> Result<Exit> {
         Some(path) => {
             std::fs::write(path, text + "\n")
                 .with_context(|| format!("cannot write snapshot to {}", path.display()))?;
-            eprintln!("Snapshot written to {}", path.display());
+            errln!("Snapshot written to {}", path.display());
         }
         None => outln!("{text}"),
     }
@@ -23,12 +23,12 @@ pub async fn run(args: SnapshotArgs) -> Result<Exit> {
     if failed.is_empty() {
         return Ok(Exit::Ok);
     }
-    eprintln!(
-        "Warning: {} read(s) failed; the snapshot records them:",
+    errln!(
+        "Error: {} read(s) failed; the snapshot records them:",
         failed.len()
     );
     for f in failed {
-        eprintln!("  - {f}");
+        errln!("  - {f}");
     }
     Ok(Exit::Failed)
 }

@@ -52,6 +52,10 @@ impl PlanBuilder {
         Location::new(self.account.as_deref(), region)
     }
 
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
     pub fn notice(&mut self, n: Notice) {
         self.notices.push(n);
     }

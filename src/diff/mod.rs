@@ -44,6 +44,15 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
         snap,
         &mut out,
     );
+    // Say it before apply refuses, so plan and apply agree.
+    if out.has_changes()
+        && let Some(topic) = out.controls.iter().find_map(|c| match &c.cause {
+            Some(crate::plan::Cause::NoSubscriber { topic }) => Some(topic.clone()),
+            _ => None,
+        })
+    {
+        out.notice(Notice::NobodyToNotify { topic });
+    }
     let failed_reads = snap.failures();
     // A failed trail listing has its own notice already.
     if failed_reads

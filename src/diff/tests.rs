@@ -453,6 +453,15 @@ fn no_subscriber_and_none_configured_is_blocked_with_the_fix() {
         "{}",
         reason(&p, "4.3")
     );
+    // plan says what apply will refuse, so a plan-then-apply job is not
+    // surprised.
+    assert!(
+        p.notices
+            .iter()
+            .any(|n| matches!(n, crate::plan::Notice::NobodyToNotify { .. })),
+        "{:?}",
+        p.notices
+    );
 }
 
 #[test]

@@ -119,16 +119,33 @@ pub fn plan(p: &JsonPlan, s: Style) -> String {
             if managed == 1 { " is" } else { "s are" }
         );
     } else {
+        // Never call a control that could not be judged non-compliant.
+        let unknown = p
+            .controls
+            .iter()
+            .filter(|c| c.status == ControlStatus::Unknown)
+            .count();
         let open = p
             .controls
             .iter()
-            .filter(|c| c.status != ControlStatus::Compliant)
+            .filter(|c| !matches!(c.status, ControlStatus::Compliant | ControlStatus::Unknown))
             .count();
+        let plural = |n: usize| if n == 1 { " is" } else { "s are" };
+        let mut why = Vec::new();
+        if open > 0 {
+            why.push(format!("{open} control{} not compliant", plural(open)));
+        }
+        if unknown > 0 {
+            why.push(format!(
+                "{unknown} control{} could not be judged",
+                if unknown == 1 { "" } else { "s" }
+            ));
+        }
         let _ = writeln!(
             out,
-            "{} cis-fix has nothing it can change, but {open} control{} not compliant (see below).",
+            "{} cis-fix has nothing it can change, but {} (see below).",
             s.bold("No changes."),
-            if open == 1 { " is" } else { "s are" }
+            why.join(" and ")
         );
     }
     let _ = writeln!(out);
@@ -212,13 +229,17 @@ pub fn controls_table(p: &JsonPlan, s: Style) -> String {
     out
 }
 
-/// A shared cause in words, said once for all the controls it holds.
+/// A shared cause in words, said once for all the controls it holds; what
+/// the errors on stderr already explain is only pointed at.
 fn cause_text(c: &Cause) -> String {
     match c {
         Cause::NoQualifyingTrail => {
-            "no CloudTrail trail delivers all management events to CloudWatch Logs".into()
+            "no CloudTrail trail delivers all management events to CloudWatch Logs (see Error above)".into()
         }
-        Cause::ReadFailed { failure } => format!("cannot tell: {failure}"),
+        Cause::ReadFailed { failure } => format!(
+            "cannot tell, {} in {} failed (see Error above)",
+            failure.call, failure.region
+        ),
         Cause::NoSubscriber { topic } => format!(
             "topic `{topic}` has no confirmed subscription and none is configured: add sns.subscriptions to cis-fix.yaml"
         ),

@@ -185,6 +185,23 @@ fn usage_errors_exit_1_in_the_house_style() {
 }
 
 #[test]
+fn a_closed_stderr_is_no_panic_either() {
+    // `cis-fix plan 2>&1 >/dev/null | true`: the error about the missing
+    // trail goes to a stderr nobody reads.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cis-fix"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["plan", "--from", "examples/accounts/new-account.json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stderr.take());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
 fn a_closed_pipe_ends_output_quietly() {
     for args in [
         &["controls"][..],
