@@ -556,7 +556,7 @@ fn errors_go_to_stderr_and_exit_codes_tell_a_schedule_what_to_do() {
         err.starts_with("Error: No CloudTrail trail qualifies"),
         "{err}"
     );
-    assert!(!out.contains("Error"), "{out}");
+    assert!(!out.contains("Error:"), "{out}");
     // The shared cause is said once, with the controls it holds.
     assert_eq!(
         out.matches("no CloudTrail trail delivers").count(),
