@@ -47,14 +47,6 @@ impl Arn {
         }
     }
 
-    /// The last path or colon segment: a topic's or role's name.
-    pub fn last_segment(&self) -> &str {
-        self.resource
-            .rsplit([':', '/'])
-            .next()
-            .unwrap_or(&self.resource)
-    }
-
     /// The log group a `arn:…:logs:…:log-group:<name>[:*]` ARN names.
     pub fn log_group_name(&self) -> Option<&str> {
         if self.service != "logs" {

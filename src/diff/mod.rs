@@ -64,10 +64,13 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
         });
     }
     let parts = out.finish(&desired.control_order)?;
-    let mut regions: Vec<String> = snap.reads.keys().map(|k| k.region.clone()).collect();
-    regions.dedup();
-    regions.sort();
-    regions.dedup();
+    let regions: Vec<String> = snap
+        .reads
+        .keys()
+        .map(|k| k.region.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let unmanaged = desired
         .control_order
         .iter()

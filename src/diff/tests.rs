@@ -24,32 +24,7 @@ fn email() -> Desired {
 }
 
 fn trail() -> Trail {
-    Trail {
-        name: "main".into(),
-        arn: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main".into(),
-        home_region: REGION.into(),
-        is_multi_region: true,
-        is_organization_trail: false,
-        s3_bucket: Some("b".into()),
-        log_group_arn: Some(format!(
-            "arn:aws:logs:{REGION}:123456789012:log-group:{LG}:*"
-        )),
-        cloudwatch_logs_role_arn: Some("arn:aws:iam::123456789012:role/ct".into()),
-        kms_key_id: None,
-        log_file_validation: true,
-        status: Observed::Ok(TrailStatus {
-            is_logging: true,
-            latest_cloudwatch_logs_delivery_error: None,
-        }),
-        selectors: Observed::Ok(EventSelectors {
-            basic: vec![BasicSelector {
-                read_write_type: "All".into(),
-                include_management_events: true,
-                exclude_management_event_sources: vec![],
-            }],
-            advanced: vec![],
-        }),
-    }
+    super::trail::tests::qualifying("main", "123456789012", LG)
 }
 
 fn region(

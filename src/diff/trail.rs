@@ -152,22 +152,27 @@ fn join_and(items: &[String]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::kinds::{AdvancedSelector, BasicSelector, FieldSelector, TrailStatus};
 
-    fn trail(name: &str) -> Trail {
+    /// A trail that qualifies: multi-region, logging all management
+    /// events to `log_group` in us-east-1 of `account`, with a role. The
+    /// diff's tests start from it too.
+    pub(crate) fn qualifying(name: &str, account: &str, log_group: &str) -> Trail {
         Trail {
             name: name.into(),
-            arn: format!("arn:aws:cloudtrail:us-east-1:1:trail/{name}"),
+            arn: format!("arn:aws:cloudtrail:us-east-1:{account}:trail/{name}"),
             home_region: "us-east-1".into(),
             is_multi_region: true,
             is_organization_trail: false,
             s3_bucket: Some("b".into()),
-            log_group_arn: Some("arn:aws:logs:us-east-1:1:log-group:ct:*".into()),
-            cloudwatch_logs_role_arn: Some("arn:aws:iam::1:role/ct".into()),
+            log_group_arn: Some(format!(
+                "arn:aws:logs:us-east-1:{account}:log-group:{log_group}:*"
+            )),
+            cloudwatch_logs_role_arn: Some(format!("arn:aws:iam::{account}:role/ct")),
             kms_key_id: None,
-            log_file_validation: false,
+            log_file_validation: true,
             status: Observed::Ok(TrailStatus {
                 is_logging: true,
                 latest_cloudwatch_logs_delivery_error: None,
@@ -181,6 +186,10 @@ mod tests {
                 advanced: vec![],
             }),
         }
+    }
+
+    fn trail(name: &str) -> Trail {
+        qualifying(name, "1", "ct")
     }
 
     fn assess_here(trails: &[Trail]) -> TrailAssessment {
