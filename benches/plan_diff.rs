@@ -119,6 +119,7 @@ fn large_account(b: &cis_fix::benchmark::Benchmark) -> Snapshot {
         cloudwatch_logs_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/ct")),
         kms_key_id: None,
         log_file_validation: true,
+        include_global_service_events: true,
         status: Observed::Ok(TrailStatus {
             is_logging: true,
             latest_cloudwatch_logs_delivery_error: None,
@@ -128,6 +129,7 @@ fn large_account(b: &cis_fix::benchmark::Benchmark) -> Snapshot {
                 read_write_type: "All".into(),
                 include_management_events: true,
                 exclude_management_event_sources: vec![],
+                data_resources: vec![],
             }],
             advanced: vec![],
         }),

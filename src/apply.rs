@@ -229,9 +229,13 @@ async fn execute(
             format!("cis-fix does not {} a {what}", change.action.verb()),
         );
     }
-    let lookup = |a: &Address, attr: &str| outputs.get(&(a.clone(), attr.to_string())).cloned();
-    let mut id = None;
+    let mut id: Option<String> = None;
     for call in &calls {
+        let made = id.clone();
+        let lookup = |a: Option<&Address>, attr: &str| match a {
+            Some(a) => outputs.get(&(a.clone(), attr.to_string())).cloned(),
+            None => made.clone().filter(|_| attr == "arn"),
+        };
         let call = match call.resolve(&lookup) {
             Ok(c) => c,
             Err(m) => return fail(call.iam_action(), m),
@@ -361,7 +365,7 @@ mod tests {
             protocol: "email".into(),
             endpoint: "a@b.c".into(),
         };
-        let none = |_: &Address, _: &str| None;
+        let none = |_: Option<&Address>, _: &str| None;
         let err = call.resolve(&none).unwrap_err();
         assert!(err.contains("aws_sns_topic.t.arn"), "{err}");
     }

@@ -20,7 +20,7 @@ use crate::observed::{CallFailure, Observed};
 /// resource family).
 pub const FILE: FileKind = FileKind {
     what: "snapshot",
-    version: FormatVersion::new(2, 0),
+    version: FormatVersion::new(2, 1),
     remedy: "take a new snapshot with `cis-fix snapshot`",
     marker: "reads",
     others: &[(
@@ -28,6 +28,40 @@ pub const FILE: FileKind = FileKind {
         "this is a plan file (from `cis-fix plan --json`), not a snapshot; render it with `cis-fix show FILE`, or plan from a snapshot (`cis-fix snapshot --out FILE`)",
     )],
 };
+
+/// What the reads look for besides what listing finds: the names cis-fix
+/// gives what it creates, so that an interrupted apply's resources are found
+/// again rather than made twice, and the topics alarms may notify.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadScope {
+    /// Topics cis-fix may notify (the configured or default topic), whose
+    /// attributes are read too.
+    pub topic_names: Vec<String>,
+    pub trail: TrailNames,
+}
+
+/// The names of what cis-fix creates for a trail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrailNames {
+    pub trail: String,
+    pub log_group: String,
+    /// The delivery role; its inline policy has the same name.
+    pub role: String,
+    pub key_alias: String,
+    /// The description of cis-fix's key: how a key made by an apply
+    /// interrupted before its alias was set is found again.
+    pub key_description: String,
+    /// The bucket is `{bucket_prefix}-{account}-{region}`.
+    pub bucket_prefix: String,
+    /// A key the user named for trail encryption (ARN, id or alias).
+    pub kms_key: Option<String>,
+}
+
+impl TrailNames {
+    pub fn bucket(&self, account: &str, region: &str) -> String {
+        format!("{}-{account}-{region}", self.bucket_prefix)
+    }
+}
 
 /// Which read: the call, the region it went to, and the resource it was
 /// about (a log group, a topic ARN) when it was about one.

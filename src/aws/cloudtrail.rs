@@ -6,7 +6,7 @@ use super::Limiter;
 use super::clients::Aws;
 use super::error::failure;
 use crate::kinds::{
-    AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, Trail, TrailStatus,
+    AdvancedSelector, BasicSelector, DataResource, EventSelectors, FieldSelector, Trail, TrailStatus,
 };
 use crate::observed::Observed;
 
@@ -78,6 +78,15 @@ pub async fn read_trails(aws: &Aws, limit: &Limiter) -> Observed<Vec<Trail>> {
                             exclude_management_event_sources: b
                                 .exclude_management_event_sources
                                 .unwrap_or_default(),
+                            data_resources: b
+                                .data_resources
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|d| DataResource {
+                                    kind: d.r#type.unwrap_or_default(),
+                                    values: d.values.unwrap_or_default(),
+                                })
+                                .collect(),
                         })
                         .collect(),
                     advanced: s
@@ -120,6 +129,7 @@ pub async fn read_trails(aws: &Aws, limit: &Limiter) -> Observed<Vec<Trail>> {
                 cloudwatch_logs_role_arn: t.cloud_watch_logs_role_arn.filter(|s| !s.is_empty()),
                 kms_key_id: t.kms_key_id.filter(|s| !s.is_empty()),
                 log_file_validation: t.log_file_validation_enabled.unwrap_or(false),
+                include_global_service_events: t.include_global_service_events.unwrap_or(true),
                 status,
                 selectors,
             }

@@ -71,15 +71,15 @@ pub async fn put_alarm(rc: &RegionClients, a: &MetricAlarm) -> Result<(), CallFa
     let call = "cloudwatch:PutMetricAlarm";
     let mut actions = Vec::new();
     for d in &a.alarm_actions {
-        match d {
-            Deferred::Known(s) => actions.push(s.clone()),
-            Deferred::AfterApply { after_apply, attr } => {
+        match d.known() {
+            Some(s) => actions.push(s.to_string()),
+            None => {
                 return Err(CallFailure {
                     call: call.into(),
                     region: rc.region.clone(),
                     resource: Some(a.name.clone()),
                     code: None,
-                    message: format!("alarm action {after_apply}.{attr} is not known yet"),
+                    message: format!("alarm action {d} is not known yet"),
                     detail: None,
                 });
             }

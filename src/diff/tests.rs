@@ -268,6 +268,7 @@ fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture {
         Deferred::AfterApply { after_apply, attr } => {
             Deferred::Known(arns[&format!("{after_apply}.{attr}")].clone())
         }
+        Deferred::Made { .. } => panic!("no change of the monitoring chain refers to itself"),
     };
     for c in crate::apply::order(&p.changes) {
         let Some(after) = &c.after else {
@@ -330,6 +331,7 @@ fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture {
                     ..x.clone()
                 });
             }
+            other => panic!("simulate_apply does not make {other:?}"),
         }
     }
     s

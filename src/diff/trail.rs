@@ -173,6 +173,7 @@ pub(crate) mod tests {
             cloudwatch_logs_role_arn: Some(format!("arn:aws:iam::{account}:role/ct")),
             kms_key_id: None,
             log_file_validation: true,
+            include_global_service_events: true,
             status: Observed::Ok(TrailStatus {
                 is_logging: true,
                 latest_cloudwatch_logs_delivery_error: None,
@@ -182,6 +183,7 @@ pub(crate) mod tests {
                     read_write_type: "All".into(),
                     include_management_events: true,
                     exclude_management_event_sources: vec![],
+                data_resources: vec![],
                 }],
                 advanced: vec![],
             }),
@@ -243,6 +245,7 @@ pub(crate) mod tests {
                 read_write_type: "WriteOnly".into(),
                 include_management_events: true,
                 exclude_management_event_sources: vec![],
+                data_resources: vec![],
             }],
             advanced: vec![],
         });

@@ -12,8 +12,13 @@
 //! SDK boundary in one place, and a write is a value that can be shown,
 //! journalled or exported before it is made.
 
+pub mod cloudtrail;
+pub mod iam_role;
+pub mod kms_key;
+pub mod log_group;
 pub mod metric_alarm;
 pub mod metric_filter;
+pub mod s3_bucket;
 pub mod sns_subscription;
 pub mod sns_topic;
 pub mod trail;
@@ -23,12 +28,20 @@ use serde::{Deserialize, Serialize};
 use crate::address::{Address, Location};
 use crate::arn::Arn;
 use crate::observed::CallFailure;
+pub use cloudtrail::{CloudTrail, TrailSettings};
+pub use iam_role::{IamRole, InlinePolicy};
+pub use kms_key::{KmsKey, KmsKeyFacts};
+pub use log_group::LogGroup;
 pub use metric_alarm::MetricAlarm;
 pub use metric_filter::MetricFilter;
 pub use sns_subscription::{Subscription, protocol_needs_confirmation};
 pub use sns_topic::{Topic, TopicAttributes};
+pub use s3_bucket::{
+    BucketFacts, BucketLogging, BucketPublicAccessBlock, PublicAccessBlock, S3Bucket,
+};
 pub use trail::{
-    AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, LogGroupRef, Trail, TrailStatus,
+    AdvancedSelector, BasicSelector, DataResource, EventSelectors, FieldSelector, LogGroupRef,
+    Trail, TrailStatus,
 };
 
 /// What a planned change does to its resource (Terraform's actions).
@@ -75,6 +88,9 @@ pub enum Deferred {
         after_apply: Address,
         attr: String,
     },
+    /// The attribute `made` of what an earlier call of the same change made
+    /// (the key CreateKey returns, for CreateAlias and EnableKeyRotation).
+    Made { made: String },
 }
 
 impl Deferred {
@@ -88,24 +104,34 @@ impl Deferred {
     pub fn known(&self) -> Option<&str> {
         match self {
             Deferred::Known(s) => Some(s),
-            Deferred::AfterApply { .. } => None,
+            Deferred::AfterApply { .. } | Deferred::Made { .. } => None,
         }
     }
 
-    /// Its value, with `outputs` answering for what the run has made.
-    pub fn resolve(
-        &self,
-        outputs: &dyn Fn(&Address, &str) -> Option<String>,
-    ) -> Result<String, String> {
+    /// Its value, with `outputs` answering for what the run has made
+    /// (`None` as the address: the change being applied).
+    pub fn resolve(&self, outputs: Outputs<'_>) -> Result<String, String> {
         match self {
             Deferred::Known(s) => Ok(s.clone()),
-            Deferred::AfterApply { after_apply, attr } => {
-                outputs(after_apply, attr).ok_or_else(|| {
+            Deferred::AfterApply { after_apply, attr } => outputs(Some(after_apply), attr)
+                .ok_or_else(|| {
                     format!(
                         "{after_apply}.{attr} is not known: the change that makes it did not run"
                     )
-                })
-            }
+                }),
+            Deferred::Made { made } => outputs(None, made).ok_or_else(|| {
+                format!("the {made} of what this change makes is not known: its first call did not run")
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Deferred::Known(s) => f.write_str(s),
+            Deferred::AfterApply { after_apply, attr } => write!(f, "{after_apply}.{attr}"),
+            Deferred::Made { made } => write!(f, "(the {made} of what this change makes)"),
         }
     }
 }
@@ -121,6 +147,10 @@ impl From<&str> for Deferred {
         Deferred::Known(s.to_string())
     }
 }
+
+/// Answers for values known only after apply: `(Some(address), attr)` for
+/// an earlier change's output, `(None, attr)` for the change being applied.
+pub type Outputs<'a> = &'a dyn Fn(Option<&Address>, &str) -> Option<String>;
 
 /// What one kind says about itself.
 pub trait Kind: Sized {
@@ -236,6 +266,13 @@ registry! {
     "aws_cloudwatch_metric_alarm" => MetricAlarm(MetricAlarm),
     "aws_sns_topic" => Topic(Topic),
     "aws_sns_topic_subscription" => Subscription(Subscription),
+    "aws_cloudtrail" => CloudTrail(CloudTrail),
+    "aws_cloudwatch_log_group" => LogGroup(LogGroup),
+    "aws_iam_role" => IamRole(IamRole),
+    "aws_kms_key" => KmsKey(KmsKey),
+    "aws_s3_bucket" => S3Bucket(S3Bucket),
+    "aws_s3_bucket_public_access_block" => BucketPublicAccessBlock(BucketPublicAccessBlock),
+    "aws_s3_bucket_logging" => BucketLogging(BucketLogging),
 }
 
 /// What one read returned: each variant is the payload of one kind of read
@@ -250,6 +287,12 @@ pub enum ReadData {
     Subscriptions(Vec<Subscription>),
     /// `None`: the topic does not exist (a fact, not a failure).
     TopicAttributes(Option<TopicAttributes>),
+    LogGroups(Vec<LogGroup>),
+    /// `None`: the role does not exist.
+    Role(Option<IamRole>),
+    KmsKeys(Vec<KmsKeyFacts>),
+    /// `None`: the bucket does not exist.
+    Bucket(Option<BucketFacts>),
 }
 
 impl ReadData {
@@ -262,6 +305,27 @@ impl ReadData {
                 .flat_map(|t| [t.status.as_ref().err(), t.selectors.as_ref().err()])
                 .flatten()
                 .collect(),
+            ReadData::KmsKeys(ks) => ks
+                .iter()
+                .flat_map(|k| {
+                    [
+                        k.rotation_enabled.as_ref().and_then(|r| r.as_ref().err()),
+                        k.policy.as_ref().and_then(|r| r.as_ref().err()),
+                    ]
+                })
+                .flatten()
+                .collect(),
+            ReadData::Bucket(Some(b)) => [
+                b.region.as_ref().err(),
+                b.policy.as_ref().err(),
+                b.public_acl_grants.as_ref().err(),
+                b.public_access_block.as_ref().err(),
+                b.logging.as_ref().err(),
+                b.object_ownership.as_ref().err(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
             _ => vec![],
         }
     }
@@ -291,15 +355,85 @@ pub enum WriteCall {
         protocol: String,
         endpoint: String,
     },
+    /// Returns the trail's ARN.
+    CreateTrail {
+        name: String,
+        s3_bucket_name: String,
+        settings: TrailSettings,
+    },
+    /// `trail`: its ARN (or name, in its home region).
+    UpdateTrail {
+        trail: String,
+        settings: TrailSettings,
+    },
+    /// Replaces every selector of the trail: `selectors` holds the ones kept.
+    PutEventSelectors {
+        trail: String,
+        selectors: EventSelectors,
+    },
+    StartLogging {
+        trail: String,
+    },
+    CreateLogGroup {
+        name: String,
+    },
+    CreateRole {
+        name: String,
+        assume_role_policy: String,
+    },
+    UpdateAssumeRolePolicy {
+        name: String,
+        policy: String,
+    },
+    PutRolePolicy {
+        role: String,
+        policy_name: String,
+        policy: String,
+    },
+    /// Returns the key's ARN.
+    CreateKey {
+        description: String,
+        policy: String,
+    },
+    CreateAlias {
+        alias: String,
+        key: Deferred,
+    },
+    EnableKeyRotation {
+        key: Deferred,
+    },
+    PutKeyPolicy {
+        key: Deferred,
+        policy: String,
+    },
+    /// In the region of the change; a bucket this account already owns
+    /// counts as made.
+    CreateBucket {
+        bucket: String,
+    },
+    PutBucketOwnershipControls {
+        bucket: String,
+        object_ownership: String,
+    },
+    PutPublicAccessBlock {
+        bucket: String,
+        settings: PublicAccessBlock,
+    },
+    PutBucketPolicy {
+        bucket: String,
+        policy: String,
+    },
+    PutBucketLogging {
+        bucket: String,
+        target_bucket: String,
+        target_prefix: String,
+    },
 }
 
 impl WriteCall {
     /// The call with every value known only after apply filled in from
     /// `outputs`, or why one is still unknown.
-    pub fn resolve(
-        &self,
-        outputs: &dyn Fn(&Address, &str) -> Option<String>,
-    ) -> Result<WriteCall, String> {
+    pub fn resolve(&self, outputs: Outputs<'_>) -> Result<WriteCall, String> {
         Ok(match self {
             WriteCall::PutMetricAlarm(a) => {
                 let mut a = a.clone();
@@ -319,6 +453,30 @@ impl WriteCall {
                 protocol: protocol.clone(),
                 endpoint: endpoint.clone(),
             },
+            WriteCall::CreateTrail {
+                name,
+                s3_bucket_name,
+                settings,
+            } => WriteCall::CreateTrail {
+                name: name.clone(),
+                s3_bucket_name: s3_bucket_name.clone(),
+                settings: settings.resolve(outputs)?,
+            },
+            WriteCall::UpdateTrail { trail, settings } => WriteCall::UpdateTrail {
+                trail: trail.clone(),
+                settings: settings.resolve(outputs)?,
+            },
+            WriteCall::CreateAlias { alias, key } => WriteCall::CreateAlias {
+                alias: alias.clone(),
+                key: Deferred::Known(key.resolve(outputs)?),
+            },
+            WriteCall::EnableKeyRotation { key } => WriteCall::EnableKeyRotation {
+                key: Deferred::Known(key.resolve(outputs)?),
+            },
+            WriteCall::PutKeyPolicy { key, policy } => WriteCall::PutKeyPolicy {
+                key: Deferred::Known(key.resolve(outputs)?),
+                policy: policy.clone(),
+            },
             other => other.clone(),
         })
     }
@@ -332,6 +490,23 @@ impl WriteCall {
             WriteCall::DeleteAlarm { .. } => "cloudwatch:DeleteAlarms",
             WriteCall::CreateTopic { .. } => "sns:CreateTopic",
             WriteCall::Subscribe { .. } => "sns:Subscribe",
+            WriteCall::CreateTrail { .. } => "cloudtrail:CreateTrail",
+            WriteCall::UpdateTrail { .. } => "cloudtrail:UpdateTrail",
+            WriteCall::PutEventSelectors { .. } => "cloudtrail:PutEventSelectors",
+            WriteCall::StartLogging { .. } => "cloudtrail:StartLogging",
+            WriteCall::CreateLogGroup { .. } => "logs:CreateLogGroup",
+            WriteCall::CreateRole { .. } => "iam:CreateRole",
+            WriteCall::UpdateAssumeRolePolicy { .. } => "iam:UpdateAssumeRolePolicy",
+            WriteCall::PutRolePolicy { .. } => "iam:PutRolePolicy",
+            WriteCall::CreateKey { .. } => "kms:CreateKey",
+            WriteCall::CreateAlias { .. } => "kms:CreateAlias",
+            WriteCall::EnableKeyRotation { .. } => "kms:EnableKeyRotation",
+            WriteCall::PutKeyPolicy { .. } => "kms:PutKeyPolicy",
+            WriteCall::CreateBucket { .. } => "s3:CreateBucket",
+            WriteCall::PutBucketOwnershipControls { .. } => "s3:PutBucketOwnershipControls",
+            WriteCall::PutPublicAccessBlock { .. } => "s3:PutBucketPublicAccessBlock",
+            WriteCall::PutBucketPolicy { .. } => "s3:PutBucketPolicy",
+            WriteCall::PutBucketLogging { .. } => "s3:PutBucketLogging",
         }
     }
 
@@ -372,7 +547,38 @@ impl WriteCall {
                 Deferred::AfterApply { after_apply, .. } => {
                     planned_arn(after_apply).unwrap_or_else(|| arn("sns", "*".into()))
                 }
+                Deferred::Made { .. } => arn("sns", "*".into()),
             },
+            WriteCall::CreateTrail { name, .. } => arn("cloudtrail", format!("trail/{name}")),
+            WriteCall::UpdateTrail { trail, .. }
+            | WriteCall::PutEventSelectors { trail, .. }
+            | WriteCall::StartLogging { trail } => {
+                if trail.starts_with("arn:") {
+                    trail.clone()
+                } else {
+                    arn("cloudtrail", format!("trail/{trail}"))
+                }
+            }
+            WriteCall::CreateLogGroup { name } => arn("logs", format!("log-group:{name}:*")),
+            WriteCall::CreateRole { name, .. }
+            | WriteCall::UpdateAssumeRolePolicy { name, .. }
+            | WriteCall::PutRolePolicy { role: name, .. } => {
+                iam_role::arn(partition, account, name)
+            }
+            // CreateKey takes no resource; the others judge the key (any key
+            // of the region when it is made by this run).
+            WriteCall::CreateKey { .. } => "*".into(),
+            WriteCall::CreateAlias { key, .. }
+            | WriteCall::EnableKeyRotation { key }
+            | WriteCall::PutKeyPolicy { key, .. } => match key {
+                Deferred::Known(a) if a.starts_with("arn:") => a.clone(),
+                _ => arn("kms", "key/*".into()),
+            },
+            WriteCall::CreateBucket { bucket }
+            | WriteCall::PutBucketOwnershipControls { bucket, .. }
+            | WriteCall::PutPublicAccessBlock { bucket, .. }
+            | WriteCall::PutBucketPolicy { bucket, .. }
+            | WriteCall::PutBucketLogging { bucket, .. } => format!("arn:{partition}:s3:::{bucket}"),
         }
     }
 }
@@ -408,7 +614,7 @@ mod tests {
         let back: Vec<Deferred> = serde_json::from_value(v).expect("parses");
         assert_eq!(back[0].known(), Some("arn:aws:sns:us-east-1:1:t"));
         assert_eq!(back[1], Deferred::after_apply(&at, "arn"));
-        let none = |_: &Address, _: &str| None;
+        let none = |_: Option<&Address>, _: &str| None;
         let err = back[1].resolve(&none).unwrap_err();
         assert!(
             err.contains("1/us-east-1/aws_sns_topic.cis_alarms.arn"),

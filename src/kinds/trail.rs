@@ -1,6 +1,6 @@
-//! CloudTrail trails: read to judge the first link of every monitoring
-//! control (a multi-region trail logging all management events to a
-//! CloudWatch Logs log group). Not yet planned or written by cis-fix.
+//! CloudTrail trails as read: the facts the trail controls and the first
+//! link of every monitoring control are judged on. What cis-fix writes to a
+//! trail is the `aws_cloudtrail` kind (`cloudtrail.rs`).
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +45,10 @@ pub struct Trail {
     pub kms_key_id: Option<String>,
     #[serde(default)]
     pub log_file_validation: bool,
+    /// IAM, STS and other global services' events (always on for a
+    /// multi-region trail).
+    #[serde(default = "yes")]
+    pub include_global_service_events: bool,
     pub status: Observed<TrailStatus>,
     pub selectors: Observed<EventSelectors>,
 }
@@ -117,6 +121,23 @@ pub struct BasicSelector {
     pub include_management_events: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude_management_event_sources: Vec<String>,
+    /// Data events the selector logs: kept as they are whenever cis-fix
+    /// writes the trail's selectors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_resources: Vec<DataResource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataResource {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
