@@ -300,7 +300,7 @@ mod tests {
     #[test]
     fn statuses_after_apply() {
         let b = crate::benchmark::load("3.0.0").expect("benchmark");
-        let d = crate::desired::build(&b, &crate::config::Config::parse("sns:\n  subscriptions:\n    - protocol: sqs\n      endpoint: arn:aws:sqs:us-east-1:1:q\n", "c").expect("config"), "c").expect("desired");
+        let d = crate::desired::build(&b, &crate::config::Config::parse("sns:\n  subscriptions:\n    - protocol: sqs\n      endpoint: arn:aws:sqs:us-east-1:1:q\ncloudtrail:\n  access_logs:\n    bucket: access-logs\n", "c").expect("config"), "c").expect("desired");
         let snap = crate::snapshot::Snapshot::from_json(
             include_str!("../examples/accounts/partly-compliant.json"),
             "partly",

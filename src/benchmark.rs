@@ -100,9 +100,83 @@ pub struct Control {
     pub accepted_patterns: Vec<String>,
     #[serde(default)]
     pub samples: Option<Samples>,
+    /// Which events a metric-filter control's pattern matches: what a trail
+    /// must deliver for the control's chain to start.
+    #[serde(default)]
+    pub events: Option<EventScope>,
+    /// What a CloudTrail control checks.
+    #[serde(default)]
+    pub trail: Option<TrailCheck>,
     /// What the benchmark requires, for kinds not yet modelled in code.
     #[serde(default)]
     pub requirement: Option<serde_yaml::Value>,
+}
+
+/// Management events by source and by `readOnly`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventScope {
+    /// Event sources (`iam.amazonaws.com`); `*` for every source.
+    pub sources: Vec<String>,
+    /// The `readOnly` values of the events: `[false]` writes only.
+    pub read_only: Vec<bool>,
+}
+
+impl EventScope {
+    /// Every management event, read and write, of every source.
+    pub fn all() -> Self {
+        EventScope {
+            sources: vec!["*".into()],
+            read_only: vec![true, false],
+        }
+    }
+
+    pub fn any_source(&self) -> bool {
+        self.sources.iter().any(|s| s == "*")
+    }
+
+    /// "write management events from iam.amazonaws.com", for reasons.
+    pub fn describe(&self) -> String {
+        let kind = match (self.read_only.contains(&true), self.read_only.contains(&false)) {
+            (true, true) => "read and write",
+            (true, false) => "read",
+            _ => "write",
+        };
+        let from = if self.any_source() {
+            "every source".to_string()
+        } else {
+            self.sources.join(", ")
+        };
+        format!("{kind} management events from {from}")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailCheck {
+    pub check: TrailAspect,
+    /// How the version's audit reads management events (multi_region only):
+    /// the form a trail cis-fix creates uses.
+    #[serde(default)]
+    pub management_events_form: Option<SelectorForm>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrailAspect {
+    MultiRegion,
+    LogFileValidation,
+    BucketNotPublic,
+    CloudwatchLogs,
+    BucketAccessLogging,
+    KmsEncryption,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelectorForm {
+    Classic,
+    Advanced,
 }
 
 /// CloudTrail records the pattern must catch, and must not.
@@ -361,6 +435,47 @@ mod tests {
                     );
                     assert!(!r.contains('\n'), "{v} {}: {r}", c.id);
                 }
+            }
+        }
+    }
+
+    /// The judgement of which controls a trail serves rests on `events`:
+    /// every sample the pattern must match comes from a listed source.
+    #[test]
+    fn every_monitoring_control_says_which_events_it_needs() {
+        for b in all() {
+            for c in b.metric_filter_controls() {
+                let e = c
+                    .events
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("v{} {} has no events", b.version, c.id));
+                assert!(!e.sources.is_empty() && !e.read_only.is_empty());
+                for sample in c.samples.iter().flat_map(|s| &s.matching) {
+                    let source = sample["eventSource"].as_str().unwrap_or_default();
+                    assert!(
+                        e.any_source() || e.sources.iter().any(|s| s == source),
+                        "v{} {}: sample from {source} not in {:?}",
+                        b.version,
+                        c.id,
+                        e.sources
+                    );
+                    if let Some(ro) = sample["readOnly"].as_bool() {
+                        assert!(e.read_only.contains(&ro), "v{} {}", b.version, c.id);
+                    }
+                }
+            }
+            for c in b.controls.iter().filter(|c| c.kind == Kind::Trail) {
+                let t = c
+                    .trail
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("v{} {} has no trail check", b.version, c.id));
+                assert_eq!(
+                    t.management_events_form.is_some(),
+                    t.check == TrailAspect::MultiRegion,
+                    "v{} {}",
+                    b.version,
+                    c.id
+                );
             }
         }
     }

@@ -32,9 +32,37 @@ pub struct Config {
     pub sns: Sns,
     #[serde(default)]
     pub patterns: PatternMode,
-    /// Which trail's log group receives new filters when several qualify.
+    /// Which trail's log group receives new filters when several qualify,
+    /// and which trail is fixed in place when several could be.
     #[serde(default)]
     pub trail: Option<String>,
+    #[serde(default)]
+    pub cloudtrail: CloudTrailConfig,
+}
+
+/// What the CloudTrail controls leave to the user.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudTrailConfig {
+    /// The KMS key trails are encrypted with (key ARN or alias ARN); when
+    /// unset, cis-fix creates one per region it needs one in. Its policy must
+    /// let CloudTrail encrypt (UpdateTrail checks it).
+    #[serde(default)]
+    pub kms_key: Option<String>,
+    /// Where the trail buckets' server access logs go; without it, access
+    /// logging is an action left to the user.
+    #[serde(default)]
+    pub access_logs: Option<AccessLogsConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLogsConfig {
+    /// The target bucket: it must exist in the trail bucket's region and let
+    /// `logging.s3.amazonaws.com` write to it.
+    pub bucket: String,
+    #[serde(default)]
+    pub prefix: String,
 }
 
 /// Name templates; `{id}`, `{slug}` and `{version}` are replaced.
@@ -208,6 +236,28 @@ impl Config {
                 if let Some(v) = v {
                     check_name(v, max, forbidden).map_err(|m| (at(&["controls", id, field]), m))?;
                 }
+            }
+        }
+        if let Some(k) = &self.cloudtrail.kms_key
+            && !k.starts_with("arn:")
+        {
+            return Err((
+                at(&["cloudtrail", "kms_key"]),
+                format!(
+                    "`{k}` is not an ARN; give the key's ARN or its alias's (arn:aws:kms:REGION:ACCOUNT:key/ID or ...:alias/NAME), which names its region"
+                ),
+            ));
+        }
+        if let Some(a) = &self.cloudtrail.access_logs {
+            let ok = (3..=63).contains(&a.bucket.len())
+                && a.bucket.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                });
+            if !ok {
+                return Err((
+                    at(&["cloudtrail", "access_logs", "bucket"]),
+                    format!("`{}` is not a valid S3 bucket name", a.bucket),
+                ));
             }
         }
         if let Some(t) = &self.sns.topic {

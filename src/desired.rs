@@ -1,7 +1,10 @@
 //! Benchmark version + user config → what must exist in the account.
 
-use crate::benchmark::{AlarmParams, Benchmark, Kind};
-use crate::config::{Config, DEFAULT_TOPIC, PatternMode, SubscriptionConfig};
+use crate::benchmark::{
+    AlarmParams, Benchmark, EventScope, Kind, SelectorForm, TrailAspect,
+};
+use crate::config::{AccessLogsConfig, Config, DEFAULT_TOPIC, PatternMode, SubscriptionConfig};
+use crate::snapshot::{ReadScope, TrailNames};
 use crate::pattern::Pattern;
 
 #[derive(Debug, Clone)]
@@ -11,6 +14,61 @@ pub struct Desired {
     /// Every control id of the version, in the benchmark's order.
     pub control_order: Vec<String>,
     pub monitoring: DesiredMonitoring,
+    pub trail: DesiredTrail,
+}
+
+impl Desired {
+    /// What the reads must look for by name.
+    pub fn read_scope(&self) -> ReadScope {
+        ReadScope {
+            topic_names: vec![
+                self.monitoring
+                    .topic
+                    .clone()
+                    .unwrap_or_else(|| self.monitoring.default_topic.clone()),
+            ],
+            trail: self.trail.names.clone(),
+        }
+    }
+}
+
+/// The CloudTrail controls of the version and what the user decided for them.
+#[derive(Debug, Clone)]
+pub struct DesiredTrail {
+    pub controls: Vec<TrailControl>,
+    /// The management-events form the version's audit reads, for a trail
+    /// cis-fix creates (a fixed trail keeps its own form).
+    pub form: SelectorForm,
+    pub names: TrailNames,
+    pub access_logs: Option<AccessLogsConfig>,
+    pub preferred_trail: Option<String>,
+}
+
+impl DesiredTrail {
+    pub fn wants(&self, aspect: TrailAspect) -> bool {
+        self.controls.iter().any(|c| c.aspect == aspect)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TrailControl {
+    pub id: String,
+    pub title: String,
+    pub aspect: TrailAspect,
+}
+
+/// The names cis-fix gives what it creates for a trail. Fixed, not
+/// configurable: an interrupted apply finds them again by name.
+pub fn trail_names(config: &Config) -> TrailNames {
+    TrailNames {
+        trail: "cis-fix".into(),
+        log_group: "cis-fix/cloudtrail".into(),
+        role: "cis-fix-cloudtrail-logs".into(),
+        key_alias: "alias/cis-fix-cloudtrail".into(),
+        key_description: "cis-fix: encrypts CloudTrail log files".into(),
+        bucket_prefix: "cis-fix-cloudtrail".into(),
+        kms_key: config.cloudtrail.kms_key.clone(),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +177,8 @@ pub struct MonitoringControl {
     pub alarm_name: String,
     /// Terraform-style resource name, e.g. `cis_4_3`.
     pub resource_name: String,
+    /// The management events the pattern matches, by source and readOnly.
+    pub events: EventScope,
     /// Sample events every accepted pattern catches: a filter that misses
     /// one cannot cover the control, which settles most filters without the
     /// costlier coverage proof.
@@ -247,6 +307,9 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
                 .and_then(|n| n.alarm.clone())
                 .unwrap_or_else(|| fill(&config.naming.alarm)),
             resource_name: format!("cis_{}", c.id.replace('.', "_")),
+            // Every shipped control has `events` (a test checks); one
+            // without is judged as needing every management event.
+            events: c.events.clone().unwrap_or_else(EventScope::all),
             witnesses,
             noisy: noisy(&b.version, c),
         });
@@ -289,6 +352,24 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
                 .join(", "),
         });
     }
+    let trail_controls: Vec<TrailControl> = b
+        .controls
+        .iter()
+        .filter(|c| c.kind == Kind::Trail)
+        .filter_map(|c| {
+            Some(TrailControl {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                aspect: c.trail.as_ref()?.check,
+            })
+        })
+        .collect();
+    let form = b
+        .controls
+        .iter()
+        .filter_map(|c| c.trail.as_ref()?.management_events_form)
+        .next()
+        .unwrap_or(SelectorForm::Classic);
     let retired = retired_names(config, &controls);
     Ok(Desired {
         benchmark_version: b.version.clone(),
@@ -308,6 +389,13 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
             pattern_mode: config.patterns,
             preferred_trail: config.trail.clone(),
             retired,
+        },
+        trail: DesiredTrail {
+            controls: trail_controls,
+            form,
+            names: trail_names(config),
+            access_logs: config.cloudtrail.access_logs.clone(),
+            preferred_trail: config.trail.clone(),
         },
     })
 }

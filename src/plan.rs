@@ -81,6 +81,13 @@ pub enum Notice {
         matches: String,
         fixed_in: Option<String>,
     },
+    /// Several trails could be fixed: which one is, and why; what the
+    /// others lack.
+    FixingTrail {
+        trail: String,
+        why: String,
+        others: Vec<String>,
+    },
     /// A filter of cis-fix's that no control needs stays, because alarms
     /// that are not cis-fix's to retire watch its metric.
     RetirementKept {
@@ -106,7 +113,9 @@ impl Notice {
             | Notice::ReadsFailed { .. }
             | Notice::NobodyToNotify { .. } => Severity::Error,
             Notice::PreferredTrailIgnored { .. } | Notice::NoisyPattern { .. } => Severity::Warning,
-            Notice::UsingTrails { .. } | Notice::RetirementKept { .. } => Severity::Info,
+            Notice::UsingTrails { .. }
+            | Notice::RetirementKept { .. }
+            | Notice::FixingTrail { .. } => Severity::Info,
         }
     }
 
@@ -117,7 +126,9 @@ impl Notice {
             Notice::TrailsUnreadable { .. } | Notice::NoQualifyingTrail { .. } => 0,
             Notice::ReadsFailed { .. } | Notice::NobodyToNotify { .. } => 1,
             Notice::PreferredTrailIgnored { .. } | Notice::NoisyPattern { .. } => 2,
-            Notice::UsingTrails { .. } | Notice::RetirementKept { .. } => 3,
+            Notice::UsingTrails { .. }
+            | Notice::RetirementKept { .. }
+            | Notice::FixingTrail { .. } => 3,
         }
     }
 
@@ -132,6 +143,7 @@ impl Notice {
             Notice::NoisyPattern { .. } => "noisy_pattern",
             Notice::UsingTrails { .. } => "using_trails",
             Notice::RetirementKept { .. } => "retirement_kept",
+            Notice::FixingTrail { .. } => "fixing_trail",
         }
     }
 
@@ -173,6 +185,9 @@ impl Notice {
                 alarms.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "),
                 if alarms.len() == 1 { "es" } else { "" }
             ),
+            Notice::FixingTrail { trail, why, .. } => {
+                format!("Fixing trail `{trail}` in place: {why}.")
+            }
             Notice::UsingTrails { trails, .. } => format!(
                 "Using trail{} {} for the monitoring controls; other trails do not qualify.",
                 if trails.len() == 1 { "" } else { "s" },
@@ -191,6 +206,7 @@ impl Notice {
                 rejected.clone()
             }
             Notice::ReadsFailed { failures } => failures.iter().map(ToString::to_string).collect(),
+            Notice::FixingTrail { others, .. } => others.clone(),
             Notice::PreferredTrailIgnored { .. }
             | Notice::RetirementKept { .. }
             | Notice::NoisyPattern { .. }
@@ -282,6 +298,10 @@ pub enum Cause {
         topic: String,
         endpoints: Vec<String>,
     },
+    /// Only the user can decide a value: the setting of cis-fix.yaml to set.
+    NeedsSetting { setting: String },
+    /// What must change belongs to another account (an organization trail).
+    OtherAccount { account: String },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -81,6 +81,26 @@ impl PlanBuilder {
         self.changes.push(change);
     }
 
+    /// Makes every metric filter planned on `log_group` wait for
+    /// `prerequisites` (the trail fix and log group that make it receive
+    /// events).
+    pub fn wait_for(&mut self, log_group: &crate::kinds::LogGroupRef, prerequisites: &[Address]) {
+        for c in &mut self.changes {
+            if c.address.region() != log_group.region {
+                continue;
+            }
+            if let Some(kinds::Resource::MetricFilter(f)) = &c.after
+                && f.log_group_name == log_group.name
+            {
+                for p in prerequisites {
+                    if !c.depends_on.contains(p) {
+                        c.depends_on.push(p.clone());
+                    }
+                }
+            }
+        }
+    }
+
     /// Records that the change at `address` also serves control `id`.
     pub fn serve(&mut self, address: &Address, id: &str) {
         if let Some(c) = self.changes.iter_mut().find(|c| &c.address == address)

@@ -7,6 +7,7 @@
 //! one [`PlanBuilder`]; a new family is a module and a line in [`plan`].
 
 mod builder;
+pub mod cloudtrail;
 pub mod monitoring;
 pub mod signal;
 pub mod trail;
@@ -30,7 +31,7 @@ pub struct Family {
 
 /// Every family cis-fix plans; a benchmark control of another kind is
 /// listed by `controls` but not managed.
-pub const FAMILIES: &[Family] = &[monitoring::FAMILY];
+pub const FAMILIES: &[Family] = &[monitoring::FAMILY, cloudtrail::FAMILY];
 
 pub fn family(kind: Kind) -> Option<&'static Family> {
     FAMILIES.iter().find(|f| f.kind == kind)
@@ -38,12 +39,24 @@ pub fn family(kind: Kind) -> Option<&'static Family> {
 
 pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
     let mut out = PlanBuilder::new(snap.account_id.as_deref());
+    // The trail first: the monitoring chain starts from the trail it fixes
+    // or creates, in the same plan.
+    let outlook = cloudtrail::plan(
+        &desired.trail,
+        !desired.monitoring.controls.is_empty(),
+        snap,
+        &mut out,
+    );
     monitoring::plan(
         &desired.monitoring,
         &desired.benchmark_version,
         snap,
+        outlook.planned.as_ref(),
         &mut out,
     );
+    if let Some(p) = &outlook.planned {
+        out.wait_for(&p.log_group, &p.prerequisites);
+    }
     // Say it before apply refuses, so plan and apply agree.
     if out.has_changes()
         && let Some(topic) = out.controls.iter().find_map(|c| match &c.cause {

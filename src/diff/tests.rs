@@ -23,7 +23,7 @@ fn email() -> Desired {
     desired("sns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n")
 }
 
-fn trail() -> Trail {
+pub(super) fn trail() -> Trail {
     super::trail::tests::qualifying("main", "123456789012", LG)
 }
 
@@ -53,19 +53,32 @@ fn region(
             .entry(arn.to_string())
             .or_insert(Observed::Ok(None));
     }
+    let mut r = region_only(vec![], alarms, topics, subs);
+    r.metric_filters = BTreeMap::from([(LG.to_string(), Observed::Ok(filters))]);
+    r.topic_attributes.extend(topic_attributes);
+    r
+}
+
+/// A region's monitoring reads with no log group of the fixture trail's.
+pub(super) fn region_only(
+    _filters: Vec<MetricFilter>,
+    alarms: Vec<MetricAlarm>,
+    topics: Vec<Topic>,
+    subs: Vec<Subscription>,
+) -> RegionSnapshot {
     RegionSnapshot {
-        metric_filters: BTreeMap::from([(LG.to_string(), Observed::Ok(filters))]),
+        metric_filters: BTreeMap::new(),
         alarms: Observed::Ok(alarms),
         topics: Observed::Ok(topics),
         subscriptions: Observed::Ok(subs),
-        topic_attributes,
+        topic_attributes: BTreeMap::new(),
     }
 }
 
 /// The monitoring reads of one region, as fields the tests can edit.
 #[derive(Clone)]
-struct RegionSnapshot {
-    metric_filters: BTreeMap<String, Observed<Vec<MetricFilter>>>,
+pub(super) struct RegionSnapshot {
+    pub(super) metric_filters: BTreeMap<String, Observed<Vec<MetricFilter>>>,
     alarms: Observed<Vec<MetricAlarm>>,
     topics: Observed<Vec<Topic>>,
     subscriptions: Observed<Vec<Subscription>>,
@@ -75,13 +88,36 @@ struct RegionSnapshot {
 /// An account as the tests build it; `diff` turns it into the snapshot the
 /// readers would record.
 #[derive(Clone)]
-struct Fixture {
-    trails: Observed<Vec<Trail>>,
-    regions: BTreeMap<String, RegionSnapshot>,
+pub(super) struct Fixture {
+    pub(super) trails: Observed<Vec<Trail>>,
+    pub(super) regions: BTreeMap<String, RegionSnapshot>,
+    /// Other reads (the trail's bucket, keys, role), as the readers key them.
+    pub(super) extra: BTreeMap<ReadKey, Observed<ReadData>>,
+}
+
+/// The fixture trail's bucket as the reads find it: private, its accesses
+/// logged, in us-east-1.
+pub(super) fn compliant_bucket(name: &str) -> (ReadKey, Observed<ReadData>) {
+    (
+        ReadKey::new(s3_bucket::READ, crate::address::GLOBAL, Some(name)),
+        Observed::Ok(ReadData::Bucket(Some(BucketFacts {
+            bucket: name.into(),
+            region: Observed::Ok(REGION.into()),
+            policy: Observed::Ok(None),
+            public_acl_grants: Observed::Ok(vec![]),
+            public_access_block: Observed::Ok(Some(PublicAccessBlock::ALL)),
+            logging: Observed::Ok(Some(BucketLogging {
+                bucket: name.into(),
+                target_bucket: "access-logs".into(),
+                target_prefix: String::new(),
+            })),
+            object_ownership: Observed::Ok(Some("BucketOwnerEnforced".into())),
+        }))),
+    )
 }
 
 impl Fixture {
-    fn to_snapshot(&self) -> Snapshot {
+    pub(super) fn to_snapshot(&self) -> Snapshot {
         let mut s = Snapshot::new(Some("123456789012".into()), None, REGION);
         s.record(
             ReadKey::new(trail::READ, REGION, None),
@@ -113,26 +149,35 @@ impl Fixture {
                 );
             }
         }
+        for (k, v) in &self.extra {
+            s.record(k.clone(), v.clone());
+        }
         s
     }
 }
 
+/// The plan, with only the monitoring controls' reports: these tests are
+/// about the chain (the trail family's tests are in `cloudtrail/tests.rs`).
 fn diff(d: &Desired, f: &Fixture) -> Plan {
-    super::plan(d, &f.to_snapshot()).expect("plan")
+    let mut p = super::plan(d, &f.to_snapshot()).expect("plan");
+    p.controls
+        .retain(|c| d.monitoring.controls.iter().any(|m| m.id == c.id));
+    p
 }
 
-fn snapshot(r: RegionSnapshot) -> Fixture {
+pub(super) fn snapshot(r: RegionSnapshot) -> Fixture {
     Fixture {
         trails: Observed::Ok(vec![trail()]),
         regions: BTreeMap::from([(REGION.to_string(), r)]),
+        extra: BTreeMap::from([compliant_bucket("b")]),
     }
 }
 
-fn empty_region() -> RegionSnapshot {
+pub(super) fn empty_region() -> RegionSnapshot {
     region(vec![], vec![], vec![], vec![])
 }
 
-fn failure(call: &str) -> CallFailure {
+pub(super) fn failure(call: &str) -> CallFailure {
     CallFailure {
         call: call.into(),
         region: REGION.into(),
@@ -242,7 +287,7 @@ fn pattern_of(d: &Desired, id: &str) -> String {
         .expect("control")
 }
 
-fn status(p: &Plan, id: &str) -> ControlStatus {
+pub(super) fn status(p: &Plan, id: &str) -> ControlStatus {
     p.controls
         .iter()
         .find(|c| c.id == id)
@@ -250,7 +295,7 @@ fn status(p: &Plan, id: &str) -> ControlStatus {
         .expect("control")
 }
 
-fn reason(p: &Plan, id: &str) -> String {
+pub(super) fn reason(p: &Plan, id: &str) -> String {
     p.controls
         .iter()
         .find(|c| c.id == id)
@@ -260,21 +305,29 @@ fn reason(p: &Plan, id: &str) -> String {
 
 /// Applies a plan to a snapshot the way AWS would (creates get ARNs,
 /// self-confirming and email subscriptions alike confirm), for convergence.
-fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture {
-    let r = s.regions.get_mut(REGION).expect("region");
+pub(super) fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture {
     let mut arns: BTreeMap<String, String> = BTreeMap::new();
     let resolve = |d: &Deferred, arns: &BTreeMap<String, String>| match d {
         Deferred::Known(k) => Deferred::Known(k.clone()),
         Deferred::AfterApply { after_apply, attr } => {
             Deferred::Known(arns[&format!("{after_apply}.{attr}")].clone())
         }
-        Deferred::Made { .. } => panic!("no change of the monitoring chain refers to itself"),
+        Deferred::Made { .. } => panic!("no planned resource refers to itself"),
+    };
+    let resolved = |d: &Option<Deferred>, arns: &BTreeMap<String, String>| {
+        d.as_ref()
+            .map(|d| resolve(d, arns).known().unwrap_or_default().to_string())
     };
     for c in crate::apply::order(&p.changes) {
+        let region = c.address.region().to_string();
+        let r = s
+            .regions
+            .entry(region.clone())
+            .or_insert_with(|| region_only(vec![], vec![], vec![], vec![]));
         let Some(after) = &c.after else {
             match &c.before {
                 Some(Resource::MetricFilter(f)) => {
-                    let Observed::Ok(fs) = r.metric_filters.get_mut(LG).expect("lg") else {
+                    let Some(Observed::Ok(fs)) = r.metric_filters.get_mut(&f.log_group_name) else {
                         panic!()
                     };
                     fs.retain(|x| x.name != f.name);
@@ -291,7 +344,11 @@ fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture {
         };
         match after {
             Resource::MetricFilter(f) => {
-                let Observed::Ok(fs) = r.metric_filters.get_mut(LG).expect("lg") else {
+                let Observed::Ok(fs) = r
+                    .metric_filters
+                    .entry(f.log_group_name.clone())
+                    .or_insert(Observed::Ok(vec![]))
+                else {
                     panic!()
                 };
                 fs.retain(|x| x.name != f.name);
@@ -307,7 +364,7 @@ fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture {
                 al.push(a);
             }
             Resource::Topic(t) => {
-                let arn = format!("arn:aws:sns:{REGION}:123456789012:{}", t.name);
+                let arn = format!("arn:aws:sns:{region}:123456789012:{}", t.name);
                 arns.insert(format!("{}.arn", c.address), arn.clone());
                 let Observed::Ok(ts) = &mut r.topics else {
                     panic!()
@@ -331,10 +388,109 @@ fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture {
                     ..x.clone()
                 });
             }
-            other => panic!("simulate_apply does not make {other:?}"),
+            Resource::LogGroup(g) => {
+                r.metric_filters
+                    .entry(g.name.clone())
+                    .or_insert(Observed::Ok(vec![]));
+                s.extra.insert(
+                    ReadKey::new(log_group::READ, &region, Some(&g.name)),
+                    Observed::Ok(ReadData::LogGroups(vec![g.clone()])),
+                );
+            }
+            Resource::IamRole(role) => {
+                s.extra.insert(
+                    ReadKey::new(iam_role::READ, crate::address::GLOBAL, Some(&role.name)),
+                    Observed::Ok(ReadData::Role(Some(role.clone()))),
+                );
+            }
+            Resource::KmsKey(k) => {
+                let arn = match &k.arn {
+                    Deferred::Known(a) => a.clone(),
+                    _ => format!("arn:aws:kms:{region}:123456789012:key/new-{}", arns.len()),
+                };
+                arns.insert(format!("{}.arn", c.address), arn.clone());
+                let key = ReadKey::new(kms_key::READ, &region, None);
+                let entry = s
+                    .extra
+                    .entry(key)
+                    .or_insert(Observed::Ok(ReadData::KmsKeys(vec![])));
+                let Observed::Ok(ReadData::KmsKeys(keys)) = entry else {
+                    panic!()
+                };
+                keys.retain(|x| x.arn != arn);
+                keys.push(KmsKeyFacts {
+                    arn,
+                    description: k.description.clone(),
+                    key_manager: "CUSTOMER".into(),
+                    key_spec: "SYMMETRIC_DEFAULT".into(),
+                    key_usage: "ENCRYPT_DECRYPT".into(),
+                    origin: "AWS_KMS".into(),
+                    key_state: "Enabled".into(),
+                    aliases: k.alias.iter().cloned().collect(),
+                    rotation_enabled: Some(Observed::Ok(k.enable_key_rotation)),
+                    policy: Some(Observed::Ok(k.policy.clone())),
+                });
+            }
+            Resource::S3Bucket(b) => {
+                let (k, _) = compliant_bucket(&b.bucket);
+                s.extra.insert(
+                    k,
+                    Observed::Ok(ReadData::Bucket(Some(BucketFacts {
+                        bucket: b.bucket.clone(),
+                        region: Observed::Ok(region.clone()),
+                        policy: Observed::Ok(b.policy.clone()),
+                        public_acl_grants: Observed::Ok(vec![]),
+                        public_access_block: Observed::Ok(b.public_access_block),
+                        logging: Observed::Ok(None),
+                        object_ownership: Observed::Ok(b.object_ownership.clone()),
+                    }))),
+                );
+            }
+            Resource::BucketPublicAccessBlock(x) => {
+                bucket_facts(&mut s, &x.bucket).public_access_block = Observed::Ok(Some(x.settings));
+            }
+            Resource::BucketLogging(x) => {
+                bucket_facts(&mut s, &x.bucket).logging = Observed::Ok(Some(x.clone()));
+            }
+            Resource::CloudTrail(t) => {
+                let Observed::Ok(trails) = &mut s.trails else {
+                    panic!()
+                };
+                let arn = t.arn.clone().unwrap_or_else(|| {
+                    format!("arn:aws:cloudtrail:{region}:123456789012:trail/{}", t.name)
+                });
+                trails.retain(|x| x.arn != arn);
+                trails.push(Trail {
+                    name: t.name.clone(),
+                    arn,
+                    home_region: region.clone(),
+                    is_multi_region: t.is_multi_region_trail,
+                    is_organization_trail: false,
+                    s3_bucket: t.s3_bucket_name.clone(),
+                    log_group_arn: resolved(&t.cloud_watch_logs_group_arn, &arns),
+                    cloudwatch_logs_role_arn: resolved(&t.cloud_watch_logs_role_arn, &arns),
+                    kms_key_id: resolved(&t.kms_key_id, &arns),
+                    log_file_validation: t.enable_log_file_validation,
+                    include_global_service_events: t.include_global_service_events,
+                    status: Observed::Ok(TrailStatus {
+                        is_logging: t.enable_logging,
+                        latest_cloudwatch_logs_delivery_error: None,
+                    }),
+                    selectors: Observed::Ok(t.event_selectors.clone()),
+                });
+                trails.sort_by(|a, b| a.name.cmp(&b.name));
+            }
         }
     }
     s
+}
+
+fn bucket_facts<'a>(s: &'a mut Fixture, bucket: &str) -> &'a mut BucketFacts {
+    let (k, _) = compliant_bucket(bucket);
+    match s.extra.get_mut(&k) {
+        Some(Observed::Ok(ReadData::Bucket(Some(b)))) => b,
+        other => panic!("no bucket {bucket}: {other:?}"),
+    }
 }
 
 #[test]
@@ -357,18 +513,27 @@ fn no_trails_blocks_every_control_and_says_so_first() {
 }
 
 #[test]
-fn a_trail_that_does_not_qualify_is_named_with_why() {
+fn a_trail_of_this_account_that_does_not_qualify_is_fixed_not_reported_missing() {
     let mut s = snapshot(empty_region());
     let mut t = trail();
     t.is_multi_region = false;
     s.trails = Observed::Ok(vec![t]);
     let p = diff(&email(), &s);
     assert!(
-        p.notices[0].details()[0].contains("`main` is not multi-region"),
+        !p.notices
+            .iter()
+            .any(|n| matches!(n, crate::plan::Notice::NoQualifyingTrail { .. })),
         "{:?}",
         p.notices
     );
-    assert!(p.changes.is_empty());
+    assert!(p.changes.iter().any(|c| c.address.kind == "aws_cloudtrail"));
+    assert!(
+        p.controls
+            .iter()
+            .all(|c| c.status == ControlStatus::PendingConfirmation),
+        "{:#?}",
+        p.controls
+    );
 }
 
 #[test]
@@ -1064,15 +1229,19 @@ fn an_unparseable_pattern_of_ours_is_not_rewritten_unless_exact() {
     assert_eq!(c.action, Action::Update);
 }
 
-fn desired_v(version: &str, config: &str) -> Desired {
+pub(super) fn desired_v(version: &str, config: &str) -> Desired {
     let b = crate::benchmark::load(version).expect("benchmark");
     let c = Config::parse(config, "test.yaml").expect("config");
     desired::build(&b, &c, "test.yaml").expect("desired")
 }
 
-const SUBS: &str = "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n";
+pub(super) const SUBS: &str = "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n";
 
 /// An account where `apply` of v3.0.0 has run.
+pub(super) fn applied_v3_fixture() -> Fixture {
+    applied_v3()
+}
+
 fn applied_v3() -> Fixture {
     let v3 = desired_v("3.0.0", SUBS);
     simulate_apply(

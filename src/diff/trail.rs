@@ -1,14 +1,34 @@
 //! Which trails carry management events to a CloudWatch Logs log group: the
 //! first link of every monitoring control (the benchmark's audit step 1).
 
+use crate::address::Address;
+use crate::benchmark::EventScope;
 use crate::kinds::{EventSelectors, LogGroupRef, Trail};
 use crate::observed::{CallFailure, Observed};
 
-/// A trail whose events reach a log group the monitoring chain can start from.
+/// A trail whose events reach a log group the monitoring chain can start
+/// from: which events, its selectors say (control by control).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub trail: String,
     pub log_group: LogGroupRef,
+    /// `None`: every management event (a trail this plan fixes or creates).
+    pub selectors: Option<EventSelectors>,
+    /// Made by this plan: the log group has no filters yet.
+    pub log_group_is_new: bool,
+    /// Changes of this plan the chain on it waits for.
+    pub prerequisites: Vec<Address>,
+}
+
+impl Candidate {
+    /// Whether the trail delivers the management events of `scope`.
+    pub fn delivers(&self, scope: &EventScope) -> Result<(), String> {
+        match &self.selectors {
+            None => Ok(()),
+            Some(s) => super::cloudtrail::delivery::delivers(s, scope)
+                .map_err(|e| format!("trail `{}` {e}", self.trail)),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -41,12 +61,14 @@ pub fn assess(trails: &[Trail], account: Option<&str>) -> TrailAssessment {
             }
             Observed::Failed(f) => failures.push(f.clone()),
         }
+        // Selectors that drop some events block only the controls whose
+        // events they drop (judged per control); one with none at all
+        // serves no control.
         match &t.selectors {
-            Observed::Ok(s) => {
-                if let Err(e) = logs_all_management_events(s) {
-                    why.push(e);
-                }
+            Observed::Ok(s) if s.basic.is_empty() && s.advanced.is_empty() => {
+                why.push("has no event selectors, so it logs no management events".into());
             }
+            Observed::Ok(_) => {}
             Observed::Failed(f) => failures.push(f.clone()),
         }
         let log_group = t.log_group();
@@ -70,77 +92,17 @@ pub fn assess(trails: &[Trail], account: Option<&str>) -> TrailAssessment {
                 .push(format!("trail `{}` {}", t.name, join_and(&why)));
         } else if !failures.is_empty() {
             out.unknown.extend(failures);
-        } else if let Some(lg) = log_group
-            && !out.candidates.iter().any(|c| c.log_group == lg)
-        {
+        } else if let (Some(lg), Observed::Ok(selectors)) = (log_group, &t.selectors) {
             out.candidates.push(Candidate {
                 trail: t.name.clone(),
                 log_group: lg,
+                selectors: Some(selectors.clone()),
+                log_group_is_new: false,
+                prerequisites: vec![],
             });
         }
     }
     out
-}
-
-/// Management events, both read and write, from every source: a classic
-/// selector with IncludeManagementEvents and ReadWriteType All, or an advanced
-/// selector on eventCategory = Management that nothing else narrows.
-fn logs_all_management_events(s: &EventSelectors) -> Result<(), String> {
-    if s.basic.is_empty() && s.advanced.is_empty() {
-        // AWS gives every new trail a default all-management selector; a trail
-        // with none at all logs no management events.
-        return Err("has no event selectors, so it logs no management events".into());
-    }
-    let basic_ok = s.basic.iter().any(|b| {
-        b.include_management_events
-            && b.read_write_type == "All"
-            && b.exclude_management_event_sources.is_empty()
-    });
-    let advanced_ok = s.advanced.iter().any(|a| {
-        let management = a
-            .field_selectors
-            .iter()
-            .any(|f| f.field == "eventCategory" && f.equals.iter().any(|v| v == "Management"));
-        let narrowed = a.field_selectors.iter().any(|f| f.field != "eventCategory")
-            || a.field_selectors.iter().any(|f| {
-                f.field == "eventCategory"
-                    && (!f.not_equals.is_empty()
-                        || !f.starts_with.is_empty()
-                        || !f.not_starts_with.is_empty()
-                        || !f.ends_with.is_empty()
-                        || !f.not_ends_with.is_empty())
-            });
-        management && !narrowed
-    });
-    if basic_ok || advanced_ok {
-        return Ok(());
-    }
-    let mut seen = Vec::new();
-    for b in &s.basic {
-        if !b.include_management_events {
-            seen.push("a classic selector excludes management events".to_string());
-        } else if b.read_write_type != "All" {
-            seen.push(format!(
-                "ReadWriteType is {} (needs All)",
-                b.read_write_type
-            ));
-        } else {
-            seen.push(format!(
-                "management events from {} are excluded",
-                b.exclude_management_event_sources.join(", ")
-            ));
-        }
-    }
-    if !s.advanced.is_empty() {
-        seen.push(
-            "no advanced selector logs all management events (eventCategory = Management, with no readOnly or eventSource condition)"
-                .into(),
-        );
-    }
-    Err(format!(
-        "does not log all read and write management events: {}",
-        seen.join("; ")
-    ))
 }
 
 fn join_and(items: &[String]) -> String {
@@ -154,7 +116,7 @@ fn join_and(items: &[String]) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::kinds::{AdvancedSelector, BasicSelector, FieldSelector, TrailStatus};
+    use crate::kinds::{BasicSelector, TrailStatus};
 
     /// A trail that qualifies: multi-region, logging all management
     /// events to `log_group` in us-east-1 of `account`, with a role. The
@@ -171,7 +133,7 @@ pub(crate) mod tests {
                 "arn:aws:logs:us-east-1:{account}:log-group:{log_group}:*"
             )),
             cloudwatch_logs_role_arn: Some(format!("arn:aws:iam::{account}:role/ct")),
-            kms_key_id: None,
+            kms_key_id: Some(format!("arn:aws:kms:us-east-1:{account}:key/k")),
             log_file_validation: true,
             include_global_service_events: true,
             status: Observed::Ok(TrailStatus {
@@ -249,7 +211,16 @@ pub(crate) mod tests {
             }],
             advanced: vec![],
         });
-        assert!(assess_here(&[t]).rejected[0].contains("WriteOnly"));
+        // Write-only selectors serve the controls about writes only.
+        let a = assess_here(&[t]);
+        assert!(a.rejected.is_empty(), "{:?}", a.rejected);
+        let writes = EventScope {
+            sources: vec!["iam.amazonaws.com".into()],
+            read_only: vec![false],
+        };
+        assert!(a.candidates[0].delivers(&writes).is_ok());
+        let e = a.candidates[0].delivers(&EventScope::all()).unwrap_err();
+        assert!(e.contains("read management events"), "{e}");
 
         let mut t = trail("t");
         t.cloudwatch_logs_role_arn = None;
@@ -261,35 +232,6 @@ pub(crate) mod tests {
             latest_cloudwatch_logs_delivery_error: Some("AccessDenied".into()),
         });
         assert!(assess_here(&[t]).rejected[0].contains("delivery failing"));
-    }
-
-    #[test]
-    fn advanced_selectors() {
-        let sel = |fields: Vec<FieldSelector>| EventSelectors {
-            basic: vec![],
-            advanced: vec![AdvancedSelector {
-                name: None,
-                field_selectors: fields,
-            }],
-        };
-        let mgmt = FieldSelector {
-            field: "eventCategory".into(),
-            equals: vec!["Management".into()],
-            ..Default::default()
-        };
-        assert!(logs_all_management_events(&sel(vec![mgmt.clone()])).is_ok());
-        let read_only = FieldSelector {
-            field: "readOnly".into(),
-            equals: vec!["false".into()],
-            ..Default::default()
-        };
-        assert!(logs_all_management_events(&sel(vec![mgmt.clone(), read_only])).is_err());
-        let no_kms = FieldSelector {
-            field: "eventSource".into(),
-            not_equals: vec!["kms.amazonaws.com".into()],
-            ..Default::default()
-        };
-        assert!(logs_all_management_events(&sel(vec![mgmt, no_kms])).is_err());
     }
 
     #[test]

@@ -247,6 +247,10 @@ fn cause_text(c: &Cause) -> String {
             "alarms reach nobody until {} confirms the subscription to topic `{topic}`",
             endpoints.join(", ")
         ),
+        Cause::NeedsSetting { setting } => format!("set {setting} in cis-fix.yaml"),
+        Cause::OtherAccount { account } => {
+            format!("the trail belongs to account {account}: fix it there")
+        }
     }
 }
 

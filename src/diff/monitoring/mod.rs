@@ -15,6 +15,7 @@ mod view;
 use std::collections::BTreeMap;
 
 use super::builder::PlanBuilder;
+use super::cloudtrail::PlannedTrail;
 use super::trail::{self, Candidate};
 use crate::desired::{DesiredMonitoring, MonitoringControl};
 use crate::kinds::LogGroupRef;
@@ -73,7 +74,13 @@ impl MonitoringControl {
 /// Plans every monitoring control: first its prerequisite, a qualifying
 /// trail; then, on the log groups such trails deliver to, each control's
 /// chain; last, cis-fix's own resources no control needs any more.
-pub fn plan(d: &DesiredMonitoring, version: &str, snap: &Snapshot, out: &mut PlanBuilder) {
+pub fn plan(
+    d: &DesiredMonitoring,
+    version: &str,
+    snap: &Snapshot,
+    planned: Option<&PlannedTrail>,
+    out: &mut PlanBuilder,
+) {
     for c in &d.controls {
         if let Some(n) = &c.noisy {
             out.notice(Notice::NoisyPattern {
@@ -101,7 +108,24 @@ pub fn plan(d: &DesiredMonitoring, version: &str, snap: &Snapshot, out: &mut Pla
             return;
         }
     };
-    let a = trail::assess(trails, snap.account_id.as_deref());
+    let mut a = trail::assess(trails, snap.account_id.as_deref());
+    // The trail this plan fixes or creates delivers every management event
+    // once applied: the chain is planned on it in the same run.
+    // Its live form stays a candidate: what holds now is judged on what the
+    // trail delivers now.
+    if let Some(p) = planned {
+        a.rejected.retain(|r| !r.starts_with(&format!("trail `{}` ", p.trail)));
+        a.candidates.insert(
+            0,
+            Candidate {
+                trail: p.trail.clone(),
+                log_group: p.log_group.clone(),
+                selectors: None,
+                log_group_is_new: p.log_group_is_new,
+                prerequisites: p.prerequisites.clone(),
+            },
+        );
+    }
     if a.candidates.is_empty() && a.unknown.is_empty() {
         out.notice(Notice::NoQualifyingTrail {
             rejected: a.rejected.clone(),
@@ -139,15 +163,25 @@ fn plan_chains(
     out: &mut PlanBuilder,
 ) {
     let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut new_groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for c in candidates {
-        groups
-            .entry(c.log_group.region.as_str())
-            .or_default()
-            .push(c.log_group.name.as_str());
+        let lgs = groups.entry(c.log_group.region.as_str()).or_default();
+        if !lgs.contains(&c.log_group.name.as_str()) {
+            lgs.push(c.log_group.name.as_str());
+        }
+        if c.log_group_is_new {
+            new_groups
+                .entry(c.log_group.region.as_str())
+                .or_default()
+                .push(c.log_group.name.as_str());
+        }
     }
     let views: BTreeMap<&str, RegionView<'_>> = groups
         .iter()
-        .map(|(region, lgs)| (*region, RegionView::new(snap, region, lgs)))
+        .map(|(region, lgs)| {
+            let new = new_groups.get(region).map(Vec::as_slice).unwrap_or(&[]);
+            (*region, RegionView::new(snap, region, lgs, new))
+        })
         .collect();
     let view_of = |lg: &LogGroupRef| &views[lg.region.as_str()];
 
@@ -156,7 +190,10 @@ fn plan_chains(
     let mut unknown: BTreeMap<&str, (String, Option<Box<CallFailure>>)> = BTreeMap::new();
     let mut held_per_lg: BTreeMap<&LogGroupRef, usize> = BTreeMap::new();
     for c in &d.controls {
-        for cand in candidates {
+        let live = candidates
+            .iter()
+            .filter(|t| t.selectors.is_some() && t.delivers(&c.events).is_ok());
+        for cand in live {
             match find_chain(c, &cand.log_group.name, view_of(&cand.log_group)) {
                 Found::Chain(chain) => {
                     *held_per_lg.entry(&cand.log_group).or_default() += 1;
@@ -175,12 +212,14 @@ fn plan_chains(
         }
     }
 
-    // Where new filters go: the trail the user named, else the log group
-    // that already holds the most controls, else the first trail by name.
+    // Where new filters go: the trail the user named, else the trail this
+    // plan fixes or creates, else the log group that already holds the most
+    // controls, else the first trail by name.
     let primary = d
         .preferred_trail
         .as_deref()
         .and_then(|t| candidates.iter().find(|c| c.trail == t))
+        .or_else(|| candidates.iter().find(|c| c.selectors.is_none()))
         .or_else(|| {
             candidates.iter().max_by_key(|c| {
                 (
@@ -237,13 +276,39 @@ fn plan_chains(
             continue;
         }
         // Not reached: `plan` stops when there are no candidates.
-        let Some(primary) = primary else { continue };
+        let Some(first) = primary else { continue };
+        // The primary trail if it delivers this control's events, else the
+        // first that does.
+        let Some(primary) = std::iter::once(first)
+            .chain(candidates.iter())
+            .find(|t| t.delivers(&c.events).is_ok())
+        else {
+            all_judged = false;
+            let why: Vec<String> = candidates
+                .iter()
+                .filter_map(|t| t.delivers(&c.events).err())
+                .collect();
+            out.control(
+                c.key(),
+                ControlStatus::Blocked,
+                format!(
+                    "blocked: no trail delivers the events this control watches ({}): {}",
+                    c.events.describe(),
+                    why.join("; ")
+                ),
+                None,
+            );
+            continue;
+        };
+        for p in &primary.prerequisites {
+            out.serve(p, &c.id);
+        }
         let view = view_of(&primary.log_group);
         let planned = plan_control(
             c,
             d,
             version,
-            &primary.log_group,
+            primary,
             view,
             &compliant,
             &mut notify,
@@ -285,7 +350,7 @@ fn plan_control(
     c: &MonitoringControl,
     d: &DesiredMonitoring,
     version: &str,
-    lg: &LogGroupRef,
+    trail: &Candidate,
     view: &RegionView<'_>,
     compliant: &BTreeMap<&str, Chain>,
     notify: &mut Option<NotifyTopic>,
@@ -293,6 +358,7 @@ fn plan_control(
     used: &mut Used,
     out: &mut PlanBuilder,
 ) -> Result<(ControlStatus, String, Option<Cause>), Outcome> {
+    let lg = &trail.log_group;
     // Everything the decision needs is read, or nothing is decided.
     let lgv = view.log_group(&lg.name)?;
     let alarms = view.alarms()?;
@@ -378,6 +444,17 @@ fn plan_control(
                 }),
             ));
         }
+    }
+    if steps.is_empty() && !trail.prerequisites.is_empty() {
+        // The chain is in place; the trail fix makes events reach it.
+        return Ok((
+            ControlStatus::WillFix,
+            format!(
+                "its chain is in place; the fix of trail `{}` makes its events reach log group `{}`",
+                trail.trail, lg.name
+            ),
+            None,
+        ));
     }
     if steps.is_empty() {
         // Every link exists yet no chain was found: a snapshot at odds with

@@ -72,10 +72,26 @@ pub struct RegionView<'a> {
 }
 
 impl<'a> RegionView<'a> {
-    /// The view of `region`, with the filters of `log_groups` parsed.
-    pub fn new(snap: &'a Snapshot, region: &'a str, log_groups: &[&'a str]) -> Self {
+    /// The view of `region`, with the filters of `log_groups` parsed;
+    /// those in `new_groups` are made by the plan and have none yet.
+    pub fn new(
+        snap: &'a Snapshot,
+        region: &'a str,
+        log_groups: &[&'a str],
+        new_groups: &[&'a str],
+    ) -> Self {
         let mut views = BTreeMap::new();
         for name in log_groups {
+            if new_groups.contains(name) {
+                views.insert(
+                    *name,
+                    Ok(LogGroupView {
+                        filters: vec![],
+                        working: RefCell::default(),
+                    }),
+                );
+                continue;
+            }
             let view = snap
                 .read(
                     metric_filter::READ,
