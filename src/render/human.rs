@@ -384,6 +384,13 @@ fn value(v: &Value, indent: usize) -> String {
         Value::Object(m) if m.len() == 1 && m.contains_key("after_apply") => {
             "(known after apply)".into()
         }
+        // A policy document, shown as Terraform shows one: its structure.
+        Value::String(s) if s.trim_start().starts_with('{') => {
+            match serde_json::from_str::<Value>(s) {
+                Ok(doc @ Value::Object(_)) => format!("jsonencode({})", value(&doc, indent)),
+                _ => format!("{s:?}"),
+            }
+        }
         Value::String(s) => format!("{s:?}"),
         Value::Array(items) if items.is_empty() => "[]".into(),
         Value::Array(items) => {
@@ -400,6 +407,11 @@ fn value(v: &Value, indent: usize) -> String {
             let pad = " ".repeat(indent + 4);
             let mut s = String::from("{\n");
             for (k, v) in m {
+                // Terraform quotes a key that is not an identifier.
+                let plain = k
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                let k = if plain { k.clone() } else { format!("{k:?}") };
                 let _ = writeln!(s, "{pad}{k} = {}", value(v, indent + 4));
             }
             s.push_str(&" ".repeat(indent + 2));
