@@ -1,6 +1,6 @@
 //! Benchmark version + user config → what must exist in the account.
 
-use crate::benchmark::{AlarmParams, Benchmark, Kind};
+use crate::benchmark::{AlarmParams, Benchmark, Kind, PasswordRule};
 use crate::config::{Config, DEFAULT_TOPIC, PatternMode, SubscriptionConfig};
 use crate::pattern::Pattern;
 
@@ -11,6 +11,16 @@ pub struct Desired {
     /// Every control id of the version, in the benchmark's order.
     pub control_order: Vec<String>,
     pub monitoring: DesiredMonitoring,
+    /// The password-policy controls: one account policy serves them all.
+    pub password: Vec<PasswordControl>,
+}
+
+/// One password-policy control and the field bound it requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordControl {
+    pub id: String,
+    pub title: String,
+    pub rule: PasswordRule,
 }
 
 #[derive(Debug, Clone)]
@@ -309,6 +319,14 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
             preferred_trail: config.trail.clone(),
             retired,
         },
+        password: b
+            .password_controls()
+            .map(|(c, rule)| PasswordControl {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                rule,
+            })
+            .collect(),
     })
 }
 

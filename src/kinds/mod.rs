@@ -14,6 +14,7 @@
 
 pub mod metric_alarm;
 pub mod metric_filter;
+pub mod password_policy;
 pub mod sns_subscription;
 pub mod sns_topic;
 pub mod trail;
@@ -25,6 +26,7 @@ use crate::arn::Arn;
 use crate::observed::CallFailure;
 pub use metric_alarm::MetricAlarm;
 pub use metric_filter::MetricFilter;
+pub use password_policy::PasswordPolicy;
 pub use sns_subscription::{Subscription, protocol_needs_confirmation};
 pub use sns_topic::{Topic, TopicAttributes};
 pub use trail::{
@@ -132,6 +134,10 @@ pub trait Kind: Sized {
     const WRITE_ACTIONS: &'static [&'static str];
     /// What the kind is, in a few words, for `controls` and messages.
     const LABEL: &'static str;
+    /// Whether an update shows the attributes it keeps as well as those it
+    /// changes: for a kind whose write replaces the whole resource, what is
+    /// sent unchanged matters as much as what changes.
+    const SHOWS_KEPT: bool = false;
 
     /// The calls that take the resource from `before` to `after`.
     fn calls(action: Action, before: Option<&Self>, after: Option<&Self>) -> Vec<WriteCall>;
@@ -214,6 +220,7 @@ macro_rules! registry {
                 label: <$ty as Kind>::LABEL,
                 read_actions: <$ty as Kind>::READ_ACTIONS,
                 write_actions: <$ty as Kind>::WRITE_ACTIONS,
+                shows_kept: <$ty as Kind>::SHOWS_KEPT,
             },)+
         ];
     };
@@ -229,6 +236,14 @@ pub struct KindInfo {
     pub label: &'static str,
     pub read_actions: &'static [&'static str],
     pub write_actions: &'static [&'static str],
+    /// An update shows every attribute, the kept ones too (see
+    /// [`Kind::SHOWS_KEPT`]).
+    pub shows_kept: bool,
+}
+
+/// The description of the kind with Terraform type `type_name`.
+pub fn kind_info(type_name: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().find(|k| k.type_name == type_name)
 }
 
 registry! {
@@ -236,6 +251,7 @@ registry! {
     "aws_cloudwatch_metric_alarm" => MetricAlarm(MetricAlarm),
     "aws_sns_topic" => Topic(Topic),
     "aws_sns_topic_subscription" => Subscription(Subscription),
+    "aws_iam_account_password_policy" => PasswordPolicy(PasswordPolicy),
 }
 
 /// What one read returned: each variant is the payload of one kind of read
@@ -250,6 +266,9 @@ pub enum ReadData {
     Subscriptions(Vec<Subscription>),
     /// `None`: the topic does not exist (a fact, not a failure).
     TopicAttributes(Option<TopicAttributes>),
+    /// `None`: the account has no password policy (`NoSuchEntity`, a fact,
+    /// not a failure).
+    PasswordPolicy(Option<PasswordPolicy>),
 }
 
 impl ReadData {
@@ -291,6 +310,10 @@ pub enum WriteCall {
         protocol: String,
         endpoint: String,
     },
+    /// Every field is sent: the call replaces the whole policy and resets
+    /// what it is not given (only an unset age or reuse limit is omitted,
+    /// which is how those are unset).
+    UpdateAccountPasswordPolicy(PasswordPolicy),
 }
 
 impl WriteCall {
@@ -332,6 +355,7 @@ impl WriteCall {
             WriteCall::DeleteAlarm { .. } => "cloudwatch:DeleteAlarms",
             WriteCall::CreateTopic { .. } => "sns:CreateTopic",
             WriteCall::Subscribe { .. } => "sns:Subscribe",
+            WriteCall::UpdateAccountPasswordPolicy(_) => password_policy::WRITE,
         }
     }
 
@@ -373,6 +397,8 @@ impl WriteCall {
                     planned_arn(after_apply).unwrap_or_else(|| arn("sns", "*".into()))
                 }
             },
+            // An account-level IAM action: it takes no resource.
+            WriteCall::UpdateAccountPasswordPolicy(_) => "*".into(),
         }
     }
 }
