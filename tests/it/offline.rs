@@ -257,7 +257,11 @@ fn controls_lists_managed_and_unmanaged() {
     assert!(out.contains("3.14") && out.contains("managed"), "{out}");
     assert!(
         out.contains("not managed"),
-        "password policy and the rest are listed as not managed"
+        "CloudTrail and the rest are listed as not managed"
+    );
+    assert!(
+        out.contains("1.5   managed"),
+        "the password policy is managed: {out}"
     );
     let (code, out, _) = cis_fix(&["controls", "--json"]);
     assert_eq!(code, 0);
@@ -268,7 +272,8 @@ fn controls_lists_managed_and_unmanaged() {
         .iter()
         .filter(|c| c["managed"] == true)
         .count();
-    assert_eq!(managed, 15);
+    // v3.0.0: 15 monitoring controls and 2 password-policy controls.
+    assert_eq!(managed, 17);
 }
 
 #[test]

@@ -610,6 +610,7 @@ fn every_read_is_made_once() {
                 "cloudtrail:GetEventSelectors",
                 "cloudtrail:GetTrailStatus",
                 "cloudwatch:DescribeAlarms",
+                "iam:GetAccountPasswordPolicy",
                 "logs:DescribeMetricFilters",
                 "sns:GetTopicAttributes",
                 "sns:ListSubscriptions",
