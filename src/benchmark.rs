@@ -110,6 +110,160 @@ pub struct Control {
     /// What the benchmark requires, for kinds not yet modelled in code.
     #[serde(default)]
     pub requirement: Option<serde_yaml::Value>,
+    /// The one password-policy field a `password_policy` control governs,
+    /// and the bound on it (required on every such control; the free-text
+    /// `requirement` is never parsed).
+    #[serde(default)]
+    pub password_policy: Option<PasswordRule>,
+}
+
+/// What a `password_policy` control requires of one field of the IAM
+/// account password policy. Which bound a field takes is fixed by the
+/// field (checked when the benchmark is parsed), so "at most 14
+/// characters" or "symbols at least 3" cannot be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "RawPasswordRule", into = "RawPasswordRule")]
+pub enum PasswordRule {
+    /// The number is this or more (length, remembered passwords).
+    AtLeast(PasswordCount, u32),
+    /// The number is set and is this or less (days before expiry).
+    AtMost(PasswordCount, u32),
+    /// The flag is on.
+    Required(PasswordFlag),
+}
+
+/// A numeric field of the password policy, as the IAM API spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PasswordCount {
+    MinimumPasswordLength,
+    /// Unset (or 0) means passwords never expire.
+    MaxPasswordAge,
+    /// Unset (or 0) means any previous password may be reused.
+    PasswordReusePrevention,
+}
+
+/// A yes/no field of the password policy, as the IAM API spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PasswordFlag {
+    RequireSymbols,
+    RequireNumbers,
+    RequireUppercaseCharacters,
+    RequireLowercaseCharacters,
+    AllowUsersToChangePassword,
+    HardExpiry,
+}
+
+/// Every field's YAML name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+enum PasswordField {
+    MinimumPasswordLength,
+    MaxPasswordAge,
+    PasswordReusePrevention,
+    RequireSymbols,
+    RequireNumbers,
+    RequireUppercaseCharacters,
+    RequireLowercaseCharacters,
+    AllowUsersToChangePassword,
+    HardExpiry,
+}
+
+/// The YAML form: `{field: MinimumPasswordLength, at_least: 14}`,
+/// `{field: RequireSymbols, required: true}`, `{field: MaxPasswordAge,
+/// at_most: 90}`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawPasswordRule {
+    field: PasswordField,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at_least: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at_most: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    required: Option<bool>,
+}
+
+impl TryFrom<RawPasswordRule> for PasswordRule {
+    type Error = String;
+
+    fn try_from(r: RawPasswordRule) -> Result<Self, String> {
+        use PasswordField as F;
+        let count = match r.field {
+            F::MinimumPasswordLength => Some(PasswordCount::MinimumPasswordLength),
+            F::MaxPasswordAge => Some(PasswordCount::MaxPasswordAge),
+            F::PasswordReusePrevention => Some(PasswordCount::PasswordReusePrevention),
+            _ => None,
+        };
+        let flag = match r.field {
+            F::RequireSymbols => Some(PasswordFlag::RequireSymbols),
+            F::RequireNumbers => Some(PasswordFlag::RequireNumbers),
+            F::RequireUppercaseCharacters => Some(PasswordFlag::RequireUppercaseCharacters),
+            F::RequireLowercaseCharacters => Some(PasswordFlag::RequireLowercaseCharacters),
+            F::AllowUsersToChangePassword => Some(PasswordFlag::AllowUsersToChangePassword),
+            F::HardExpiry => Some(PasswordFlag::HardExpiry),
+            _ => None,
+        };
+        // Less is stricter only for the age; more for the other numbers.
+        let at_most = r.field == F::MaxPasswordAge;
+        match (count, flag, r.at_least, r.at_most, r.required) {
+            (Some(c), _, Some(n), None, None) if !at_most => Ok(PasswordRule::AtLeast(c, n)),
+            (Some(c), _, None, Some(n), None) if at_most => Ok(PasswordRule::AtMost(c, n)),
+            (_, Some(f), None, None, Some(true)) => Ok(PasswordRule::Required(f)),
+            _ => Err(format!(
+                "password_policy for {:?} takes exactly `{}`",
+                r.field,
+                if flag.is_some() {
+                    "required: true"
+                } else if at_most {
+                    "at_most: <number>"
+                } else {
+                    "at_least: <number>"
+                }
+            )),
+        }
+    }
+}
+
+impl From<PasswordRule> for RawPasswordRule {
+    fn from(r: PasswordRule) -> Self {
+        let field = |c: PasswordCount| match c {
+            PasswordCount::MinimumPasswordLength => PasswordField::MinimumPasswordLength,
+            PasswordCount::MaxPasswordAge => PasswordField::MaxPasswordAge,
+            PasswordCount::PasswordReusePrevention => PasswordField::PasswordReusePrevention,
+        };
+        let raw = |field| RawPasswordRule {
+            field,
+            at_least: None,
+            at_most: None,
+            required: None,
+        };
+        match r {
+            PasswordRule::AtLeast(c, n) => RawPasswordRule {
+                at_least: Some(n),
+                ..raw(field(c))
+            },
+            PasswordRule::AtMost(c, n) => RawPasswordRule {
+                at_most: Some(n),
+                ..raw(field(c))
+            },
+            PasswordRule::Required(f) => RawPasswordRule {
+                required: Some(true),
+                ..raw(match f {
+                    PasswordFlag::RequireSymbols => PasswordField::RequireSymbols,
+                    PasswordFlag::RequireNumbers => PasswordField::RequireNumbers,
+                    PasswordFlag::RequireUppercaseCharacters => {
+                        PasswordField::RequireUppercaseCharacters
+                    }
+                    PasswordFlag::RequireLowercaseCharacters => {
+                        PasswordField::RequireLowercaseCharacters
+                    }
+                    PasswordFlag::AllowUsersToChangePassword => {
+                        PasswordField::AllowUsersToChangePassword
+                    }
+                    PasswordFlag::HardExpiry => PasswordField::HardExpiry,
+                })
+            },
+        }
+    }
 }
 
 /// Management events by source and by `readOnly`.
@@ -314,6 +468,21 @@ fn parse(version: &str, text: &str) -> Result<Benchmark, BenchmarkError> {
         return Err(invalid(format!("declares version {}", b.version)));
     }
     for c in &b.controls {
+        match (c.kind, &c.password_policy) {
+            (Kind::PasswordPolicy, None) => {
+                return Err(invalid(format!(
+                    "password control {} has no password_policy block",
+                    c.id
+                )));
+            }
+            (Kind::PasswordPolicy, Some(_)) | (_, None) => {}
+            (_, Some(_)) => {
+                return Err(invalid(format!(
+                    "control {} has a password_policy block but is not a password control",
+                    c.id
+                )));
+            }
+        }
         if c.kind == Kind::MetricFilter {
             let p = c
                 .pattern
@@ -333,6 +502,15 @@ impl Benchmark {
         self.controls
             .iter()
             .filter(|c| c.kind == Kind::MetricFilter)
+    }
+
+    /// The password-policy controls, each with its rule (parsing checked
+    /// that every one has one).
+    pub fn password_controls(&self) -> impl Iterator<Item = (&Control, PasswordRule)> {
+        self.controls
+            .iter()
+            .filter(|c| c.kind == Kind::PasswordPolicy)
+            .filter_map(|c| c.password_policy.map(|r| (c, r)))
     }
 }
 
@@ -489,6 +667,81 @@ mod tests {
             ids.sort();
             ids.dedup();
             assert_eq!(ids.len(), b.controls.len(), "duplicate ids in {v}");
+        }
+    }
+
+    #[test]
+    fn every_password_control_has_a_typed_rule() {
+        use PasswordCount::*;
+        use PasswordFlag::*;
+        for v in available() {
+            let b = load(v).unwrap_or_else(|e| panic!("{e}"));
+            let password: Vec<&Control> = b
+                .controls
+                .iter()
+                .filter(|c| c.kind == Kind::PasswordPolicy)
+                .collect();
+            assert!(password.len() >= 2, "{v}");
+            for c in &password {
+                assert!(c.password_policy.is_some(), "{v} {} has no rule", c.id);
+            }
+            let rules: Vec<PasswordRule> = b.password_controls().map(|(_, r)| r).collect();
+            assert_eq!(rules.len(), password.len(), "{v}");
+            // Every version asks for 14 characters and 24 remembered.
+            assert!(rules.contains(&PasswordRule::AtLeast(MinimumPasswordLength, 14)));
+            assert!(rules.contains(&PasswordRule::AtLeast(PasswordReusePrevention, 24)));
+        }
+        let old = load("1.2.0").expect("loads");
+        let rules: Vec<PasswordRule> = old.password_controls().map(|(_, r)| r).collect();
+        assert_eq!(rules.len(), 7);
+        for flag in [
+            RequireUppercaseCharacters,
+            RequireLowercaseCharacters,
+            RequireSymbols,
+            RequireNumbers,
+        ] {
+            assert!(rules.contains(&PasswordRule::Required(flag)));
+        }
+        assert!(rules.contains(&PasswordRule::AtMost(MaxPasswordAge, 90)));
+    }
+
+    #[test]
+    fn a_password_rule_must_take_the_bound_its_field_takes() {
+        let rule = |y: &str| serde_yaml::from_str::<PasswordRule>(y);
+        assert_eq!(
+            rule("{field: MinimumPasswordLength, at_least: 14}").ok(),
+            Some(PasswordRule::AtLeast(
+                PasswordCount::MinimumPasswordLength,
+                14
+            ))
+        );
+        assert_eq!(
+            rule("{field: MaxPasswordAge, at_most: 90}").ok(),
+            Some(PasswordRule::AtMost(PasswordCount::MaxPasswordAge, 90))
+        );
+        assert_eq!(
+            rule("{field: RequireSymbols, required: true}").ok(),
+            Some(PasswordRule::Required(PasswordFlag::RequireSymbols))
+        );
+        for bad in [
+            "{field: MinimumPasswordLength, at_most: 14}",
+            "{field: MinimumPasswordLength}",
+            "{field: MinimumPasswordLength, at_least: 14, at_most: 20}",
+            "{field: MaxPasswordAge, at_least: 90}",
+            "{field: RequireSymbols, required: false}",
+            "{field: RequireSymbols, at_least: 1}",
+            "{field: RequireSymbols, required: true, note: x}",
+            "{field: MinimumLength, at_least: 14}",
+        ] {
+            assert!(rule(bad).is_err(), "{bad}");
+        }
+        for r in [
+            PasswordRule::AtLeast(PasswordCount::PasswordReusePrevention, 24),
+            PasswordRule::AtMost(PasswordCount::MaxPasswordAge, 90),
+            PasswordRule::Required(PasswordFlag::HardExpiry),
+        ] {
+            let text = serde_yaml::to_string(&r).expect("writes");
+            assert_eq!(rule(&text).ok(), Some(r), "{text}");
         }
     }
 

@@ -1,7 +1,7 @@
 //! Benchmark version + user config → what must exist in the account.
 
 use crate::benchmark::{
-    AlarmParams, Benchmark, EventScope, Kind, SelectorForm, TrailAspect,
+    AlarmParams, Benchmark, EventScope, Kind, PasswordRule, SelectorForm, TrailAspect,
 };
 use crate::config::{AccessLogsConfig, Config, DEFAULT_TOPIC, PatternMode, SubscriptionConfig};
 use crate::snapshot::{ReadScope, TrailNames};
@@ -15,6 +15,16 @@ pub struct Desired {
     pub control_order: Vec<String>,
     pub monitoring: DesiredMonitoring,
     pub trail: DesiredTrail,
+    /// The password-policy controls: one account policy serves them all.
+    pub password: Vec<PasswordControl>,
+}
+
+/// One password-policy control and the field bound it requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordControl {
+    pub id: String,
+    pub title: String,
+    pub rule: PasswordRule,
 }
 
 impl Desired {
@@ -397,6 +407,14 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
             access_logs: config.cloudtrail.access_logs.clone(),
             preferred_trail: config.trail.clone(),
         },
+        password: b
+            .password_controls()
+            .map(|(c, rule)| PasswordControl {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                rule,
+            })
+            .collect(),
     })
 }
 

@@ -7,6 +7,7 @@ mod clients;
 mod cloudtrail;
 mod cloudwatch;
 mod error;
+mod iam;
 mod logs;
 pub mod permissions;
 mod sns;
@@ -20,9 +21,11 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 pub use clients::{Aws, ConnectError, ConnectOptions};
 
+use crate::address::GLOBAL;
 use crate::arn::Arn;
 use crate::kinds::{
-    ReadData, WriteCall, metric_alarm, metric_filter, sns_subscription, sns_topic, trail,
+    ReadData, WriteCall, metric_alarm, metric_filter, password_policy, sns_subscription, sns_topic,
+    trail,
 };
 use crate::observed::{CallFailure, Observed};
 use crate::progress::Progress;
@@ -66,8 +69,9 @@ impl Limiter {
 }
 
 /// Reads everything the diff needs, each call once. First what decides
-/// where to look (caller identity, trails); then, concurrently per region,
-/// the regional reads. Today the regions are those this account's
+/// where to look (caller identity, trails), with the account's password
+/// policy alongside (it decides nothing about where, but is read once, and
+/// need not wait); then, concurrently per region, the regional reads. Today the regions are those this account's
 /// multi-region trails deliver CloudWatch Logs to, where the monitoring
 /// chain lives.
 ///
@@ -79,16 +83,23 @@ pub async fn read_snapshot(
     progress: &Progress,
     topic_names: &[String],
 ) -> Snapshot {
-    progress.set("reading caller identity and CloudTrail trails");
+    progress.set("reading caller identity, CloudTrail trails and the password policy");
     let home = aws.home_region().to_string();
-    let (caller, trails) =
-        futures::join!(sts::caller(aws, limit), cloudtrail::read_trails(aws, limit));
+    let (caller, trails, password) = futures::join!(
+        sts::caller(aws, limit),
+        cloudtrail::read_trails(aws, limit),
+        iam::read_password_policy(aws, limit)
+    );
     let (account_id, caller_arn) = caller.unzip();
     let mut snap = Snapshot::new(account_id.clone(), caller_arn, &home);
     let log_groups = monitoring_log_groups(&trails, account_id.as_deref());
     snap.record(
         ReadKey::new(trail::READ, &home, None),
         trails.map(ReadData::Trails),
+    );
+    snap.record(
+        ReadKey::new(password_policy::READ, GLOBAL, None),
+        password.map(ReadData::PasswordPolicy),
     );
     progress.set(&format!(
         "reading metric filters, alarms and SNS in {}",
@@ -213,24 +224,29 @@ pub async fn execute(
     region: &str,
     call: &WriteCall,
 ) -> Result<Option<String>, CallFailure> {
-    let rc = aws.region(region);
+    // Made only for regional calls: IAM is global.
+    let rc = || aws.region(region);
     match call {
-        WriteCall::PutMetricFilter(f) => logs::put_filter(&rc, f).await.map(|()| None),
+        WriteCall::PutMetricFilter(f) => logs::put_filter(&rc(), f).await.map(|()| None),
         WriteCall::DeleteMetricFilter {
             log_group_name,
             filter_name,
-        } => logs::delete_filter(&rc, log_group_name, filter_name)
+        } => logs::delete_filter(&rc(), log_group_name, filter_name)
             .await
             .map(|()| None),
-        WriteCall::PutMetricAlarm(a) => cloudwatch::put_alarm(&rc, a).await.map(|()| None),
-        WriteCall::DeleteAlarm { name } => cloudwatch::delete_alarm(&rc, name).await.map(|()| None),
-        WriteCall::CreateTopic { name } => sns::create_topic(&rc, name).await.map(Some),
+        WriteCall::PutMetricAlarm(a) => cloudwatch::put_alarm(&rc(), a).await.map(|()| None),
+        WriteCall::DeleteAlarm { name } => {
+            cloudwatch::delete_alarm(&rc(), name).await.map(|()| None)
+        }
+        WriteCall::CreateTopic { name } => sns::create_topic(&rc(), name).await.map(Some),
         WriteCall::Subscribe {
             topic_arn,
             protocol,
             endpoint,
         } => match topic_arn.known() {
-            Some(arn) => sns::subscribe(&rc, arn, protocol, endpoint).await.map(Some),
+            Some(arn) => sns::subscribe(&rc(), arn, protocol, endpoint)
+                .await
+                .map(Some),
             None => Err(CallFailure {
                 call: call.iam_action().into(),
                 region: region.to_string(),
@@ -240,6 +256,9 @@ pub async fn execute(
                 detail: None,
             }),
         },
+        WriteCall::UpdateAccountPasswordPolicy(p) => {
+            iam::update_password_policy(aws, p).await.map(|()| None)
+        }
         // TEMPORARY (branch trail-kinds only): the writers of the trail's
         // kinds are being written in aws/; this arm must not reach main.
         other => Err(CallFailure {

@@ -9,6 +9,7 @@
 mod builder;
 pub mod cloudtrail;
 pub mod monitoring;
+pub mod password_policy;
 pub mod signal;
 pub mod trail;
 
@@ -31,7 +32,11 @@ pub struct Family {
 
 /// Every family cis-fix plans; a benchmark control of another kind is
 /// listed by `controls` but not managed.
-pub const FAMILIES: &[Family] = &[monitoring::FAMILY, cloudtrail::FAMILY];
+pub const FAMILIES: &[Family] = &[
+    monitoring::FAMILY,
+    cloudtrail::FAMILY,
+    password_policy::FAMILY,
+];
 
 pub fn family(kind: Kind) -> Option<&'static Family> {
     FAMILIES.iter().find(|f| f.kind == kind)
@@ -57,6 +62,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
     if let Some(p) = &outlook.planned {
         out.wait_for(&p.log_group, &p.prerequisites);
     }
+    password_policy::plan(&desired.password, snap, &mut out);
     // Say it before apply refuses, so plan and apply agree.
     if out.has_changes()
         && let Some(topic) = out.controls.iter().find_map(|c| match &c.cause {
@@ -77,9 +83,11 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
         });
     }
     let parts = out.finish(&desired.control_order)?;
+    // Regions proper: IAM's reads are keyed `global`, which is none.
     let regions: Vec<String> = snap
         .reads
         .keys()
+        .filter(|k| k.region != crate::address::GLOBAL)
         .map(|k| k.region.clone())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()

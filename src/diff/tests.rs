@@ -123,6 +123,11 @@ impl Fixture {
             ReadKey::new(trail::READ, REGION, None),
             self.trails.clone().map(ReadData::Trails),
         );
+        // A policy every version accepts: these tests are about monitoring.
+        s.record(
+            ReadKey::new(password_policy::READ, crate::address::GLOBAL, None),
+            Observed::Ok(ReadData::PasswordPolicy(Some(compliant_password_policy()))),
+        );
         for (region, r) in &self.regions {
             for (lg, f) in &r.metric_filters {
                 s.record(
@@ -153,6 +158,28 @@ impl Fixture {
             s.record(k.clone(), v.clone());
         }
         s
+    }
+}
+
+/// The plan's monitoring controls: the password controls are judged on
+/// their own (always compliant in these fixtures).
+fn monitoring(p: &Plan) -> impl Iterator<Item = &crate::plan::ControlReport> {
+    let b = crate::benchmark::load(&p.benchmark).expect("benchmark");
+    let password: Vec<String> = b.password_controls().map(|(c, _)| c.id.clone()).collect();
+    p.controls.iter().filter(move |c| !password.contains(&c.id))
+}
+
+fn compliant_password_policy() -> PasswordPolicy {
+    PasswordPolicy {
+        minimum_password_length: 14,
+        require_symbols: true,
+        require_numbers: true,
+        require_uppercase_characters: true,
+        require_lowercase_characters: true,
+        allow_users_to_change_password: true,
+        max_password_age: Some(90),
+        password_reuse_prevention: Some(24),
+        hard_expiry: false,
     }
 }
 
@@ -373,6 +400,7 @@ pub(super) fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture
                 r.topic_attributes
                     .insert(arn.clone(), Observed::Ok(Some(TopicAttributes::default())));
             }
+            Resource::PasswordPolicy(_) => {}
             Resource::Subscription(x) => {
                 let topic_arn = resolve(&x.topic_arn, &arns);
                 let Observed::Ok(ss) = &mut r.subscriptions else {
@@ -504,12 +532,24 @@ fn no_trails_blocks_every_control_and_says_so_first() {
             .starts_with("No CloudTrail trail qualifies")
     );
     assert!(p.changes.is_empty());
+    // Only the monitoring controls need a trail: the password controls are
+    // judged on their own.
+    let (password, monitoring): (Vec<_>, Vec<_>) = p
+        .controls
+        .iter()
+        .partition(|c| c.id == "1.8" || c.id == "1.9");
     assert!(
-        p.controls
+        monitoring
             .iter()
             .all(|c| c.status == ControlStatus::Blocked)
     );
-    assert_eq!(p.controls.len(), 15);
+    assert_eq!(monitoring.len(), 15);
+    assert!(
+        password
+            .iter()
+            .all(|c| c.status == ControlStatus::Compliant)
+    );
+    assert_eq!(password.len(), 2);
 }
 
 #[test]
@@ -542,20 +582,12 @@ fn new_account_with_trail_plans_the_whole_chain_then_converges() {
     let s = snapshot(empty_region());
     let p = diff(&d, &s);
     assert_eq!(p.summary().add, 32);
-    assert!(
-        p.controls
-            .iter()
-            .all(|c| c.status == ControlStatus::PendingConfirmation)
-    );
+    assert!(monitoring(&p).all(|c| c.status == ControlStatus::PendingConfirmation));
     // Applied but nobody clicked the link yet: still pending, nothing to do.
     let pending = simulate_apply(s.clone(), &p, false);
     let p2 = diff(&d, &pending);
     assert!(p2.changes.is_empty(), "{:#?}", p2.changes);
-    assert!(
-        p2.controls
-            .iter()
-            .all(|c| c.status == ControlStatus::PendingConfirmation)
-    );
+    assert!(monitoring(&p2).all(|c| c.status == ControlStatus::PendingConfirmation));
     // Confirmed: compliant, and a second plan is empty.
     let done = simulate_apply(s, &p, true);
     let p3 = diff(&d, &done);
@@ -575,21 +607,13 @@ fn self_confirming_subscription_is_will_fix() {
         "sns:\n  subscriptions:\n    - protocol: sqs\n      endpoint: arn:aws:sqs:us-east-1:123456789012:q\n",
     );
     let p = diff(&d, &snapshot(empty_region()));
-    assert!(
-        p.controls
-            .iter()
-            .all(|c| c.status == ControlStatus::WillFix)
-    );
+    assert!(monitoring(&p).all(|c| c.status == ControlStatus::WillFix));
 }
 
 #[test]
 fn no_subscriber_and_none_configured_is_blocked_with_the_fix() {
     let p = diff(&desired(""), &snapshot(empty_region()));
-    assert!(
-        p.controls
-            .iter()
-            .all(|c| c.status == ControlStatus::Blocked)
-    );
+    assert!(monitoring(&p).all(|c| c.status == ControlStatus::Blocked));
     assert!(
         reason(&p, "4.3").contains("add sns.subscriptions"),
         "{}",
@@ -877,23 +901,21 @@ fn failed_reads_make_controls_unknown_and_plan_nothing_from_them() {
     let p = diff(&d, &s);
     assert!(p.is_incomplete());
     assert!(p.changes.is_empty());
+    assert!(monitoring(&p).all(|c| c.status == ControlStatus::Unknown));
     assert!(
-        p.controls
-            .iter()
-            .all(|c| c.status == ControlStatus::Unknown)
+        monitoring(&p)
+            .next()
+            .expect("control")
+            .reason
+            .contains("cloudtrail:DescribeTrails")
     );
-    assert!(p.controls[0].reason.contains("cloudtrail:DescribeTrails"));
 
     // Alarms unreadable: no alarm may be created (it might exist).
     let mut r = empty_region();
     r.alarms = Observed::Failed(failure("cloudwatch:DescribeAlarms"));
     let p = diff(&d, &snapshot(r));
     assert!(p.changes.is_empty(), "{:#?}", p.changes);
-    assert!(
-        p.controls
-            .iter()
-            .all(|c| c.status == ControlStatus::Unknown)
-    );
+    assert!(monitoring(&p).all(|c| c.status == ControlStatus::Unknown));
 
     // Filters unreadable on the log group.
     let mut r = empty_region();
@@ -903,11 +925,7 @@ fn failed_reads_make_controls_unknown_and_plan_nothing_from_them() {
     );
     let p = diff(&d, &snapshot(r));
     assert!(p.changes.is_empty());
-    assert!(
-        p.controls
-            .iter()
-            .all(|c| c.status == ControlStatus::Unknown)
-    );
+    assert!(monitoring(&p).all(|c| c.status == ControlStatus::Unknown));
 
     // Subscriptions unreadable on a fully built account: not compliant.
     let done = simulate_apply(
@@ -924,9 +942,7 @@ fn failed_reads_make_controls_unknown_and_plan_nothing_from_them() {
     let p = diff(&d, &broken);
     assert!(p.changes.is_empty());
     assert!(
-        p.controls
-            .iter()
-            .all(|c| c.status == ControlStatus::Unknown),
+        monitoring(&p).all(|c| c.status == ControlStatus::Unknown),
         "{:#?}",
         p.controls
     );
@@ -937,11 +953,7 @@ fn failed_reads_make_controls_unknown_and_plan_nothing_from_them() {
     t.selectors = Observed::Failed(failure("cloudtrail:GetEventSelectors"));
     s.trails = Observed::Ok(vec![t]);
     let p = diff(&d, &s);
-    assert!(
-        p.controls
-            .iter()
-            .all(|c| c.status == ControlStatus::Unknown)
-    );
+    assert!(monitoring(&p).all(|c| c.status == ControlStatus::Unknown));
 }
 
 #[test]
@@ -954,11 +966,7 @@ fn pending_subscription_is_pending_not_compliant() {
     );
     let p = diff(&d, &done);
     assert!(p.changes.is_empty());
-    assert!(
-        p.controls
-            .iter()
-            .all(|c| c.status == ControlStatus::PendingConfirmation)
-    );
+    assert!(monitoring(&p).all(|c| c.status == ControlStatus::PendingConfirmation));
     assert!(
         reason(&p, "4.1").contains("email:a@example.com confirms"),
         "{}",
@@ -1110,11 +1118,7 @@ fn a_trail_delivering_to_another_account_blocks_with_the_reason() {
     t.log_group_arn = Some("arn:aws:logs:us-east-1:999999999999:log-group:org:*".into());
     s.trails = Observed::Ok(vec![t]);
     let p = diff(&email(), &s);
-    assert!(
-        p.controls
-            .iter()
-            .all(|c| c.status == ControlStatus::Blocked)
-    );
+    assert!(monitoring(&p).all(|c| c.status == ControlStatus::Blocked));
     assert!(
         p.notices[0].details()[0].contains("account 999999999999"),
         "{:?}",

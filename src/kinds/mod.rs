@@ -19,6 +19,7 @@ pub mod log_group;
 pub mod metric_alarm;
 pub mod metric_filter;
 pub mod s3_bucket;
+pub mod password_policy;
 pub mod sns_subscription;
 pub mod sns_topic;
 pub mod trail;
@@ -34,6 +35,7 @@ pub use kms_key::{KmsKey, KmsKeyFacts};
 pub use log_group::LogGroup;
 pub use metric_alarm::MetricAlarm;
 pub use metric_filter::MetricFilter;
+pub use password_policy::PasswordPolicy;
 pub use sns_subscription::{Subscription, protocol_needs_confirmation};
 pub use sns_topic::{Topic, TopicAttributes};
 pub use s3_bucket::{
@@ -162,6 +164,10 @@ pub trait Kind: Sized {
     const WRITE_ACTIONS: &'static [&'static str];
     /// What the kind is, in a few words, for `controls` and messages.
     const LABEL: &'static str;
+    /// Whether an update shows the attributes it keeps as well as those it
+    /// changes: for a kind whose write replaces the whole resource, what is
+    /// sent unchanged matters as much as what changes.
+    const SHOWS_KEPT: bool = false;
 
     /// The calls that take the resource from `before` to `after`.
     fn calls(action: Action, before: Option<&Self>, after: Option<&Self>) -> Vec<WriteCall>;
@@ -244,6 +250,7 @@ macro_rules! registry {
                 label: <$ty as Kind>::LABEL,
                 read_actions: <$ty as Kind>::READ_ACTIONS,
                 write_actions: <$ty as Kind>::WRITE_ACTIONS,
+                shows_kept: <$ty as Kind>::SHOWS_KEPT,
             },)+
         ];
     };
@@ -259,6 +266,14 @@ pub struct KindInfo {
     pub label: &'static str,
     pub read_actions: &'static [&'static str],
     pub write_actions: &'static [&'static str],
+    /// An update shows every attribute, the kept ones too (see
+    /// [`Kind::SHOWS_KEPT`]).
+    pub shows_kept: bool,
+}
+
+/// The description of the kind with Terraform type `type_name`.
+pub fn kind_info(type_name: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().find(|k| k.type_name == type_name)
 }
 
 registry! {
@@ -273,6 +288,7 @@ registry! {
     "aws_s3_bucket" => S3Bucket(S3Bucket),
     "aws_s3_bucket_public_access_block" => BucketPublicAccessBlock(BucketPublicAccessBlock),
     "aws_s3_bucket_logging" => BucketLogging(BucketLogging),
+    "aws_iam_account_password_policy" => PasswordPolicy(PasswordPolicy),
 }
 
 /// What one read returned: each variant is the payload of one kind of read
@@ -293,6 +309,9 @@ pub enum ReadData {
     KmsKeys(Vec<KmsKeyFacts>),
     /// `None`: the bucket does not exist.
     Bucket(Option<BucketFacts>),
+    /// `None`: the account has no password policy (`NoSuchEntity`, a fact,
+    /// not a failure).
+    PasswordPolicy(Option<PasswordPolicy>),
 }
 
 impl ReadData {
@@ -428,6 +447,10 @@ pub enum WriteCall {
         target_bucket: String,
         target_prefix: String,
     },
+    /// Every field is sent: the call replaces the whole policy and resets
+    /// what it is not given (only an unset age or reuse limit is omitted,
+    /// which is how those are unset).
+    UpdateAccountPasswordPolicy(PasswordPolicy),
 }
 
 impl WriteCall {
@@ -507,6 +530,7 @@ impl WriteCall {
             WriteCall::PutPublicAccessBlock { .. } => "s3:PutBucketPublicAccessBlock",
             WriteCall::PutBucketPolicy { .. } => "s3:PutBucketPolicy",
             WriteCall::PutBucketLogging { .. } => "s3:PutBucketLogging",
+            WriteCall::UpdateAccountPasswordPolicy(_) => password_policy::WRITE,
         }
     }
 
@@ -579,6 +603,8 @@ impl WriteCall {
             | WriteCall::PutPublicAccessBlock { bucket, .. }
             | WriteCall::PutBucketPolicy { bucket, .. }
             | WriteCall::PutBucketLogging { bucket, .. } => format!("arn:{partition}:s3:::{bucket}"),
+            // An account-level IAM action: it takes no resource.
+            WriteCall::UpdateAccountPasswordPolicy(_) => "*".into(),
         }
     }
 }

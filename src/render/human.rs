@@ -277,7 +277,11 @@ fn change(out: &mut String, c: &JsonChange, s: Style) {
         .map(|(k, _)| k.len())
         .max()
         .unwrap_or(0);
+    // A kind whose write replaces the whole resource shows what it keeps
+    // too: those values are sent as well.
+    let shows_kept = crate::kinds::kind_info(&c.kind).is_some_and(|k| k.shows_kept);
     let mut hidden = 0;
+    let mut kept = 0;
     for (key, new) in &after {
         let old = before
             .as_ref()
@@ -292,7 +296,10 @@ fn change(out: &mut String, c: &JsonChange, s: Style) {
                 );
             }
             (_, Some(old)) if old == new => {
-                if key == "name" || key == "log_group_name" {
+                if shows_kept {
+                    kept += 1;
+                    let _ = writeln!(out, "        {key:<width$} = {}", value(new, 8));
+                } else if key == "name" || key == "log_group_name" {
                     let _ = writeln!(out, "        {key:<width$} = {}", value(new, 8));
                 } else {
                     hidden += 1;
@@ -325,6 +332,17 @@ fn change(out: &mut String, c: &JsonChange, s: Style) {
                 );
             }
         }
+    }
+    if kept > 0 {
+        let _ = writeln!(
+            out,
+            "        {}",
+            s.dim(&format!(
+                "# ({kept} unchanged attribute{} kept as {}: the whole resource is written)",
+                if kept == 1 { "" } else { "s" },
+                if kept == 1 { "it is" } else { "they are" }
+            ))
+        );
     }
     if hidden > 0 {
         let _ = writeln!(

@@ -11,6 +11,7 @@ mod harness_selftest;
 mod loaders_props;
 mod monitoring;
 mod offline;
+mod password_policy;
 mod pattern_corpus;
 mod pattern_props;
 mod render_golden;

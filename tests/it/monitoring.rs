@@ -1,7 +1,7 @@
 //! The monitoring controls planned and applied end to end: the built binary
 //! against a moto server, through the same code path a user runs.
 
-use crate::support::account::{Account, status_of, statuses, trail_only};
+use crate::support::account::{Account, monitoring_statuses, status_of, statuses, trail_only};
 use crate::support::fixtures::EMAIL_CONFIG;
 use crate::support::fixtures::LOG_GROUP;
 use crate::support::{ACCOUNT_ID, REGION};
@@ -32,8 +32,10 @@ fn empty_account_is_blocked_on_the_trail_first() {
     let plan = acct.cis_fix(&["plan", "--json"]).expect_code(0).json();
     assert_eq!(plan["format_version"], "2.0");
     assert_eq!(plan["benchmark"], "3.0.0");
-    assert_eq!(plan["summary"]["add"], 0);
-    let st = statuses(&plan);
+    // Only the password policy (a new account has none) is planned.
+    assert_eq!(plan["summary"]["add"], 1);
+    assert_eq!(statuses(&plan).len(), 17);
+    let st = monitoring_statuses(&plan);
     assert_eq!(st.len(), 15);
     assert!(st.iter().all(|(_, s)| s == "blocked"), "{st:?}");
 }
@@ -53,7 +55,7 @@ fn trail_only_plans_every_link_and_waits_for_confirmation() {
     // An email subscription needs a person to click a link: the controls are
     // not compliant until then, and the plan says so.
     assert!(
-        statuses(&plan)
+        monitoring_statuses(&plan)
             .iter()
             .all(|(_, s)| s == "pending-confirmation"),
         "{plan:#}"
@@ -142,7 +144,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     assert!(
         again
             .stdout
-            .contains("No changes. All 15 managed controls are compliant")
+            .contains("No changes. All 17 managed controls are compliant")
     );
 
     let second = acct.cis_fix(&["apply", "--auto-approve", "--config", cfg]);

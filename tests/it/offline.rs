@@ -31,12 +31,12 @@ fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&out).expect("JSON plan")
 }
 
-fn statuses(p: &serde_json::Value) -> Vec<String> {
-    p["controls"]
-        .as_array()
-        .expect("controls")
-        .iter()
-        .map(|c| c["status"].as_str().unwrap_or_default().to_string())
+/// The monitoring controls' statuses: the example accounts' password
+/// policies are compliant, but for the new account's, which it lacks.
+fn monitoring_statuses(p: &serde_json::Value) -> Vec<String> {
+    crate::support::account::monitoring_statuses(p)
+        .into_iter()
+        .map(|(_, s)| s)
         .collect()
 }
 
@@ -84,7 +84,9 @@ fn pending_confirmation_is_not_compliant() {
     ]);
     assert_eq!(p["summary"]["add"], 0);
     assert!(
-        statuses(&p).iter().all(|s| s == "pending-confirmation"),
+        monitoring_statuses(&p)
+            .iter()
+            .all(|s| s == "pending-confirmation"),
         "{p:#}"
     );
     let (code, out, _) = cis_fix(&[
@@ -107,7 +109,7 @@ fn compliant_and_new_accounts() {
     ]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("No changes. All 15 managed controls are compliant; 10 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
+        out.contains("No changes. All 17 managed controls are compliant; 8 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
         "{out}"
     );
     let p = json(&[
@@ -116,7 +118,11 @@ fn compliant_and_new_accounts() {
         "--from",
         "examples/accounts/new-account.json",
     ]);
-    assert!(statuses(&p).iter().all(|s| s == "blocked"));
+    assert!(monitoring_statuses(&p).iter().all(|s| s == "blocked"));
+    // A new account has no password policy: one is created.
+    assert_eq!(p["summary"]["add"], 1);
+    assert_eq!(p["changes"][0]["action"], "create");
+    assert_eq!(p["changes"][0]["type"], "aws_iam_account_password_policy");
     assert!(
         p["notices"][0]["message"]
             .as_str()
@@ -126,12 +132,13 @@ fn compliant_and_new_accounts() {
 
 #[test]
 fn every_benchmark_version_plans_with_its_own_numbers() {
-    for (v, first) in [
-        ("1.2.0", "3.1"),
-        ("1.4.0", "4.1"),
-        ("5.0.0", "4.1"),
-        ("6.0.0", "5.1"),
-        ("7.0.0", "5.1"),
+    // The password controls come first, then monitoring.
+    for (v, password, first) in [
+        ("1.2.0", "1.5", "3.1"),
+        ("1.4.0", "1.8", "4.1"),
+        ("5.0.0", "1.7", "4.1"),
+        ("6.0.0", "2.7", "5.1"),
+        ("7.0.0", "2.8", "5.1"),
     ] {
         let p = json(&[
             "plan",
@@ -142,7 +149,9 @@ fn every_benchmark_version_plans_with_its_own_numbers() {
             "examples/accounts/new-account.json",
         ]);
         assert_eq!(p["benchmark"], v);
-        assert_eq!(p["controls"][0]["id"], first, "{v}");
+        assert_eq!(p["controls"][0]["id"], password, "{v}");
+        let n = crate::support::account::password_ids(&p).len();
+        assert_eq!(p["controls"][n]["id"], first, "{v}");
     }
     let p = json(&[
         "plan",
@@ -152,7 +161,7 @@ fn every_benchmark_version_plans_with_its_own_numbers() {
         "--from",
         "examples/accounts/new-account.json",
     ]);
-    assert_eq!(p["controls"].as_array().map(Vec::len), Some(14));
+    assert_eq!(p["controls"].as_array().map(Vec::len), Some(14 + 7));
 }
 
 #[test]
@@ -248,7 +257,11 @@ fn controls_lists_managed_and_unmanaged() {
     assert!(out.contains("3.14") && out.contains("managed"), "{out}");
     assert!(
         out.contains("not managed"),
-        "password policy and the rest are listed as not managed"
+        "CloudTrail and the rest are listed as not managed"
+    );
+    assert!(
+        out.contains("1.5   managed"),
+        "the password policy is managed: {out}"
     );
     let (code, out, _) = cis_fix(&["controls", "--json"]);
     assert_eq!(code, 0);
@@ -259,7 +272,8 @@ fn controls_lists_managed_and_unmanaged() {
         .iter()
         .filter(|c| c["managed"] == true)
         .count();
-    assert_eq!(managed, 15);
+    // v3.0.0: 15 monitoring controls and 2 password-policy controls.
+    assert_eq!(managed, 17);
 }
 
 #[test]

@@ -83,3 +83,26 @@ fn colour_only_when_asked() {
     stripped.push_str(rest);
     assert_eq!(stripped, plain);
 }
+
+/// The password policy alone, under v1.2.0 (which names seven of its
+/// fields): each changed field with `~`, each kept one shown as it is.
+#[test]
+fn password_policy_update() {
+    let b = cis_fix::benchmark::load("1.2.0").expect("benchmark");
+    let d = cis_fix::desired::build(&b, &Config::default(), "golden.yaml").expect("desired");
+    let path = format!(
+        "{}/examples/accounts/partly-compliant.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let s = Snapshot::load(std::path::Path::new(&path)).expect("snapshot");
+    let mut p = JsonPlan::from_plan(&cis_fix::diff::plan(&d, &s).expect("plan"));
+    let ids: Vec<String> = b.password_controls().map(|(c, _)| c.id.clone()).collect();
+    p.notices.clear();
+    p.changes
+        .retain(|c| c.kind == "aws_iam_account_password_policy");
+    p.controls.retain(|c| ids.contains(&c.id));
+    p.unmanaged.clear();
+    p.summary = cis_fix::plan::Summary::of_actions(p.changes.iter().map(|c| c.action));
+    assert_eq!(p.changes.len(), 1);
+    check("password-policy-update", &render::human(&p, Style::PLAIN));
+}

@@ -6,7 +6,9 @@
 
 use std::process::Stdio;
 
-use crate::support::account::{Account, Run, Stderr, statuses, trail_only};
+use crate::support::account::{
+    Account, Run, Stderr, monitoring_statuses, password_ids, statuses, trail_only,
+};
 use crate::support::faults::{FaultProxy, Signal};
 use crate::support::fixtures::LOG_GROUP;
 
@@ -163,14 +165,25 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
             Some(0),
             "{read}: {plan:#}"
         );
-        let st = statuses(&plan);
+        // The password controls need none of these reads.
+        assert!(
+            statuses(&plan)
+                .iter()
+                .filter(|(id, _)| password_ids(&plan).contains(id))
+                .all(|(_, s)| s == "compliant"),
+            "{read}: {plan:#}"
+        );
+        let st = monitoring_statuses(&plan);
         if read == "sns:ListTopics" {
             // Topics are not evidence: the alarm names the topic and
             // ListSubscriptions proves someone receives it.
             assert!(st.iter().all(|(_, s)| s == "compliant"), "{read}: {st:?}");
         } else {
             assert!(st.iter().all(|(_, s)| s == "unknown"), "{read}: {st:?}");
-            let reason = plan["controls"][0]["reason"].as_str().unwrap_or_default();
+            let first = password_ids(&plan).len();
+            let reason = plan["controls"][first]["reason"]
+                .as_str()
+                .unwrap_or_default();
             assert!(reason.contains(read), "{read}: {reason}");
         }
         let human = via(&proxy, &acct, &["plan", "--config", &cfg]);
@@ -597,6 +610,7 @@ fn every_read_is_made_once() {
                 "cloudtrail:GetEventSelectors",
                 "cloudtrail:GetTrailStatus",
                 "cloudwatch:DescribeAlarms",
+                "iam:GetAccountPasswordPolicy",
                 "logs:DescribeMetricFilters",
                 "sns:GetTopicAttributes",
                 "sns:ListSubscriptions",
