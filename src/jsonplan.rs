@@ -17,7 +17,7 @@ use crate::plan::{Cause, ControlStatus, Plan, Severity, Summary};
 /// replace, notices and control causes are structured.
 pub const FILE: FileKind = FileKind {
     what: "plan",
-    version: FormatVersion::new(2, 0),
+    version: FormatVersion::new(2, 1),
     remedy: "make the plan again with this version of cis-fix",
     marker: "changes",
     others: &[(

@@ -265,7 +265,7 @@ fn change(out: &mut String, c: &JsonChange, s: Style) {
     let why = if c.controls.is_empty() {
         c.reason.clone()
     } else {
-        format!("CIS {}: {}", c.controls.join(", "), c.reason)
+        format!("CIS {}: {}", id_ranges(&c.controls), c.reason)
     };
     let _ = writeln!(out, "  {}", s.dim(&format!("# ({why})")));
     let _ = writeln!(out, "  {symbol} resource \"{}\" \"{}\" {{", c.kind, c.name);
@@ -385,6 +385,33 @@ fn pattern_diff(out: &mut String, old: &Value, new: &Value, s: Style) {
     }
 }
 
+/// Control ids with runs of three or more consecutive ones of a section
+/// shortened (`3.1, 4.1–4.15`): a trail fix serves every monitoring control.
+fn id_ranges(ids: &[String]) -> String {
+    let split = |id: &str| -> Option<(String, u32)> {
+        let (major, minor) = id.rsplit_once('.')?;
+        Some((major.to_string(), minor.parse().ok()?))
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let mut j = i;
+        if let Some((major, mut last)) = split(&ids[i]) {
+            while j + 1 < ids.len() && split(&ids[j + 1]) == Some((major.clone(), last + 1)) {
+                j += 1;
+                last += 1;
+            }
+        }
+        if j >= i + 2 {
+            out.push(format!("{}–{}", ids[i], ids[j]));
+        } else {
+            out.extend(ids[i..=j].iter().cloned());
+        }
+        i = j + 1;
+    }
+    out.join(", ")
+}
+
 /// A resource's attributes in declaration order, without the type tag.
 fn attributes(v: &Value) -> Vec<(String, Value)> {
     match v {
@@ -468,6 +495,15 @@ pub fn apply_line(
 }
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn control_id_runs_are_shortened() {
+        let ids: Vec<String> = ["3.1", "3.2", "4.1", "4.2", "4.3", "4.5", "4.10", "4.11", "4.12"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(super::id_ranges(&ids), "3.1, 3.2, 4.1–4.3, 4.5, 4.10–4.12");
+    }
+
     use super::*;
     use crate::address::{Address, Location};
     use crate::kinds::{MetricFilter, Resource};

@@ -30,7 +30,7 @@ fn empty_account_is_blocked_on_the_trail_first() {
     assert!(!human.stdout.contains("Error:"), "{}", human.stdout);
 
     let plan = acct.cis_fix(&["plan", "--json"]).expect_code(0).json();
-    assert_eq!(plan["format_version"], "2.0");
+    assert_eq!(plan["format_version"], "2.1");
     assert_eq!(plan["benchmark"], "3.0.0");
     // Only the password policy (a new account has none) is planned.
     assert_eq!(plan["summary"]["add"], 1);
