@@ -54,6 +54,8 @@ pub(crate) struct RegionClients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 /// The run's SDK configuration; regional clients are made once each.
@@ -155,6 +157,22 @@ impl Aws {
                     ),
                     cloudtrail: aws_sdk_cloudtrail::Client::from_conf(
                         aws_sdk_cloudtrail::config::Builder::from(&self.config)
+                            .region(r.clone())
+                            .interceptor(CallLog)
+                            .build(),
+                    ),
+                    kms: aws_sdk_kms::Client::from_conf(
+                        aws_sdk_kms::config::Builder::from(&self.config)
+                            .region(r.clone())
+                            .interceptor(CallLog)
+                            .build(),
+                    ),
+                    // Virtual-hosted style, as AWS prefers; the SDK's
+                    // endpoint rules switch to path style by themselves for
+                    // an IP endpoint (an emulator), and a bucket is always
+                    // asked about through a client of its own region.
+                    s3: aws_sdk_s3::Client::from_conf(
+                        aws_sdk_s3::config::Builder::from(&self.config)
                             .region(r)
                             .interceptor(CallLog)
                             .build(),

@@ -30,7 +30,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     let aws = super::connect(&args.connection).await?;
     let snap = super::read(
         &aws,
-        &super::topic_names(desired.monitoring.topic.as_deref()),
+        &super::read_scope(desired.monitoring.topic.as_deref()),
     )
     .await;
     let plan = super::compute(&desired, &snap)?;

@@ -21,7 +21,7 @@ use cis_fix::desired::{self, Desired};
 use cis_fix::jsonplan::JsonPlan;
 use cis_fix::progress::Progress;
 use cis_fix::render::{self, Style};
-use cis_fix::snapshot::Snapshot;
+use cis_fix::snapshot::{ReadScope, Snapshot, TrailNames};
 use cis_fix::{benchmark, diff, plan::Plan};
 
 /// AWS calls in flight at once.
@@ -89,11 +89,35 @@ pub async fn connect(c: &Connection) -> Result<Aws> {
     Ok(aws)
 }
 
-/// Reads the account. `topic_names`: the topics cis-fix may notify (the
-/// configured one, else the default), whose encryption is read too.
-pub async fn read(aws: &Aws, topic_names: &[String]) -> Snapshot {
+/// Reads the account: what listing finds, and what `scope` names.
+pub async fn read(aws: &Aws, scope: &ReadScope) -> Snapshot {
     let progress = Progress::stderr();
-    cis_fix::aws::read_snapshot(aws, &Limiter::new(CONCURRENCY), &progress, topic_names).await
+    cis_fix::aws::read_snapshot(aws, &Limiter::new(CONCURRENCY), &progress, scope).await
+}
+
+/// What the reads look for: the topics cis-fix may notify (the configured
+/// one, else the default), whose encryption is read too, and the names of
+/// what cis-fix creates for a trail.
+pub fn read_scope(config_topic: Option<&str>) -> ReadScope {
+    ReadScope {
+        topic_names: topic_names(config_topic),
+        trail: trail_names(),
+    }
+}
+
+/// The names cis-fix gives what it creates for a trail, so that a re-run
+/// finds what an interrupted apply made. (Fixed for now; the configuration
+/// does not name a trail key yet.)
+pub fn trail_names() -> TrailNames {
+    TrailNames {
+        trail: "cis-fix".into(),
+        log_group: "cis-fix/cloudtrail".into(),
+        role: "cis-fix-cloudtrail-logs".into(),
+        key_alias: "alias/cis-fix-cloudtrail".into(),
+        key_description: "cis-fix: encrypts CloudTrail log files".into(),
+        bucket_prefix: "cis-fix-cloudtrail".into(),
+        kms_key: None,
+    }
 }
 
 pub fn topic_names(config_topic: Option<&str>) -> Vec<String> {

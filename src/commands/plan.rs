@@ -13,7 +13,7 @@ pub async fn run(args: PlanArgs) -> Result<Exit> {
             let aws = super::connect(&args.connection).await?;
             super::read(
                 &aws,
-                &super::topic_names(desired.monitoring.topic.as_deref()),
+                &super::read_scope(desired.monitoring.topic.as_deref()),
             )
             .await
         }

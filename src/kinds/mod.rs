@@ -34,11 +34,11 @@ pub use kms_key::{KmsKey, KmsKeyFacts};
 pub use log_group::LogGroup;
 pub use metric_alarm::MetricAlarm;
 pub use metric_filter::MetricFilter;
-pub use sns_subscription::{Subscription, protocol_needs_confirmation};
-pub use sns_topic::{Topic, TopicAttributes};
 pub use s3_bucket::{
     BucketFacts, BucketLogging, BucketPublicAccessBlock, PublicAccessBlock, S3Bucket,
 };
+pub use sns_subscription::{Subscription, protocol_needs_confirmation};
+pub use sns_topic::{Topic, TopicAttributes};
 pub use trail::{
     AdvancedSelector, BasicSelector, DataResource, EventSelectors, FieldSelector, LogGroupRef,
     Trail, TrailStatus,
@@ -90,7 +90,9 @@ pub enum Deferred {
     },
     /// The attribute `made` of what an earlier call of the same change made
     /// (the key CreateKey returns, for CreateAlias and EnableKeyRotation).
-    Made { made: String },
+    Made {
+        made: String,
+    },
 }
 
 impl Deferred {
@@ -120,7 +122,9 @@ impl Deferred {
                     )
                 }),
             Deferred::Made { made } => outputs(None, made).ok_or_else(|| {
-                format!("the {made} of what this change makes is not known: its first call did not run")
+                format!(
+                    "the {made} of what this change makes is not known: its first call did not run"
+                )
             }),
         }
     }
@@ -279,6 +283,9 @@ registry! {
 /// (the snapshot keys it by call, region and resource).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// A snapshot holds a handful of bucket reads: their size costs nothing,
+// and boxing them would only make every reader and test say `Box`.
+#[allow(clippy::large_enum_variant)]
 pub enum ReadData {
     Trails(Vec<Trail>),
     MetricFilters(Vec<MetricFilter>),
@@ -578,7 +585,9 @@ impl WriteCall {
             | WriteCall::PutBucketOwnershipControls { bucket, .. }
             | WriteCall::PutPublicAccessBlock { bucket, .. }
             | WriteCall::PutBucketPolicy { bucket, .. }
-            | WriteCall::PutBucketLogging { bucket, .. } => format!("arn:{partition}:s3:::{bucket}"),
+            | WriteCall::PutBucketLogging { bucket, .. } => {
+                format!("arn:{partition}:s3:::{bucket}")
+            }
         }
     }
 }
