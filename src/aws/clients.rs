@@ -99,6 +99,34 @@ impl Aws {
         })
     }
 
+    /// A run against an emulator at `endpoint` (moto) with static keys,
+    /// whatever the environment says: for tests that call the readers and
+    /// writers directly, as `connect` is configured from the process's
+    /// environment.
+    #[doc(hidden)]
+    pub async fn emulator(endpoint: &str, region: &str, key_id: &str, secret: &str) -> Aws {
+        let credentials =
+            aws_credential_types::Credentials::new(key_id, secret, None, None, "cis-fix-emulator");
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(endpoint)
+            .credentials_provider(credentials)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .load()
+            .await;
+        Aws {
+            config,
+            region: region.to_string(),
+            cache: Arc::default(),
+            notes: vec![],
+        }
+    }
+
     /// What the user should know about how the settings were read (a
     /// setting cis-fix maps to another), for the caller to show.
     pub fn notes(&self) -> &[String] {

@@ -15,3 +15,4 @@ mod pattern_corpus;
 mod pattern_props;
 mod render_golden;
 mod resilience;
+mod trail_io;
