@@ -495,3 +495,74 @@ pub async fn execute(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{EventSelectors, Trail, TrailStatus};
+
+    fn trail(arn: &str, home: &str, log_group: Option<&str>) -> Trail {
+        Trail {
+            name: arn.rsplit('/').next().unwrap_or(arn).to_string(),
+            arn: arn.to_string(),
+            home_region: home.to_string(),
+            is_multi_region: false,
+            is_organization_trail: false,
+            s3_bucket: None,
+            log_group_arn: log_group.map(str::to_string),
+            cloudwatch_logs_role_arn: None,
+            kms_key_id: None,
+            log_file_validation: false,
+            include_global_service_events: true,
+            status: Observed::Ok(TrailStatus {
+                is_logging: true,
+                latest_cloudwatch_logs_delivery_error: None,
+            }),
+            selectors: Observed::Ok(EventSelectors::default()),
+        }
+    }
+
+    #[test]
+    fn trail_regions_are_home_and_where_own_trails_live_and_deliver() {
+        let trails = Observed::Ok(vec![
+            // Single-region, in another region, delivering to a third.
+            trail(
+                "arn:aws:cloudtrail:eu-west-1:111:trail/a",
+                "eu-west-1",
+                Some("arn:aws:logs:eu-central-1:111:log-group:ct:*"),
+            ),
+            // Another account's (an organization trail): not read from here.
+            trail(
+                "arn:aws:cloudtrail:ap-south-1:999:trail/org",
+                "ap-south-1",
+                Some("arn:aws:logs:ap-south-1:999:log-group:org:*"),
+            ),
+            // Own trail delivering to another account's group.
+            trail(
+                "arn:aws:cloudtrail:us-east-1:111:trail/b",
+                "us-east-1",
+                Some("arn:aws:logs:sa-east-1:999:log-group:x:*"),
+            ),
+        ]);
+        let own = own_trails(&trails, Some("111"));
+        assert_eq!(own.len(), 2);
+        let regions = trail_regions("us-west-2", &own, Some("111"));
+        let got: Vec<(&str, Vec<&str>)> = regions
+            .iter()
+            .map(|(r, gs)| (r.as_str(), gs.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("eu-central-1", vec!["ct"]),
+                ("eu-west-1", vec![]),
+                ("us-east-1", vec![]),
+                ("us-west-2", vec![]),
+            ]
+        );
+        // Without the account every trail counts as own.
+        assert_eq!(own_trails(&trails, None).len(), 3);
+        let failed = Observed::Failed(ReadKey::new("x", "y", None).not_read());
+        assert!(own_trails(&failed, Some("111")).is_empty());
+    }
+}
