@@ -34,11 +34,11 @@ pub use kms_key::{KmsKey, KmsKeyFacts};
 pub use log_group::LogGroup;
 pub use metric_alarm::MetricAlarm;
 pub use metric_filter::MetricFilter;
+pub use sns_subscription::{Subscription, protocol_needs_confirmation};
+pub use sns_topic::{Topic, TopicAttributes};
 pub use s3_bucket::{
     BucketFacts, BucketLogging, BucketPublicAccessBlock, PublicAccessBlock, S3Bucket,
 };
-pub use sns_subscription::{Subscription, protocol_needs_confirmation};
-pub use sns_topic::{Topic, TopicAttributes};
 pub use trail::{
     AdvancedSelector, BasicSelector, DataResource, EventSelectors, FieldSelector, LogGroupRef,
     Trail, TrailStatus,
@@ -90,9 +90,7 @@ pub enum Deferred {
     },
     /// The attribute `made` of what an earlier call of the same change made
     /// (the key CreateKey returns, for CreateAlias and EnableKeyRotation).
-    Made {
-        made: String,
-    },
+    Made { made: String },
 }
 
 impl Deferred {
@@ -122,9 +120,7 @@ impl Deferred {
                     )
                 }),
             Deferred::Made { made } => outputs(None, made).ok_or_else(|| {
-                format!(
-                    "the {made} of what this change makes is not known: its first call did not run"
-                )
+                format!("the {made} of what this change makes is not known: its first call did not run")
             }),
         }
     }
@@ -585,9 +581,7 @@ impl WriteCall {
             | WriteCall::PutBucketOwnershipControls { bucket, .. }
             | WriteCall::PutPublicAccessBlock { bucket, .. }
             | WriteCall::PutBucketPolicy { bucket, .. }
-            | WriteCall::PutBucketLogging { bucket, .. } => {
-                format!("arn:{partition}:s3:::{bucket}")
-            }
+            | WriteCall::PutBucketLogging { bucket, .. } => format!("arn:{partition}:s3:::{bucket}"),
         }
     }
 }
