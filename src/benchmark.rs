@@ -291,7 +291,10 @@ impl EventScope {
 
     /// "write management events from iam.amazonaws.com", for reasons.
     pub fn describe(&self) -> String {
-        let kind = match (self.read_only.contains(&true), self.read_only.contains(&false)) {
+        let kind = match (
+            self.read_only.contains(&true),
+            self.read_only.contains(&false),
+        ) {
             (true, true) => "read and write",
             (true, false) => "read",
             _ => "write",

@@ -250,9 +250,9 @@ impl Config {
         }
         if let Some(a) = &self.cloudtrail.access_logs {
             let ok = (3..=63).contains(&a.bucket.len())
-                && a.bucket.chars().all(|c| {
-                    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
-                });
+                && a.bucket
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
             if !ok {
                 return Err((
                     at(&["cloudtrail", "access_logs", "bucket"]),

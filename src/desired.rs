@@ -4,8 +4,8 @@ use crate::benchmark::{
     AlarmParams, Benchmark, EventScope, Kind, PasswordRule, SelectorForm, TrailAspect,
 };
 use crate::config::{AccessLogsConfig, Config, DEFAULT_TOPIC, PatternMode, SubscriptionConfig};
-use crate::snapshot::{ReadScope, TrailNames};
 use crate::pattern::Pattern;
+use crate::snapshot::{ReadScope, TrailNames};
 
 #[derive(Debug, Clone)]
 pub struct Desired {

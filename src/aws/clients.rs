@@ -54,6 +54,8 @@ pub(crate) struct RegionClients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 /// The run's SDK configuration; regional clients are made once each.
@@ -95,6 +97,34 @@ impl Aws {
             cache: Arc::default(),
             notes,
         })
+    }
+
+    /// A run against an emulator at `endpoint` (moto) with static keys,
+    /// whatever the environment says: for tests that call the readers and
+    /// writers directly, as `connect` is configured from the process's
+    /// environment.
+    #[doc(hidden)]
+    pub async fn emulator(endpoint: &str, region: &str, key_id: &str, secret: &str) -> Aws {
+        let credentials =
+            aws_credential_types::Credentials::new(key_id, secret, None, None, "cis-fix-emulator");
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(endpoint)
+            .credentials_provider(credentials)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .load()
+            .await;
+        Aws {
+            config,
+            region: region.to_string(),
+            cache: Arc::default(),
+            notes: vec![],
+        }
     }
 
     /// What the user should know about how the settings were read (a
@@ -155,6 +185,22 @@ impl Aws {
                     ),
                     cloudtrail: aws_sdk_cloudtrail::Client::from_conf(
                         aws_sdk_cloudtrail::config::Builder::from(&self.config)
+                            .region(r.clone())
+                            .interceptor(CallLog)
+                            .build(),
+                    ),
+                    kms: aws_sdk_kms::Client::from_conf(
+                        aws_sdk_kms::config::Builder::from(&self.config)
+                            .region(r.clone())
+                            .interceptor(CallLog)
+                            .build(),
+                    ),
+                    // Virtual-hosted style, as AWS prefers; the SDK's
+                    // endpoint rules switch to path style by themselves for
+                    // an IP endpoint (an emulator), and a bucket is always
+                    // asked about through a client of its own region.
+                    s3: aws_sdk_s3::Client::from_conf(
+                        aws_sdk_s3::config::Builder::from(&self.config)
                             .region(r)
                             .interceptor(CallLog)
                             .build(),

@@ -137,6 +137,29 @@ pub fn malformed(call: &str, region: &str, what: &str) -> CallFailure {
     }
 }
 
+/// A call that cannot be made as asked (a value it needs is not known, or
+/// the request cannot be built), named like any failed call.
+pub fn refused(
+    call: &str,
+    region: &str,
+    resource: Option<&str>,
+    message: impl Into<String>,
+) -> CallFailure {
+    CallFailure {
+        call: call.to_string(),
+        region: region.to_string(),
+        resource: resource.map(str::to_string),
+        code: None,
+        message: message.into(),
+        detail: None,
+    }
+}
+
+/// The HTTP status of a failed call's response, when one came back.
+pub fn status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
+    err.raw_response().map(|r| r.status().as_u16())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,5 @@
-//! CloudWatch Logs: metric filters, read and written.
+//! CloudWatch Logs: the trail's log group and its metric filters, read and
+//! written.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +8,7 @@ use aws_sdk_cloudwatchlogs::types::{MetricTransformation, StandardUnit};
 use super::clients::RegionClients;
 use super::error::failure;
 use super::{Limiter, all_pages};
-use crate::kinds::MetricFilter;
+use crate::kinds::{LogGroup, MetricFilter};
 use crate::observed::{CallFailure, Observed};
 
 /// All metric filters of one log group, every page.
@@ -125,6 +126,58 @@ pub async fn delete_filter(
         Err(e) => {
             let f = failure(call, &rc.region, Some(&resource), &e);
             if f.code.as_deref() == Some("ResourceNotFoundException") {
+                Ok(())
+            } else {
+                Err(f)
+            }
+        }
+    }
+}
+
+/// The log groups named exactly `name` (DescribeLogGroups matches a prefix,
+/// so `name-old` would be listed too): none or one.
+pub async fn read_log_groups(
+    rc: &RegionClients,
+    name: &str,
+    limit: &Limiter,
+) -> Observed<Vec<LogGroup>> {
+    let pages = rc
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .into_paginator()
+        .send();
+    match all_pages(pages, limit).await {
+        Ok(pages) => Observed::Ok(
+            pages
+                .into_iter()
+                .flat_map(|p| p.log_groups.unwrap_or_default())
+                .filter(|g| g.log_group_name.as_deref() == Some(name))
+                .map(|g| LogGroup {
+                    name: name.to_string(),
+                    retention_in_days: g.retention_in_days,
+                })
+                .collect(),
+        ),
+        Err(e) => Observed::Failed(failure(
+            crate::kinds::log_group::READ,
+            &rc.region,
+            Some(name),
+            &e,
+        )),
+    }
+}
+
+/// Creates a log group; one that already exists counts as made (a re-run
+/// after an interrupted apply must converge, and the group is identified
+/// by its name alone).
+pub async fn create_log_group(rc: &RegionClients, name: &str) -> Result<(), CallFailure> {
+    let call = "logs:CreateLogGroup";
+    match rc.logs.create_log_group().log_group_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let f = failure(call, &rc.region, Some(name), &e);
+            if f.code.as_deref() == Some("ResourceAlreadyExistsException") {
                 Ok(())
             } else {
                 Err(f)

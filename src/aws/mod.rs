@@ -8,8 +8,11 @@ mod cloudtrail;
 mod cloudwatch;
 mod error;
 mod iam;
+mod iam_role;
+mod kms;
 mod logs;
 pub mod permissions;
+mod s3;
 mod sns;
 mod sts;
 
@@ -24,12 +27,12 @@ pub use clients::{Aws, ConnectError, ConnectOptions};
 use crate::address::GLOBAL;
 use crate::arn::Arn;
 use crate::kinds::{
-    ReadData, WriteCall, metric_alarm, metric_filter, password_policy, sns_subscription, sns_topic,
-    trail,
+    ReadData, WriteCall, kms_key, log_group, metric_alarm, metric_filter, password_policy,
+    s3_bucket, sns_subscription, sns_topic, trail,
 };
 use crate::observed::{CallFailure, Observed};
 use crate::progress::Progress;
-use crate::snapshot::{ReadKey, Snapshot};
+use crate::snapshot::{ReadKey, ReadScope, Snapshot, TrailNames};
 
 /// Every page of a paginated call, each page's request made under the
 /// limiter; the first error ends the read.
@@ -69,19 +72,21 @@ impl Limiter {
 }
 
 /// Reads everything the diff needs, each call once. First what decides
-/// where to look (caller identity, trails), with the account's password
-/// policy alongside (it decides nothing about where, but is read once, and
-/// need not wait); then, concurrently per region, the regional reads. Today the regions are those this account's
-/// multi-region trails deliver CloudWatch Logs to, where the monitoring
-/// chain lives.
+/// where to look (caller identity, trails, with the password policy
+/// alongside, which need not wait); then, concurrently, every
+/// region a trail of this account lives in or delivers to (log groups,
+/// metric filters, alarms, SNS, KMS keys), the delivery role, and the
+/// trails' buckets; last, the keys of any region a bucket is in that no
+/// trail is (CloudTrail encrypts with a key of its bucket's region).
 ///
-/// `topic_names`: topics cis-fix may notify besides those alarms already
-/// notify (the configured or default topic), whose attributes are read too.
+/// `scope` names what cis-fix looks for besides what listing finds: the
+/// topics it may notify, and the names it gives the trail's resources, so
+/// that what an interrupted apply made is found again.
 pub async fn read_snapshot(
     aws: &Aws,
     limit: &Limiter,
     progress: &Progress,
-    topic_names: &[String],
+    scope: &ReadScope,
 ) -> Snapshot {
     progress.set("reading caller identity, CloudTrail trails and the password policy");
     let home = aws.home_region().to_string();
@@ -92,7 +97,15 @@ pub async fn read_snapshot(
     );
     let (account_id, caller_arn) = caller.unzip();
     let mut snap = Snapshot::new(account_id.clone(), caller_arn, &home);
-    let log_groups = monitoring_log_groups(&trails, account_id.as_deref());
+    let account = account_id.as_deref();
+    let own = own_trails(&trails, account);
+    let regions = trail_regions(&home, &own, account);
+    let mut buckets: BTreeSet<String> = own.iter().filter_map(|t| t.s3_bucket.clone()).collect();
+    if let Some(a) = account
+        && !scope.trail.bucket_prefix.is_empty()
+    {
+        buckets.insert(scope.trail.bucket(a, &home));
+    }
     snap.record(
         ReadKey::new(trail::READ, &home, None),
         trails.map(ReadData::Trails),
@@ -101,43 +114,193 @@ pub async fn read_snapshot(
         ReadKey::new(password_policy::READ, GLOBAL, None),
         password.map(ReadData::PasswordPolicy),
     );
-    progress.set(&format!(
-        "reading metric filters, alarms and SNS in {}",
-        log_groups.keys().cloned().collect::<Vec<_>>().join(", ")
-    ));
-    let account = account_id.as_deref();
-    let regions = join_all(log_groups.into_iter().map(|(region, groups)| async move {
-        read_monitoring(aws, limit, &region, groups, account, topic_names).await
-    }))
-    .await;
-    for reads in regions {
-        for (key, result) in reads {
-            snap.record(key, result);
+    progress.set(&reading_what(&regions, &scope.trail.role, &buckets));
+
+    let regional =
+        join_all(regions.iter().map(|(region, groups)| {
+            read_region(aws, limit, region, groups.clone(), account, scope)
+        }));
+    let role = async {
+        if scope.trail.role.is_empty() {
+            return vec![];
         }
+        let r = iam_role::read_role(aws, &scope.trail.role, limit).await;
+        vec![(
+            ReadKey::new(
+                crate::kinds::iam_role::READ,
+                crate::address::GLOBAL,
+                Some(&scope.trail.role),
+            ),
+            r.map(ReadData::Role),
+        )]
+    };
+    let buckets_then_keys = async {
+        let read = join_all(
+            buckets
+                .iter()
+                .map(|b| async move { (b.clone(), s3::read_bucket(aws, b, limit).await) }),
+        )
+        .await;
+        let elsewhere: BTreeSet<String> = read
+            .iter()
+            .filter_map(|(_, r)| match r {
+                Observed::Ok(Some(b)) => b.region.as_ref().ok().cloned(),
+                _ => None,
+            })
+            .filter(|r| !regions.contains_key(r))
+            .collect();
+        let mut out: Reads = read
+            .into_iter()
+            .map(|(b, r)| {
+                (
+                    ReadKey::new(s3_bucket::READ, crate::address::GLOBAL, Some(&b)),
+                    r.map(ReadData::Bucket),
+                )
+            })
+            .collect();
+        out.extend(
+            join_all(
+                elsewhere
+                    .iter()
+                    .map(|r| read_keys(aws, limit, r, &scope.trail)),
+            )
+            .await,
+        );
+        out
+    };
+    let (regional, role, buckets) = futures::join!(regional, role, buckets_then_keys);
+    for (key, result) in regional.into_iter().flatten().chain(role).chain(buckets) {
+        snap.record(key, result);
     }
     progress.finish();
     snap
 }
 
-/// Log groups of this account's multi-region trails, by region: no other
-/// trail can qualify, and another account's group cannot be read from
-/// here, so reading those would only cost calls and add failures that
-/// decide nothing.
-fn monitoring_log_groups(
-    trails: &Observed<Vec<crate::kinds::Trail>>,
+/// The trails of this account: only they can be fixed, and only their log
+/// groups, keys and buckets can be read from here. With the account not
+/// known (STS failed), every trail is taken as the account's, so that
+/// nothing is left unread.
+fn own_trails<'a>(
+    trails: &'a Observed<Vec<crate::kinds::Trail>>,
+    account: Option<&str>,
+) -> Vec<&'a crate::kinds::Trail> {
+    match trails {
+        Observed::Ok(ts) => ts
+            .iter()
+            .filter(|t| account.is_none_or(|a| Arn::parse(&t.arn).is_some_and(|p| p.account == a)))
+            .collect(),
+        Observed::Failed(_) => vec![],
+    }
+}
+
+/// The regions where a trail of this account lives or delivers to, each
+/// with the log groups of this account its trails deliver to there (whose
+/// metric filters are read): the home region (where cis-fix creates a
+/// trail), each trail's home region, and each log group's region.
+fn trail_regions(
+    home: &str,
+    own: &[&crate::kinds::Trail],
     account: Option<&str>,
 ) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    if let Observed::Ok(ts) = trails {
-        for t in ts.iter().filter(|t| t.is_multi_region) {
-            if let Some(lg) = t.log_group()
-                && account.is_none_or(|a| a == lg.account)
-            {
-                out.entry(lg.region).or_default().insert(lg.name);
-            }
+    out.entry(home.to_string()).or_default();
+    for t in own {
+        out.entry(t.home_region.clone()).or_default();
+        if let Some(lg) = t.log_group()
+            && account.is_none_or(|a| a == lg.account)
+        {
+            out.entry(lg.region).or_default().insert(lg.name);
         }
     }
     out
+}
+
+/// The progress line for the second stage of the reads.
+fn reading_what(
+    regions: &BTreeMap<String, BTreeSet<String>>,
+    role: &str,
+    buckets: &BTreeSet<String>,
+) -> String {
+    let mut s = format!(
+        "reading log groups, metric filters, alarms, SNS and KMS keys in {}",
+        regions.keys().cloned().collect::<Vec<_>>().join(", ")
+    );
+    if !role.is_empty() {
+        s.push_str(&format!("; IAM role {role}"));
+    }
+    if !buckets.is_empty() {
+        s.push_str(&format!(
+            "; S3 bucket(s) {}",
+            buckets.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    s
+}
+
+/// One trail region's reads: the monitoring chain, cis-fix's log group
+/// and the region's KMS keys, concurrently; then the metric filters of
+/// cis-fix's log group when it exists there and no trail delivers to it
+/// yet (an apply interrupted after creating it).
+async fn read_region(
+    aws: &Aws,
+    limit: &Limiter,
+    region: &str,
+    groups: BTreeSet<String>,
+    account: Option<&str>,
+    scope: &ReadScope,
+) -> Reads {
+    let rc = aws.region(region);
+    let name = scope.trail.log_group.as_str();
+    let log_groups = async {
+        if name.is_empty() {
+            None
+        } else {
+            Some(logs::read_log_groups(&rc, name, limit).await)
+        }
+    };
+    let (mut out, log_groups, keys) = futures::join!(
+        read_monitoring(
+            aws,
+            limit,
+            region,
+            groups.clone(),
+            account,
+            &scope.topic_names
+        ),
+        log_groups,
+        read_keys(aws, limit, region, &scope.trail),
+    );
+    if let Some(found) = log_groups {
+        if let Observed::Ok(gs) = &found
+            && !gs.is_empty()
+            && !groups.contains(name)
+        {
+            let f = logs::read_filters(&rc, name, limit).await;
+            out.push((
+                ReadKey::new(metric_filter::READ, region, Some(name)),
+                f.map(ReadData::MetricFilters),
+            ));
+        }
+        out.push((
+            ReadKey::new(log_group::READ, region, Some(name)),
+            found.map(ReadData::LogGroups),
+        ));
+    }
+    out.push(keys);
+    out
+}
+
+async fn read_keys(
+    aws: &Aws,
+    limit: &Limiter,
+    region: &str,
+    names: &TrailNames,
+) -> (ReadKey, Observed<ReadData>) {
+    let k = kms::read_keys(&aws.region(region), names, limit).await;
+    (
+        ReadKey::new(kms_key::READ, region, None),
+        k.map(ReadData::KmsKeys),
+    )
 }
 
 type Reads = Vec<(ReadKey, Observed<ReadData>)>;
@@ -259,15 +422,165 @@ pub async fn execute(
         WriteCall::UpdateAccountPasswordPolicy(p) => {
             iam::update_password_policy(aws, p).await.map(|()| None)
         }
-        // TEMPORARY (branch trail-kinds only): the writers of the trail's
-        // kinds are being written in aws/; this arm must not reach main.
-        other => Err(CallFailure {
-            call: other.iam_action().into(),
-            region: region.to_string(),
-            resource: None,
-            code: None,
-            message: "not written yet".into(),
-            detail: None,
-        }),
+        WriteCall::CreateTrail {
+            name,
+            s3_bucket_name,
+            settings,
+        } => cloudtrail::create_trail(&rc(), name, s3_bucket_name, settings)
+            .await
+            .map(Some),
+        WriteCall::UpdateTrail { trail, settings } => {
+            cloudtrail::update_trail(&rc(), trail, settings)
+                .await
+                .map(|()| None)
+        }
+        WriteCall::PutEventSelectors { trail, selectors } => {
+            cloudtrail::put_event_selectors(&rc(), trail, selectors)
+                .await
+                .map(|()| None)
+        }
+        WriteCall::StartLogging { trail } => {
+            cloudtrail::start_logging(&rc(), trail).await.map(|()| None)
+        }
+        WriteCall::CreateLogGroup { name } => {
+            logs::create_log_group(&rc(), name).await.map(|()| None)
+        }
+        WriteCall::CreateRole {
+            name,
+            assume_role_policy,
+        } => iam_role::create_role(aws, name, assume_role_policy)
+            .await
+            .map(|()| None),
+        WriteCall::UpdateAssumeRolePolicy { name, policy } => {
+            iam_role::update_assume_role_policy(aws, name, policy)
+                .await
+                .map(|()| None)
+        }
+        WriteCall::PutRolePolicy {
+            role,
+            policy_name,
+            policy,
+        } => iam_role::put_role_policy(aws, role, policy_name, policy)
+            .await
+            .map(|()| None),
+        WriteCall::CreateKey {
+            description,
+            policy,
+        } => kms::create_key(&rc(), description, policy).await.map(Some),
+        WriteCall::CreateAlias { alias, key } => {
+            kms::create_alias(&rc(), alias, key).await.map(|()| None)
+        }
+        WriteCall::EnableKeyRotation { key } => {
+            kms::enable_key_rotation(&rc(), key).await.map(|()| None)
+        }
+        WriteCall::PutKeyPolicy { key, policy } => {
+            kms::put_key_policy(&rc(), key, policy).await.map(|()| None)
+        }
+        WriteCall::CreateBucket { bucket } => {
+            let rc = s3::writer(aws, region, bucket).await?;
+            s3::create_bucket(&rc, bucket).await.map(|()| None)
+        }
+        WriteCall::PutBucketOwnershipControls {
+            bucket,
+            object_ownership,
+        } => {
+            let rc = s3::writer(aws, region, bucket).await?;
+            s3::put_ownership_controls(&rc, bucket, object_ownership)
+                .await
+                .map(|()| None)
+        }
+        WriteCall::PutPublicAccessBlock { bucket, settings } => {
+            let rc = s3::writer(aws, region, bucket).await?;
+            s3::put_public_access_block(&rc, bucket, settings)
+                .await
+                .map(|()| None)
+        }
+        WriteCall::PutBucketPolicy { bucket, policy } => {
+            let rc = s3::writer(aws, region, bucket).await?;
+            s3::put_bucket_policy(&rc, bucket, policy)
+                .await
+                .map(|()| None)
+        }
+        WriteCall::PutBucketLogging {
+            bucket,
+            target_bucket,
+            target_prefix,
+        } => {
+            let rc = s3::writer(aws, region, bucket).await?;
+            s3::put_bucket_logging(&rc, bucket, target_bucket, target_prefix)
+                .await
+                .map(|()| None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{EventSelectors, Trail, TrailStatus};
+
+    fn trail(arn: &str, home: &str, log_group: Option<&str>) -> Trail {
+        Trail {
+            name: arn.rsplit('/').next().unwrap_or(arn).to_string(),
+            arn: arn.to_string(),
+            home_region: home.to_string(),
+            is_multi_region: false,
+            is_organization_trail: false,
+            s3_bucket: None,
+            log_group_arn: log_group.map(str::to_string),
+            cloudwatch_logs_role_arn: None,
+            kms_key_id: None,
+            log_file_validation: false,
+            include_global_service_events: true,
+            status: Observed::Ok(TrailStatus {
+                is_logging: true,
+                latest_cloudwatch_logs_delivery_error: None,
+            }),
+            selectors: Observed::Ok(EventSelectors::default()),
+        }
+    }
+
+    #[test]
+    fn trail_regions_are_home_and_where_own_trails_live_and_deliver() {
+        let trails = Observed::Ok(vec![
+            // Single-region, in another region, delivering to a third.
+            trail(
+                "arn:aws:cloudtrail:eu-west-1:111:trail/a",
+                "eu-west-1",
+                Some("arn:aws:logs:eu-central-1:111:log-group:ct:*"),
+            ),
+            // Another account's (an organization trail): not read from here.
+            trail(
+                "arn:aws:cloudtrail:ap-south-1:999:trail/org",
+                "ap-south-1",
+                Some("arn:aws:logs:ap-south-1:999:log-group:org:*"),
+            ),
+            // Own trail delivering to another account's group.
+            trail(
+                "arn:aws:cloudtrail:us-east-1:111:trail/b",
+                "us-east-1",
+                Some("arn:aws:logs:sa-east-1:999:log-group:x:*"),
+            ),
+        ]);
+        let own = own_trails(&trails, Some("111"));
+        assert_eq!(own.len(), 2);
+        let regions = trail_regions("us-west-2", &own, Some("111"));
+        let got: Vec<(&str, Vec<&str>)> = regions
+            .iter()
+            .map(|(r, gs)| (r.as_str(), gs.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("eu-central-1", vec!["ct"]),
+                ("eu-west-1", vec![]),
+                ("us-east-1", vec![]),
+                ("us-west-2", vec![]),
+            ]
+        );
+        // Without the account every trail counts as own.
+        assert_eq!(own_trails(&trails, None).len(), 3);
+        let failed = Observed::Failed(ReadKey::new("x", "y", None).not_read());
+        assert!(own_trails(&failed, Some("111")).is_empty());
     }
 }

@@ -28,11 +28,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
         );
     }
     let aws = super::connect(&args.connection).await?;
-    let snap = super::read(
-        &aws,
-        &super::topic_names(desired.monitoring.topic.as_deref()),
-    )
-    .await;
+    let snap = super::read(&aws, &desired.read_scope()).await;
     let plan = super::compute(&desired, &snap)?;
     let s = Style::for_stdout();
     let e = Style::for_stderr();

@@ -21,7 +21,7 @@ use cis_fix::desired::{self, Desired};
 use cis_fix::jsonplan::JsonPlan;
 use cis_fix::progress::Progress;
 use cis_fix::render::{self, Style};
-use cis_fix::snapshot::Snapshot;
+use cis_fix::snapshot::{ReadScope, Snapshot};
 use cis_fix::{benchmark, diff, plan::Plan};
 
 /// AWS calls in flight at once.
@@ -89,19 +89,25 @@ pub async fn connect(c: &Connection) -> Result<Aws> {
     Ok(aws)
 }
 
-/// Reads the account. `topic_names`: the topics cis-fix may notify (the
-/// configured one, else the default), whose encryption is read too.
-pub async fn read(aws: &Aws, topic_names: &[String]) -> Snapshot {
+/// Reads the account: what listing finds, and what `scope` names.
+pub async fn read(aws: &Aws, scope: &ReadScope) -> Snapshot {
     let progress = Progress::stderr();
-    cis_fix::aws::read_snapshot(aws, &Limiter::new(CONCURRENCY), &progress, topic_names).await
+    cis_fix::aws::read_snapshot(aws, &Limiter::new(CONCURRENCY), &progress, scope).await
 }
 
-pub fn topic_names(config_topic: Option<&str>) -> Vec<String> {
-    vec![
-        config_topic
-            .unwrap_or(cis_fix::config::DEFAULT_TOPIC)
-            .to_string(),
-    ]
+/// What the reads look for when there is no desired state (`snapshot`):
+/// the same scope `plan` reads with, from the config alone.
+pub fn read_scope(config: &Config) -> ReadScope {
+    ReadScope {
+        topic_names: vec![
+            config
+                .sns
+                .topic
+                .clone()
+                .unwrap_or_else(|| cis_fix::config::DEFAULT_TOPIC.to_string()),
+        ],
+        trail: cis_fix::desired::trail_names(config),
+    }
 }
 
 pub fn compute(desired: &Desired, snap: &Snapshot) -> Result<Plan> {

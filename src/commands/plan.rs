@@ -11,11 +11,7 @@ pub async fn run(args: PlanArgs) -> Result<Exit> {
         Some(path) => Snapshot::load(path)?,
         None => {
             let aws = super::connect(&args.connection).await?;
-            super::read(
-                &aws,
-                &super::topic_names(desired.monitoring.topic.as_deref()),
-            )
-            .await
+            super::read(&aws, &desired.read_scope()).await
         }
     };
     let plan = super::compute(&desired, &snap)?;

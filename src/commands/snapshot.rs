@@ -7,7 +7,7 @@ use crate::cli::SnapshotArgs;
 pub async fn run(args: SnapshotArgs) -> Result<Exit> {
     let (config, _) = cis_fix::config::Config::discover(args.config.as_deref())?;
     let aws = super::connect(&args.connection).await?;
-    let snap = super::read(&aws, &super::topic_names(config.sns.topic.as_deref())).await;
+    let snap = super::read(&aws, &super::read_scope(&config)).await;
     let text = snap.to_json();
     match &args.out {
         Some(path) => {

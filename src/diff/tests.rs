@@ -475,7 +475,8 @@ pub(super) fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture
                 );
             }
             Resource::BucketPublicAccessBlock(x) => {
-                bucket_facts(&mut s, &x.bucket).public_access_block = Observed::Ok(Some(x.settings));
+                bucket_facts(&mut s, &x.bucket).public_access_block =
+                    Observed::Ok(Some(x.settings));
             }
             Resource::BucketLogging(x) => {
                 bucket_facts(&mut s, &x.bucket).logging = Observed::Ok(Some(x.clone()));
@@ -1236,7 +1237,8 @@ pub(super) fn desired_v(version: &str, config: &str) -> Desired {
     desired::build(&b, &c, "test.yaml").expect("desired")
 }
 
-pub(super) const SUBS: &str = "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n";
+pub(super) const SUBS: &str =
+    "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n";
 
 /// An account where `apply` of v3.0.0 has run.
 pub(super) fn applied_v3_fixture() -> Fixture {

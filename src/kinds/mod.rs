@@ -18,8 +18,8 @@ pub mod kms_key;
 pub mod log_group;
 pub mod metric_alarm;
 pub mod metric_filter;
-pub mod s3_bucket;
 pub mod password_policy;
+pub mod s3_bucket;
 pub mod sns_subscription;
 pub mod sns_topic;
 pub mod trail;
@@ -36,11 +36,11 @@ pub use log_group::LogGroup;
 pub use metric_alarm::MetricAlarm;
 pub use metric_filter::MetricFilter;
 pub use password_policy::PasswordPolicy;
-pub use sns_subscription::{Subscription, protocol_needs_confirmation};
-pub use sns_topic::{Topic, TopicAttributes};
 pub use s3_bucket::{
     BucketFacts, BucketLogging, BucketPublicAccessBlock, PublicAccessBlock, S3Bucket,
 };
+pub use sns_subscription::{Subscription, protocol_needs_confirmation};
+pub use sns_topic::{Topic, TopicAttributes};
 pub use trail::{
     AdvancedSelector, BasicSelector, DataResource, EventSelectors, FieldSelector, LogGroupRef,
     Trail, TrailStatus,
@@ -92,7 +92,9 @@ pub enum Deferred {
     },
     /// The attribute `made` of what an earlier call of the same change made
     /// (the key CreateKey returns, for CreateAlias and EnableKeyRotation).
-    Made { made: String },
+    Made {
+        made: String,
+    },
 }
 
 impl Deferred {
@@ -122,7 +124,9 @@ impl Deferred {
                     )
                 }),
             Deferred::Made { made } => outputs(None, made).ok_or_else(|| {
-                format!("the {made} of what this change makes is not known: its first call did not run")
+                format!(
+                    "the {made} of what this change makes is not known: its first call did not run"
+                )
             }),
         }
     }
@@ -295,6 +299,9 @@ registry! {
 /// (the snapshot keys it by call, region and resource).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// A snapshot holds a handful of bucket reads: their size costs nothing,
+// and boxing them would only make every reader and test say `Box`.
+#[allow(clippy::large_enum_variant)]
 pub enum ReadData {
     Trails(Vec<Trail>),
     MetricFilters(Vec<MetricFilter>),
@@ -602,7 +609,9 @@ impl WriteCall {
             | WriteCall::PutBucketOwnershipControls { bucket, .. }
             | WriteCall::PutPublicAccessBlock { bucket, .. }
             | WriteCall::PutBucketPolicy { bucket, .. }
-            | WriteCall::PutBucketLogging { bucket, .. } => format!("arn:{partition}:s3:::{bucket}"),
+            | WriteCall::PutBucketLogging { bucket, .. } => {
+                format!("arn:{partition}:s3:::{bucket}")
+            }
             // An account-level IAM action: it takes no resource.
             WriteCall::UpdateAccountPasswordPolicy(_) => "*".into(),
         }

@@ -497,10 +497,12 @@ pub fn apply_line(
 mod tests {
     #[test]
     fn control_id_runs_are_shortened() {
-        let ids: Vec<String> = ["3.1", "3.2", "4.1", "4.2", "4.3", "4.5", "4.10", "4.11", "4.12"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let ids: Vec<String> = [
+            "3.1", "3.2", "4.1", "4.2", "4.3", "4.5", "4.10", "4.11", "4.12",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(super::id_ranges(&ids), "3.1, 3.2, 4.1–4.3, 4.5, 4.10–4.12");
     }
 

@@ -716,3 +716,168 @@ fn signal_after_writes_kills_the_target_once_moto_applied_the_write() {
     let faulted: Vec<Option<String>> = proxy.calls().into_iter().map(|c| c.faulted).collect();
     assert_eq!(faulted, [None, Some("signal:TERM".to_string())]);
 }
+
+/// An S3 client for `endpoint` (path-style by itself: the endpoint is an
+/// IP), retrying as [`clients`] does.
+fn s3_client(
+    rt: &tokio::runtime::Runtime,
+    endpoint: &str,
+    max_attempts: u32,
+) -> aws_sdk_s3::Client {
+    let config = rt.block_on(
+        sdk_config(endpoint)
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(max_attempts)
+                    .with_initial_backoff(Duration::from_millis(10)),
+            )
+            .load(),
+    );
+    aws_sdk_s3::Client::new(&config)
+}
+
+#[test]
+fn s3_rest_calls_are_identified_and_one_can_be_denied() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let rt = runtime();
+    let s3 = s3_client(&rt, &proxy.endpoint(), 3);
+    proxy.deny("s3:GetBucketPolicy");
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::fault-bucket"}]}"#;
+
+    rt.block_on(async {
+        s3.create_bucket()
+            .bucket("fault-bucket")
+            .send()
+            .await
+            .expect("CreateBucket");
+        s3.put_bucket_policy()
+            .bucket("fault-bucket")
+            .policy(policy)
+            .send()
+            .await
+            .expect("PutBucketPolicy");
+        let e = s3
+            .get_bucket_policy()
+            .bucket("fault-bucket")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("AccessDenied"), "{e:?}");
+        assert_eq!(status(&e), Some(403), "{e:?}");
+        assert!(
+            e.message()
+                .is_some_and(|m| m.contains("is not authorized to perform: s3:GetBucketPolicy")),
+            "{e:?}"
+        );
+        // Every other call of the bucket goes through.
+        s3.head_bucket()
+            .bucket("fault-bucket")
+            .send()
+            .await
+            .expect("HeadBucket");
+        s3.get_bucket_acl()
+            .bucket("fault-bucket")
+            .send()
+            .await
+            .expect("GetBucketAcl");
+        s3.get_bucket_location()
+            .bucket("fault-bucket")
+            .send()
+            .await
+            .expect("GetBucketLocation");
+        s3.get_bucket_logging()
+            .bucket("fault-bucket")
+            .send()
+            .await
+            .expect("GetBucketLogging");
+    });
+    let calls = proxy.calls();
+    assert_eq!(
+        names(&calls),
+        [
+            "s3:CreateBucket",
+            "s3:PutBucketPolicy",
+            "s3:GetBucketPolicy",
+            "s3:ListBucket",
+            "s3:GetBucketAcl",
+            "s3:GetBucketLocation",
+            "s3:GetBucketLogging",
+        ],
+        "the denied call was attempted once: {calls:#?}"
+    );
+    let denied: Vec<String> = calls
+        .iter()
+        .filter(|c| c.faulted.is_some())
+        .map(Call::name)
+        .collect();
+    assert_eq!(denied, ["s3:GetBucketPolicy"]);
+    assert!(
+        calls.iter().all(|c| c.faulted.is_some() || c.status == 200),
+        "{calls:#?}"
+    );
+
+    // A denied HEAD has no body, as S3's has none: the SDK sees a bare 403.
+    proxy.deny("s3:ListBucket");
+    rt.block_on(async {
+        let e = s3
+            .head_bucket()
+            .bucket("fault-bucket")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(status(&e), Some(403), "{e:?}");
+    });
+}
+
+#[test]
+fn s3_actions_from_method_path_and_subresource() {
+    use crate::support::faults::s3_action;
+    let cases = [
+        ("HEAD", "/b", Some("ListBucket")),
+        ("GET", "/b?list-type=2&prefix=x", Some("ListBucket")),
+        ("PUT", "/b", Some("CreateBucket")),
+        ("PUT", "/b?x-id=CreateBucket", Some("CreateBucket")),
+        ("GET", "/b?policy", Some("GetBucketPolicy")),
+        ("PUT", "/b?policy=", Some("PutBucketPolicy")),
+        ("GET", "/b?acl", Some("GetBucketAcl")),
+        ("GET", "/b?logging", Some("GetBucketLogging")),
+        ("PUT", "/b?logging", Some("PutBucketLogging")),
+        (
+            "GET",
+            "/b?publicAccessBlock",
+            Some("GetBucketPublicAccessBlock"),
+        ),
+        (
+            "PUT",
+            "/b?publicAccessBlock",
+            Some("PutBucketPublicAccessBlock"),
+        ),
+        (
+            "GET",
+            "/b?ownershipControls",
+            Some("GetBucketOwnershipControls"),
+        ),
+        (
+            "PUT",
+            "/b?ownershipControls",
+            Some("PutBucketOwnershipControls"),
+        ),
+        ("GET", "/b?location", Some("GetBucketLocation")),
+        (
+            "GET",
+            "/b/AWSLogs/k.json.gz?x-id=GetObject",
+            Some("GetObject"),
+        ),
+        ("PUT", "/b/k", Some("PutObject")),
+        ("GET", "/", Some("ListAllMyBuckets")),
+        ("GET", "/b?inventory", None),
+    ];
+    for (method, target, want) in cases {
+        assert_eq!(
+            s3_action(method, target).as_deref(),
+            want,
+            "{method} {target}"
+        );
+    }
+}

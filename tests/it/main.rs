@@ -16,3 +16,4 @@ mod pattern_corpus;
 mod pattern_props;
 mod render_golden;
 mod resilience;
+mod trail_io;

@@ -415,6 +415,12 @@ fn the_shipped_read_only_policy_is_enough_to_plan_and_refuses_every_write() {
         "\"cloudwatch:DescribeAlarms\",",
         "\"cloudwatch:DescribeAlarms\", \"monitoring:DescribeAlarms\",",
     );
+    // Likewise moto checks HeadBucket as `s3:HeadBucket`, which is no IAM
+    // action (AWS judges it as `s3:ListBucket`): grant that too.
+    let policy = policy.replace(
+        "\"s3:ListBucket\",",
+        "\"s3:ListBucket\", \"s3:HeadBucket\",",
+    );
     let (key, secret) = acct.user_with_policy("cis-fix-reader", &policy);
     // From now on moto enforces IAM policies for every request.
     acct.moto.reset_auth(0);
@@ -605,13 +611,28 @@ fn every_read_is_made_once() {
         names.sort();
         assert_eq!(
             names,
+            // The trail's own reads too: cis-fix's log group, role and
+            // bucket looked for (none exists: a 404 and a NoSuchEntity),
+            // the region's keys (none), and the trail's bucket in full.
             [
                 "cloudtrail:DescribeTrails",
                 "cloudtrail:GetEventSelectors",
                 "cloudtrail:GetTrailStatus",
                 "cloudwatch:DescribeAlarms",
                 "iam:GetAccountPasswordPolicy",
+                "iam:GetRole",
+                "kms:ListAliases",
+                "kms:ListKeys",
+                "logs:DescribeLogGroups",
                 "logs:DescribeMetricFilters",
+                "s3:GetBucketAcl",
+                "s3:GetBucketLocation",
+                "s3:GetBucketLogging",
+                "s3:GetBucketOwnershipControls",
+                "s3:GetBucketPolicy",
+                "s3:GetBucketPublicAccessBlock",
+                "s3:ListBucket",
+                "s3:ListBucket",
                 "sns:GetTopicAttributes",
                 "sns:ListSubscriptions",
                 "sns:ListTopics",

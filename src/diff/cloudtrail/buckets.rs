@@ -21,7 +21,9 @@ fn facts<'a>(cx: &Ctx<'a>, bucket: &str, trail: &str) -> Result<&'a BucketFacts,
     {
         Err(e) => Err(Verdict::unknown(e)),
         Ok(None) => Err(Verdict::Blocked(
-            format!("bucket `{bucket}` of trail `{trail}` does not exist, so the trail delivers no log files; point the trail at a bucket"),
+            format!(
+                "bucket `{bucket}` of trail `{trail}` does not exist, so the trail delivers no log files; point the trail at a bucket"
+            ),
             None,
         )),
         Ok(Some(f)) => Ok(f),

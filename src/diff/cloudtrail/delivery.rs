@@ -69,7 +69,9 @@ fn basic_delivers(b: &BasicSelector, source: &str, read_only: bool) -> bool {
     let src = if source == "*" {
         b.exclude_management_event_sources.is_empty()
     } else {
-        !b.exclude_management_event_sources.iter().any(|x| x == source)
+        !b.exclude_management_event_sources
+            .iter()
+            .any(|x| x == source)
     };
     b.include_management_events && rw && src
 }
@@ -113,7 +115,10 @@ fn holds(f: &FieldSelector, value: &str) -> bool {
     (f.equals.is_empty() || f.equals.iter().any(|v| v == value))
         && !f.not_equals.iter().any(|v| v == value)
         && (f.starts_with.is_empty() || f.starts_with.iter().any(|p| value.starts_with(p.as_str())))
-        && !f.not_starts_with.iter().any(|p| value.starts_with(p.as_str()))
+        && !f
+            .not_starts_with
+            .iter()
+            .any(|p| value.starts_with(p.as_str()))
         && (f.ends_with.is_empty() || f.ends_with.iter().any(|p| value.ends_with(p.as_str())))
         && !f.not_ends_with.iter().any(|p| value.ends_with(p.as_str()))
 }
@@ -174,7 +179,10 @@ mod tests {
         assert!(e.contains("every source"), "{e}");
         assert!(delivers(&s, &scope(&["iam.amazonaws.com"], &[false])).is_ok());
         let e = delivers(&s, &scope(&["kms.amazonaws.com"], &[false])).unwrap_err();
-        assert!(e.contains("write management events from kms.amazonaws.com"), "{e}");
+        assert!(
+            e.contains("write management events from kms.amazonaws.com"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -183,7 +191,13 @@ mod tests {
         assert!(delivers(&s, &scope(&["ec2.amazonaws.com"], &[false])).is_ok());
         let e = delivers(&s, &scope(&["*"], &[true, false])).unwrap_err();
         assert!(e.starts_with("does not log read management events"), "{e}");
-        assert!(delivers(&basic("ReadOnly", &[]), &scope(&["ec2.amazonaws.com"], &[false])).is_err());
+        assert!(
+            delivers(
+                &basic("ReadOnly", &[]),
+                &scope(&["ec2.amazonaws.com"], &[false])
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -203,7 +217,10 @@ mod tests {
         assert!(delivers(&w, &scope(&["iam.amazonaws.com"], &[false])).is_ok());
         assert!(delivers(&w, &EventScope::all()).is_err());
         // eventSource exclusion: everything but KMS.
-        let no_kms = advanced(vec![mgmt(), field("eventSource", &[], &["kms.amazonaws.com"])]);
+        let no_kms = advanced(vec![
+            mgmt(),
+            field("eventSource", &[], &["kms.amazonaws.com"]),
+        ]);
         assert!(delivers(&no_kms, &scope(&["iam.amazonaws.com"], &[false])).is_ok());
         assert!(delivers(&no_kms, &scope(&["kms.amazonaws.com"], &[false])).is_err());
         assert!(delivers(&no_kms, &EventScope::all()).is_err());

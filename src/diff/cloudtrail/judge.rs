@@ -74,9 +74,7 @@ pub fn delivers_to_logs(t: &Trail, account: &str) -> Answer {
     match &t.status {
         Observed::Ok(s) => {
             if let Some(e) = &s.latest_cloudwatch_logs_delivery_error {
-                why.push(format!(
-                    "reports CloudWatch Logs delivery failing ({e})"
-                ));
+                why.push(format!("reports CloudWatch Logs delivery failing ({e})"));
             }
         }
         Observed::Failed(f) => failures.push(f.clone()),

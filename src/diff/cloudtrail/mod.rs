@@ -182,10 +182,17 @@ pub fn plan(d: &DesiredTrail, needs_logs: bool, snap: &Snapshot, out: &mut PlanB
                 let e = edit(&mut edits, &cx, t);
                 e.after.enable_log_file_validation = true;
                 e.steps.push("turns on log file validation".into());
-                e.controls.insert(control_id(cx.d, TrailAspect::LogFileValidation));
-                Verdict::Fix(format!("turns on log file validation of trail `{}`", t.name))
+                e.controls
+                    .insert(control_id(cx.d, TrailAspect::LogFileValidation));
+                Verdict::Fix(format!(
+                    "turns on log file validation of trail `{}`",
+                    t.name
+                ))
             };
-            verdicts.entry(TrailAspect::LogFileValidation).or_default().push(v);
+            verdicts
+                .entry(TrailAspect::LogFileValidation)
+                .or_default()
+                .push(v);
         }
         if cx.d.wants(TrailAspect::KmsEncryption) {
             let v = if let Some(k) = &t.kms_key_id {
@@ -193,14 +200,25 @@ pub fn plan(d: &DesiredTrail, needs_logs: bool, snap: &Snapshot, out: &mut PlanB
             } else {
                 encrypt(&mut cx, &mut edits, t)
             };
-            verdicts.entry(TrailAspect::KmsEncryption).or_default().push(v);
+            verdicts
+                .entry(TrailAspect::KmsEncryption)
+                .or_default()
+                .push(v);
         }
     }
     for t in foreign.iter().copied() {
         let acct = owner(t);
         for (aspect, ok, what) in [
-            (TrailAspect::LogFileValidation, t.log_file_validation, "validate its log files"),
-            (TrailAspect::KmsEncryption, t.kms_key_id.is_some(), "encrypt with a KMS key"),
+            (
+                TrailAspect::LogFileValidation,
+                t.log_file_validation,
+                "validate its log files",
+            ),
+            (
+                TrailAspect::KmsEncryption,
+                t.kms_key_id.is_some(),
+                "encrypt with a KMS key",
+            ),
         ] {
             if !cx.d.wants(aspect) {
                 continue;
@@ -213,7 +231,9 @@ pub fn plan(d: &DesiredTrail, needs_logs: bool, snap: &Snapshot, out: &mut PlanB
                         "trail `{}` belongs to account {acct} (an organization trail) and does not {what}; cis-fix never changes another account's trail",
                         t.name
                     ),
-                    Some(Cause::OtherAccount { account: acct.clone() }),
+                    Some(Cause::OtherAccount {
+                        account: acct.clone(),
+                    }),
                 )
             };
             verdicts.entry(aspect).or_default().push(v);
@@ -223,19 +243,27 @@ pub fn plan(d: &DesiredTrail, needs_logs: bool, snap: &Snapshot, out: &mut PlanB
     // The buckets of this account's trails.
     let mut seen = BTreeSet::new();
     for t in own.iter().copied() {
-        let Some(b) = t.s3_bucket.as_deref() else { continue };
+        let Some(b) = t.s3_bucket.as_deref() else {
+            continue;
+        };
         if !seen.insert(b.to_string()) {
             continue;
         }
         if cx.d.wants(TrailAspect::BucketNotPublic) {
             let id = control_id(cx.d, TrailAspect::BucketNotPublic);
             let v = buckets::not_public(&mut cx, b, &t.name, &id);
-            verdicts.entry(TrailAspect::BucketNotPublic).or_default().push(v);
+            verdicts
+                .entry(TrailAspect::BucketNotPublic)
+                .or_default()
+                .push(v);
         }
         if cx.d.wants(TrailAspect::BucketAccessLogging) {
             let id = control_id(cx.d, TrailAspect::BucketAccessLogging);
             let v = buckets::access_logging(&mut cx, b, &t.name, &id, None);
-            verdicts.entry(TrailAspect::BucketAccessLogging).or_default().push(v);
+            verdicts
+                .entry(TrailAspect::BucketAccessLogging)
+                .or_default()
+                .push(v);
         }
     }
     if let Some((bucket, region, made)) = &new_bucket {
@@ -243,18 +271,26 @@ pub fn plan(d: &DesiredTrail, needs_logs: bool, snap: &Snapshot, out: &mut PlanB
             verdicts
                 .entry(TrailAspect::BucketNotPublic)
                 .or_default()
-                .push(Verdict::Fix(format!("creates bucket `{bucket}` with public access blocked")));
+                .push(Verdict::Fix(format!(
+                    "creates bucket `{bucket}` with public access blocked"
+                )));
         }
         if cx.d.wants(TrailAspect::BucketAccessLogging) {
             let id = control_id(cx.d, TrailAspect::BucketAccessLogging);
             let made_at = made.as_ref().map(|a| (region.as_str(), a));
             let trail = cx.d.names.trail.clone();
             let v = buckets::access_logging(&mut cx, bucket, &trail, &id, made_at);
-            verdicts.entry(TrailAspect::BucketAccessLogging).or_default().push(v);
+            verdicts
+                .entry(TrailAspect::BucketAccessLogging)
+                .or_default()
+                .push(v);
         }
     }
     for t in foreign.iter().copied() {
-        for aspect in [TrailAspect::BucketNotPublic, TrailAspect::BucketAccessLogging] {
+        for aspect in [
+            TrailAspect::BucketNotPublic,
+            TrailAspect::BucketAccessLogging,
+        ] {
             if cx.d.wants(aspect) {
                 let acct = owner(t);
                 verdicts.entry(aspect).or_default().push(Verdict::Blocked(
@@ -371,10 +407,14 @@ fn encrypt(cx: &mut Ctx<'_>, edits: &mut BTreeMap<String, Edit>, t: &Trail) -> V
     }
     let e = edit(edits, cx, t);
     e.after.kms_key_id = Some(key.arn.clone());
-    e.steps.push(format!("encrypts its log files with key {}", key.shown));
+    e.steps
+        .push(format!("encrypts its log files with key {}", key.shown));
     e.controls.insert(id);
     e.deps.extend(key.made.clone());
-    Verdict::Fix(format!("encrypts trail `{}` with key {}", t.name, key.shown))
+    Verdict::Fix(format!(
+        "encrypts trail `{}` with key {}",
+        t.name, key.shown
+    ))
 }
 
 /// The trail every monitoring control starts from and the multi-region
@@ -396,7 +436,13 @@ fn main_trail(
     let judged: Vec<(&Trail, Answer, Answer)> = own
         .iter()
         .chain(foreign)
-        .map(|t| (*t, judge::multi_region(t), judge::delivers_to_logs(t, &account)))
+        .map(|t| {
+            (
+                *t,
+                judge::multi_region(t),
+                judge::delivers_to_logs(t, &account),
+            )
+        })
         .collect();
     let complete = judged
         .iter()
@@ -450,10 +496,16 @@ fn main_trail(
             put(
                 TrailAspect::CloudwatchLogs,
                 if t.log_group().is_some() && t.cloudwatch_logs_role_arn.is_some() {
-                    Verdict::Holds(format!("trail `{}` of account {acct} delivers to CloudWatch Logs", t.name))
+                    Verdict::Holds(format!(
+                        "trail `{}` of account {acct} delivers to CloudWatch Logs",
+                        t.name
+                    ))
                 } else {
                     Verdict::Blocked(
-                        format!("trail `{}` of account {acct} does not deliver to CloudWatch Logs", t.name),
+                        format!(
+                            "trail `{}` of account {acct} does not deliver to CloudWatch Logs",
+                            t.name
+                        ),
                         Some(Cause::OtherAccount { account: acct }),
                     )
                 },
@@ -586,7 +638,10 @@ fn main_trail(
         e.deps.extend(deps.iter().cloned());
         steps.push(format!(
             "delivers to log group `{}` through role `{}`",
-            log_group.as_ref().map(|l| l.name.as_str()).unwrap_or_default(),
+            log_group
+                .as_ref()
+                .map(|l| l.name.as_str())
+                .unwrap_or_default(),
             cx.d.names.role
         ));
     }
@@ -607,7 +662,11 @@ fn main_trail(
     put(
         TrailAspect::MultiRegion,
         if !judge::multi_region(t).is_yes() {
-            Verdict::Fix(format!("fixes trail `{}` in place: {}", t.name, join_and(&steps)))
+            Verdict::Fix(format!(
+                "fixes trail `{}` in place: {}",
+                t.name,
+                join_and(&steps)
+            ))
         } else {
             Verdict::Holds(format!(
                 "trail `{}` is multi-region, logging, and logs every management event",
@@ -621,13 +680,19 @@ fn main_trail(
             Verdict::Fix(format!(
                 "trail `{}` will deliver to log group `{}`",
                 t.name,
-                log_group.as_ref().map(|l| l.name.as_str()).unwrap_or_default()
+                log_group
+                    .as_ref()
+                    .map(|l| l.name.as_str())
+                    .unwrap_or_default()
             ))
         } else {
             Verdict::Holds(format!(
                 "trail `{}` delivers to log group `{}`",
                 t.name,
-                log_group.as_ref().map(|l| l.to_string()).unwrap_or_default()
+                log_group
+                    .as_ref()
+                    .map(|l| l.to_string())
+                    .unwrap_or_default()
             ))
         },
     );
@@ -702,7 +767,10 @@ fn create_trail(
         match support::role(cx, &region, &lg) {
             Ok((role, made)) => {
                 deps.extend(made);
-                logs = Some((kinds::log_group::arn(&cx.partition, &region, &account, &lg), role));
+                logs = Some((
+                    kinds::log_group::arn(&cx.partition, &region, &account, &lg),
+                    role,
+                ));
             }
             Err(v) => return fail(put, v),
         }
@@ -737,7 +805,10 @@ fn create_trail(
         steps.push(format!("encrypted with key {}", k.shown));
     }
     if logs.is_some() {
-        steps.push(format!("delivering to log group `{}`", cx.d.names.log_group));
+        steps.push(format!(
+            "delivering to log group `{}`",
+            cx.d.names.log_group
+        ));
     }
     edits.insert(
         trail_arn,
@@ -750,7 +821,10 @@ fn create_trail(
             deps: deps.clone(),
         },
     );
-    put(TrailAspect::MultiRegion, Verdict::Fix(format!("creates multi-region trail `{name}`")));
+    put(
+        TrailAspect::MultiRegion,
+        Verdict::Fix(format!("creates multi-region trail `{name}`")),
+    );
     put(
         TrailAspect::LogFileValidation,
         Verdict::Fix(format!("creates trail `{name}` with log file validation")),
@@ -758,7 +832,10 @@ fn create_trail(
     if let Some(k) = &key {
         put(
             TrailAspect::KmsEncryption,
-            Verdict::Fix(format!("creates trail `{name}` encrypted with key {}", k.shown)),
+            Verdict::Fix(format!(
+                "creates trail `{name}` encrypted with key {}",
+                k.shown
+            )),
         );
     }
     if logs.is_some() {
@@ -789,7 +866,12 @@ fn create_trail(
 fn report(out: &mut PlanBuilder, c: &crate::desired::TrailControl, v: Vec<Verdict>) {
     let key = (c.id.as_str(), c.title.as_str());
     if v.is_empty() {
-        out.control(key, ControlStatus::Blocked, "no trail to judge".into(), None);
+        out.control(
+            key,
+            ControlStatus::Blocked,
+            "no trail to judge".into(),
+            None,
+        );
         return;
     }
     if let Some((why, failure)) = v.iter().find_map(|x| match x {
@@ -823,7 +905,12 @@ fn report(out: &mut PlanBuilder, c: &crate::desired::TrailControl, v: Vec<Verdic
         if !fixes.is_empty() {
             why.push(format!("(planned meanwhile: {})", fixes.join("; ")));
         }
-        out.control(key, ControlStatus::Blocked, why.join("; "), blocked[0].1.clone());
+        out.control(
+            key,
+            ControlStatus::Blocked,
+            why.join("; "),
+            blocked[0].1.clone(),
+        );
         return;
     }
     if !fixes.is_empty() {

@@ -29,7 +29,12 @@ pub fn delivery_trust(account: &str) -> String {
 }
 
 /// The role may write log streams of the one log group and nothing else.
-pub fn delivery_permissions(partition: &str, region: &str, account: &str, log_group: &str) -> String {
+pub fn delivery_permissions(
+    partition: &str,
+    region: &str,
+    account: &str,
+    log_group: &str,
+) -> String {
     text(json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -176,8 +181,11 @@ pub fn public_statement(policy: &str) -> Option<String> {
     };
     statements.iter().find_map(|s| {
         let p = &s["Principal"];
-        let everyone = p == "*" || p["AWS"] == "*"
-            || p["AWS"].as_array().is_some_and(|a| a.iter().any(|x| x == "*"));
+        let everyone = p == "*"
+            || p["AWS"] == "*"
+            || p["AWS"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "*"));
         (s["Effect"] == "Allow" && everyone && s.get("Condition").is_none()).then(|| {
             s["Sid"]
                 .as_str()
@@ -196,8 +204,16 @@ mod tests {
         let k = trail_key("aws", "123456789012");
         assert!(lets_cloudtrail_encrypt(&k));
         assert!(k.contains("arn:aws:cloudtrail:*:123456789012:trail/*"));
-        let b = trail_bucket("aws", "1", "bk", "arn:aws:cloudtrail:us-east-1:1:trail/cis-fix");
-        assert!(public_statement(&b).is_none(), "the Deny to * is not public");
+        let b = trail_bucket(
+            "aws",
+            "1",
+            "bk",
+            "arn:aws:cloudtrail:us-east-1:1:trail/cis-fix",
+        );
+        assert!(
+            public_statement(&b).is_none(),
+            "the Deny to * is not public"
+        );
         let p = delivery_permissions("aws", "eu-west-1", "1", "cis-fix/cloudtrail");
         assert!(p.contains("log-group:cis-fix/cloudtrail:log-stream:*"));
         assert!(delivery_trust("1").contains("aws:SourceAccount"));

@@ -118,11 +118,23 @@ fn decide_key(cx: &mut Ctx<'_>, region: &str) -> Result<KeyUse, Verdict> {
     }
     let rotation = match &found.rotation_enabled {
         Some(r) => *r.as_ref().map_err(|f| Verdict::unknown(f.clone()))?,
-        None => return Err(Verdict::unknown(not_read(region, "kms:GetKeyRotationStatus", &found.arn))),
+        None => {
+            return Err(Verdict::unknown(not_read(
+                region,
+                "kms:GetKeyRotationStatus",
+                &found.arn,
+            )));
+        }
     };
     let current_policy = match &found.policy {
         Some(p) => p.as_ref().map_err(|f| Verdict::unknown(f.clone()))?.clone(),
-        None => return Err(Verdict::unknown(not_read(region, "kms:GetKeyPolicy", &found.arn))),
+        None => {
+            return Err(Verdict::unknown(not_read(
+                region,
+                "kms:GetKeyPolicy",
+                &found.arn,
+            )));
+        }
     };
     let before = KmsKey {
         alias: found.aliases.iter().find(|a| **a == alias).cloned(),
@@ -152,7 +164,9 @@ fn decide_key(cx: &mut Ctx<'_>, region: &str) -> Result<KeyUse, Verdict> {
     }
     let mut what = Vec::new();
     if before.alias.is_none() {
-        what.push(format!("names it `{alias}` (an earlier apply made it but stopped before naming it)"));
+        what.push(format!(
+            "names it `{alias}` (an earlier apply made it but stopped before naming it)"
+        ));
     }
     if before.policy != after.policy {
         what.push("lets CloudTrail encrypt with it".to_string());
@@ -195,7 +209,8 @@ pub fn log_group(cx: &mut Ctx<'_>, region: &str) -> Result<(bool, Made), Verdict
         cx,
         &address,
         Action::Create,
-        "the log group the trail delivers management events to, where the monitoring filters live".into(),
+        "the log group the trail delivers management events to, where the monitoring filters live"
+            .into(),
         None,
         Resource::LogGroup(LogGroup {
             name,
@@ -230,7 +245,14 @@ pub fn role(cx: &mut Ctx<'_>, region: &str, log_group: &str) -> Result<(String, 
                 "the role CloudTrail assumes to write to log group `{log_group}`, and only to its log streams"
             ),
         ),
-        Some(b) if kinds::calls(Action::Update, Some(&Resource::IamRole(b.clone())), Some(&Resource::IamRole(after.clone()))).is_empty() => {
+        Some(b)
+            if kinds::calls(
+                Action::Update,
+                Some(&Resource::IamRole(b.clone())),
+                Some(&Resource::IamRole(after.clone())),
+            )
+            .is_empty() =>
+        {
             return Ok((arn, None));
         }
         Some(_) => (

@@ -28,7 +28,11 @@ fn config() -> String {
 fn empty_account() -> Fixture {
     let mut f = snapshot(empty_region());
     f.trails = Observed::Ok(vec![]);
-    f.regions.get_mut("us-east-1").expect("region").metric_filters.clear();
+    f.regions
+        .get_mut("us-east-1")
+        .expect("region")
+        .metric_filters
+        .clear();
     f.extra = BTreeMap::from([
         (
             ReadKey::new(log_group::READ, "us-east-1", Some("cis-fix/cloudtrail")),
@@ -91,7 +95,8 @@ fn an_empty_account_gets_a_trail_and_the_whole_chain_in_one_plan_then_converges(
         "aws_s3_bucket_logging",
     ] {
         assert!(
-            made.iter().any(|(a, x)| *a == Action::Create && x.contains(want)),
+            made.iter()
+                .any(|(a, x)| *a == Action::Create && x.contains(want)),
             "{want} not in {made:?}"
         );
     }
@@ -99,7 +104,11 @@ fn an_empty_account_gets_a_trail_and_the_whole_chain_in_one_plan_then_converges(
     assert!(before.is_none());
     assert!(t.is_multi_region_trail && t.enable_log_file_validation && t.enable_logging);
     assert!(t.kms_key_id.is_some() && t.cloud_watch_logs_role_arn.is_some());
-    assert_eq!(c.depends_on.len(), 4, "bucket, key, log group and role first");
+    assert_eq!(
+        c.depends_on.len(),
+        4,
+        "bucket, key, log group and role first"
+    );
     // v3.0.0's audit reads classic selectors.
     assert_eq!(t.event_selectors.basic.len(), 1);
     // The chain is planned on the new log group, after the trail.
@@ -110,7 +119,9 @@ fn an_empty_account_gets_a_trail_and_the_whole_chain_in_one_plan_then_converges(
         .collect();
     assert_eq!(filters.len(), 15);
     for f in &filters {
-        let Some(Resource::MetricFilter(mf)) = &f.after else { panic!() };
+        let Some(Resource::MetricFilter(mf)) = &f.after else {
+            panic!()
+        };
         assert_eq!(mf.log_group_name, "cis-fix/cloudtrail");
         assert!(f.depends_on.contains(&c.address), "{:?}", f.depends_on);
     }
@@ -147,7 +158,11 @@ fn without_an_access_log_bucket_logging_is_left_to_the_user() {
             setting: "cloudtrail.access_logs.bucket".into()
         })
     );
-    assert!(!changes(&p).iter().any(|(_, x)| x.contains("bucket_logging")));
+    assert!(
+        !changes(&p)
+            .iter()
+            .any(|(_, x)| x.contains("bucket_logging"))
+    );
 }
 
 #[test]
@@ -167,7 +182,11 @@ fn a_single_region_stopped_trail_is_fixed_in_place_not_replaced() {
     assert!(before.is_some_and(|b| !b.is_multi_region_trail));
     assert!(after.is_multi_region_trail && after.include_global_service_events);
     assert!(after.enable_logging);
-    assert!(!changes(&p).iter().any(|(a, _)| *a == Action::Create && false));
+    assert!(
+        !changes(&p)
+            .iter()
+            .any(|(a, _)| *a == Action::Create && false)
+    );
     assert!(
         !p.changes
             .iter()
@@ -175,13 +194,16 @@ fn a_single_region_stopped_trail_is_fixed_in_place_not_replaced() {
         "no second trail"
     );
     let calls = crate::kinds::calls(c.action, c.before.as_ref(), c.after.as_ref());
-    assert!(matches!(
-        calls.as_slice(),
-        [WriteCall::UpdateTrail { settings, .. }, WriteCall::StartLogging { .. }]
-            if settings.is_multi_region_trail == Some(true)
-                && settings.include_global_service_events == Some(true)
-                && settings.kms_key_id.is_none()
-    ), "{calls:?}");
+    assert!(
+        matches!(
+            calls.as_slice(),
+            [WriteCall::UpdateTrail { settings, .. }, WriteCall::StartLogging { .. }]
+                if settings.is_multi_region_trail == Some(true)
+                    && settings.include_global_service_events == Some(true)
+                    && settings.kms_key_id.is_none()
+        ),
+        "{calls:?}"
+    );
     assert_eq!(status(&p, "3.1"), ControlStatus::WillFix);
     // The chain goes on the trail's own log group, after the fix.
     let filter = p
@@ -194,7 +216,9 @@ fn a_single_region_stopped_trail_is_fixed_in_place_not_replaced() {
     let after = simulate_apply(f, &p, true);
     let again = plan("3.0.0", SUBS, &after);
     assert!(again.changes.is_empty(), "{:#?}", changes(&again));
-    let Observed::Ok(ts) = &after.trails else { panic!() };
+    let Observed::Ok(ts) = &after.trails else {
+        panic!()
+    };
     assert_eq!(ts.len(), 1);
 }
 
@@ -221,7 +245,11 @@ fn an_organization_trail_of_another_account_is_never_modified() {
         })
     );
     // No trail is created beside it.
-    assert!(!changes(&p).iter().any(|(a, _)| *a == Action::Create && false));
+    assert!(
+        !changes(&p)
+            .iter()
+            .any(|(a, _)| *a == Action::Create && false)
+    );
     assert!(!p.changes.iter().any(|c| c.address.kind == "aws_s3_bucket"));
 }
 
@@ -277,7 +305,9 @@ fn a_trail_dropping_kms_events_blocks_only_the_kms_control_when_it_cannot_be_fix
     // Five classic selectors with data events and KMS excluded: management
     // events cannot be added without changing which data events are logged.
     let mut f = crate::diff::tests::applied_v3_fixture();
-    let Observed::Ok(ts) = &mut f.trails else { panic!() };
+    let Observed::Ok(ts) = &mut f.trails else {
+        panic!()
+    };
     let data = |i: usize| BasicSelector {
         read_write_type: "WriteOnly".into(),
         include_management_events: i == 0,
@@ -330,14 +360,23 @@ fn an_unencrypted_trail_gets_a_key_in_its_buckets_region() {
         after.kms_key_id,
         Some(Deferred::after_apply(&key.address, "arn"))
     );
-    let Some(Resource::KmsKey(k)) = &key.after else { panic!() };
+    let Some(Resource::KmsKey(k)) = &key.after else {
+        panic!()
+    };
     assert!(super::policies::lets_cloudtrail_encrypt(&k.policy));
     assert!(k.enable_key_rotation);
     // The key's calls name it and rotate it, using what CreateKey returns.
     let calls = crate::kinds::calls(Action::Create, None, key.after.as_ref());
     assert!(matches!(
         calls.as_slice(),
-        [WriteCall::CreateKey { .. }, WriteCall::CreateAlias { key: Deferred::Made { .. }, .. }, WriteCall::EnableKeyRotation { .. }]
+        [
+            WriteCall::CreateKey { .. },
+            WriteCall::CreateAlias {
+                key: Deferred::Made { .. },
+                ..
+            },
+            WriteCall::EnableKeyRotation { .. }
+        ]
     ));
 }
 
@@ -360,7 +399,10 @@ fn a_key_an_interrupted_apply_made_is_named_not_made_twice() {
             key_state: "Enabled".into(),
             aliases: vec![],
             rotation_enabled: Some(Observed::Ok(false)),
-            policy: Some(Observed::Ok(super::policies::trail_key("aws", "123456789012"))),
+            policy: Some(Observed::Ok(super::policies::trail_key(
+                "aws",
+                "123456789012",
+            ))),
         }])),
     );
     let p = plan("3.0.0", SUBS, &f);
@@ -371,14 +413,22 @@ fn a_key_an_interrupted_apply_made_is_named_not_made_twice() {
         .expect("a key change");
     assert_eq!(key.action, Action::Update);
     let calls = crate::kinds::calls(key.action, key.before.as_ref(), key.after.as_ref());
-    assert!(matches!(
-        calls.as_slice(),
-        [WriteCall::CreateAlias { .. }, WriteCall::EnableKeyRotation { .. }]
-    ), "{calls:?}");
+    assert!(
+        matches!(
+            calls.as_slice(),
+            [
+                WriteCall::CreateAlias { .. },
+                WriteCall::EnableKeyRotation { .. }
+            ]
+        ),
+        "{calls:?}"
+    );
     let (after, ..) = trail_change(&p);
     assert_eq!(
         after.kms_key_id,
-        Some(Deferred::Known("arn:aws:kms:us-east-1:123456789012:key/orphan".into()))
+        Some(Deferred::Known(
+            "arn:aws:kms:us-east-1:123456789012:key/orphan".into()
+        ))
     );
 }
 
@@ -427,7 +477,8 @@ fn a_failed_read_of_each_new_kind_makes_its_control_unknown_and_plans_nothing() 
         ),
     ] {
         let mut f = base.clone();
-        f.extra.insert(key.clone(), Observed::Failed(failure(&key.call)));
+        f.extra
+            .insert(key.clone(), Observed::Failed(failure(&key.call)));
         let p = plan("3.0.0", &config(), &f);
         assert_eq!(status(&p, "3.1"), ControlStatus::Unknown, "{key:?}");
         assert!(

@@ -114,7 +114,8 @@ pub fn plan(
     // Its live form stays a candidate: what holds now is judged on what the
     // trail delivers now.
     if let Some(p) = planned {
-        a.rejected.retain(|r| !r.starts_with(&format!("trail `{}` ", p.trail)));
+        a.rejected
+            .retain(|r| !r.starts_with(&format!("trail `{}` ", p.trail)));
         a.candidates.insert(
             0,
             Candidate {

@@ -25,9 +25,13 @@
 //! `Logs_20140328.PutMetricFilter`,
 //! `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.GetTrailStatus`),
 //! or the `Action` form parameter of the body or query string (awsQuery:
-//! CloudWatch, SNS, IAM, STS; ec2Query: EC2). Anything else (moto's
-//! `/moto-api`, unsigned S3, REST-style services, a gzip-compressed query
-//! body) passes through uncounted and unrecorded. Calls are numbered 1, 2,
+//! CloudWatch, SNS, IAM, STS; ec2Query: EC2), or, for S3 (restXml, signing
+//! name `s3`, path-style as the SDK sends it to an IP endpoint), the IAM
+//! action of its method, path and subresource ([`s3_action`]: `GET
+//! /b?policy` is `GetBucketPolicy`, `HEAD /b` is `ListBucket`, `PUT /b` is
+//! `CreateBucket`). Anything else (moto's `/moto-api`, unsigned S3, an S3
+//! subresource not in [`s3_action`]'s table, other REST-style services, a
+//! gzip-compressed query body) passes through uncounted and unrecorded. Calls are numbered 1, 2,
 //! 3, ... in arrival order over the proxy's whole life (an SDK retry is a
 //! new call); [`FaultProxy::calls`] lists them in that order. Each call's
 //! number and fault are decided under one mutex when its request has been
@@ -69,6 +73,7 @@
 //! | awsJson 1.0/1.1 (logs, cloudtrail, kms) | 400 `ThrottlingException` | 400 `AccessDeniedException` | 500 `InternalFailure`, 503 `ServiceUnavailableException` |
 //! | awsQuery (cloudwatch, sns, iam, sts) | 400 `Throttling` | 403 `AccessDenied`; SNS 403 `AuthorizationError` | 500 `InternalFailure` (SNS `InternalError`), 503 `ServiceUnavailable` |
 //! | ec2Query (ec2) | 503 `RequestLimitExceeded` | 403 `UnauthorizedOperation` | 500 `InternalError`, 503 `Unavailable` |
+//! | restXml (s3) | 503 `SlowDown` | 403 `AccessDenied` | 500 `InternalError`, 503 `ServiceUnavailable` |
 //!
 //! * awsJson: `Content-Type: application/x-amz-json-1.1` (1.0 when the
 //!   request was 1.0), body `{"__type":"<Code>","message":"..."}`. The SDK
@@ -87,6 +92,13 @@
 //!   `AuthorizationErrorException`.
 //! * ec2Query: `<Response><Errors><Error><Code>..</Code><Message>..
 //!   </Message></Error></Errors><RequestID>..</RequestID></Response>`.
+//! * restXml (S3): `Content-Type: application/xml`, body `<Error><Code>..
+//!   </Code><Message>..</Message><RequestId>..</RequestId></Error>` (no
+//!   wrapper, as S3 sends it; aws-sdk-s3 reads it with
+//!   `rest_xml_unwrapped_errors`), and `x-amz-request-id`. A HEAD answer has
+//!   no body, as S3's has none: the SDK then sees only the status (and calls
+//!   a 404 `NotFound` itself). S3 throttles with 503 `SlowDown`, which the
+//!   SDK retries as throttling.
 //! * Codes and statuses as the services send them: CloudWatch `Throttling:
 //!   Rate exceeded` 400 and `AccessDenied` 403; SNS `AuthorizationError` 403
 //!   (text/xml, `xmlns="http://sns.amazonaws.com/doc/2010-03-31/"`, seen in
@@ -1091,6 +1103,8 @@ enum Protocol {
     AwsJson(&'static str),
     AwsQuery,
     Ec2Query,
+    /// S3's REST protocol.
+    RestXml,
 }
 
 struct Ident {
@@ -1148,6 +1162,17 @@ fn identify(req: &Request) -> Option<Ident> {
         });
     }
 
+    if service == "s3" {
+        return Some(Ident {
+            action: s3_action(&req.method, &req.target)?,
+            service,
+            signing_name,
+            region,
+            protocol: Protocol::RestXml,
+            version: None,
+        });
+    }
+
     let encoded = req
         .header("content-encoding")
         .is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
@@ -1171,6 +1196,117 @@ fn identify(req: &Request) -> Option<Ident> {
         protocol,
         version,
     })
+}
+
+/// The IAM action (without `s3:`) of a path-style S3 request, from its
+/// method, path and subresource; `None` for what the table does not know.
+/// The SDK adds query parameters of its own (`x-id=GetObject`), so only the
+/// subresource names below decide, wherever they are in the query.
+pub fn s3_action(method: &str, target: &str) -> Option<String> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let path = path.trim_start_matches('/');
+    let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+    let params: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| url_decode(p.split_once('=').map_or(p, |(k, _)| k)))
+        .collect();
+    let method = method.to_ascii_uppercase();
+    if bucket.is_empty() {
+        return (method == "GET").then(|| "ListAllMyBuckets".to_string());
+    }
+    // (subresource, GET, PUT, DELETE): IAM names the DELETE of a public
+    // access block or ownership controls as their PUT.
+    const BUCKET: &[(&str, &str, &str, &str)] = &[
+        (
+            "policy",
+            "GetBucketPolicy",
+            "PutBucketPolicy",
+            "DeleteBucketPolicy",
+        ),
+        ("acl", "GetBucketAcl", "PutBucketAcl", ""),
+        ("logging", "GetBucketLogging", "PutBucketLogging", ""),
+        (
+            "publicAccessBlock",
+            "GetBucketPublicAccessBlock",
+            "PutBucketPublicAccessBlock",
+            "PutBucketPublicAccessBlock",
+        ),
+        (
+            "ownershipControls",
+            "GetBucketOwnershipControls",
+            "PutBucketOwnershipControls",
+            "PutBucketOwnershipControls",
+        ),
+        ("location", "GetBucketLocation", "", ""),
+        (
+            "versioning",
+            "GetBucketVersioning",
+            "PutBucketVersioning",
+            "",
+        ),
+        (
+            "tagging",
+            "GetBucketTagging",
+            "PutBucketTagging",
+            "PutBucketTagging",
+        ),
+        (
+            "encryption",
+            "GetEncryptionConfiguration",
+            "PutEncryptionConfiguration",
+            "PutEncryptionConfiguration",
+        ),
+    ];
+    let pick = |get: &str, put: &str, delete: &str| {
+        let a = match method.as_str() {
+            "GET" => get,
+            "PUT" => put,
+            "DELETE" => delete,
+            _ => "",
+        };
+        (!a.is_empty()).then(|| a.to_string())
+    };
+    if !key.is_empty() {
+        return if params.iter().any(|p| p == "acl") {
+            pick("GetObjectAcl", "PutObjectAcl", "")
+        } else if method == "HEAD" {
+            Some("GetObject".to_string())
+        } else {
+            pick("GetObject", "PutObject", "DeleteObject")
+        };
+    }
+    if let Some((_, get, put, delete)) = BUCKET
+        .iter()
+        .find(|(sub, ..)| params.iter().any(|p| p == sub))
+    {
+        return pick(get, put, delete);
+    }
+    let known = |p: &String| {
+        matches!(
+            p.as_str(),
+            "x-id"
+                | "list-type"
+                | "prefix"
+                | "delimiter"
+                | "max-keys"
+                | "marker"
+                | "continuation-token"
+                | "start-after"
+                | "encoding-type"
+                | "fetch-owner"
+        )
+    };
+    if !params.iter().all(known) {
+        return None;
+    }
+    match method.as_str() {
+        // HeadBucket and ListObjects are both judged as s3:ListBucket.
+        "HEAD" | "GET" => Some("ListBucket".to_string()),
+        "PUT" => Some("CreateBucket".to_string()),
+        "DELETE" => Some("DeleteBucket".to_string()),
+        _ => None,
+    }
 }
 
 /// The url-decoded value of `key` in a form-encoded string.
@@ -1341,6 +1477,25 @@ fn fault_response(id: &Ident, fault: Fault) -> Response {
             "The server is overloaded and can't handle the request.".into(),
             false,
         ),
+        (Protocol::RestXml, Fault::Throttle) => (
+            503,
+            "SlowDown",
+            "Please reduce your request rate.".into(),
+            true,
+        ),
+        (Protocol::RestXml, Fault::Deny) => (403, "AccessDenied", deny_message(id), true),
+        (Protocol::RestXml, Fault::ServerError(500)) => (
+            500,
+            "InternalError",
+            "We encountered an internal error. Please try again.".into(),
+            false,
+        ),
+        (Protocol::RestXml, Fault::ServerError(s)) => (
+            s,
+            "ServiceUnavailable",
+            "Service is unable to handle request.".into(),
+            false,
+        ),
     };
     let (content_type, body) = match id.protocol {
         Protocol::AwsJson(v) => (
@@ -1358,6 +1513,14 @@ fn fault_response(id: &Ident, fault: Fault) -> Response {
                  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n",
                 query_namespace(id),
                 if sender { "Sender" } else { "Receiver" },
+                xml_escape(&message)
+            ),
+        ),
+        Protocol::RestXml => (
+            "application/xml".to_string(),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
+                 <Message>{}</Message><RequestId>{rid}</RequestId></Error>",
                 xml_escape(&message)
             ),
         ),
@@ -1382,7 +1545,9 @@ fn fault_response(id: &Ident, fault: Fault) -> Response {
         status,
         reason: reason.to_string(),
         headers: vec![
-            ("x-amzn-RequestId".to_string(), rid),
+            ("x-amzn-RequestId".to_string(), rid.clone()),
+            // S3's name for it.
+            ("x-amz-request-id".to_string(), rid),
             ("Content-Type".to_string(), content_type),
         ],
         body: body.into_bytes(),
