@@ -12,6 +12,10 @@ use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
 use super::fixtures::{self, Clients, EMAIL_CONFIG, LOG_GROUP, TRAIL};
 use super::{ACCOUNT_ID, Moto, REGION, WAIT_TIMEOUT, poll_until};
 
+/// The bucket the trail buckets' server access logs go to in these tests
+/// (`cloudtrail.access_logs.bucket` where a test lets cis-fix set it).
+pub const ACCESS_LOGS: &str = "access-logs";
+
 pub struct Account {
     pub moto: Moto,
     rt: tokio::runtime::Runtime,
@@ -20,6 +24,8 @@ pub struct Account {
     pub sns: aws_sdk_sns::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub iam: aws_sdk_iam::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub s3: aws_sdk_s3::Client,
     dir: tempfile::TempDir,
 }
 
@@ -87,6 +93,8 @@ impl Account {
             sns,
             cloudtrail,
             iam,
+            kms,
+            s3,
             ..
         } = Clients::new(&config);
         Account {
@@ -95,6 +103,8 @@ impl Account {
             sns,
             cloudtrail,
             iam,
+            kms,
+            s3,
             moto,
             rt,
             dir: tempfile::tempdir().expect("temp dir"),
@@ -105,23 +115,23 @@ impl Account {
         self.rt.block_on(f)
     }
 
-    /// A multi-region, logging trail with all management events, delivering
-    /// to `log_group`: the benchmark's audit step 1 satisfied.
+    /// A trail every CloudTrail control of every version accepts, so plans
+    /// of this account are about what a test adds: multi-region, logging all
+    /// management events to `log_group`, validated, encrypted with a
+    /// customer managed key, its bucket private with its accesses logged.
     pub fn qualifying_trail(&self, name: &str, log_group: &str) {
         let bucket = format!("{name}-bucket");
         self.moto.create_s3_bucket(&bucket);
+        let key = self.trail_key();
+        self.log_accesses(&bucket);
         self.block_on(async {
-            self.logs
-                .create_log_group()
-                .log_group_name(log_group)
-                .send()
-                .await
-                .expect("CreateLogGroup");
             self.cloudtrail
                 .create_trail()
                 .name(name)
                 .s3_bucket_name(&bucket)
                 .is_multi_region_trail(true)
+                .enable_log_file_validation(true)
+                .kms_key_id(&key)
                 .cloud_watch_logs_log_group_arn(format!(
                     "arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{log_group}:*"
                 ))
@@ -131,6 +141,94 @@ impl Account {
                 .send()
                 .await
                 .expect("CreateTrail");
+        });
+        self.delivering_trail_rest(name, log_group);
+    }
+
+    /// A customer managed key of the user's (not cis-fix's), its ARN.
+    pub fn trail_key(&self) -> String {
+        self.block_on(async {
+            self.kms
+                .create_key()
+                .description("the team's CloudTrail key")
+                .send()
+                .await
+                .expect("CreateKey")
+                .key_metadata
+                .and_then(|m| m.arn)
+                .expect("key ARN")
+        })
+    }
+
+    /// Server access logs of `bucket` go to [`ACCESS_LOGS`], made (once)
+    /// with the policy S3's log delivery needs. moto checks that policy
+    /// (its `Resource` must be a string) and that both are in one region.
+    pub fn log_accesses(&self, bucket: &str) {
+        self.ensure_access_log_bucket();
+        self.block_on(async {
+            self.s3
+                .put_bucket_logging()
+                .bucket(bucket)
+                .bucket_logging_status(
+                    aws_sdk_s3::types::BucketLoggingStatus::builder()
+                        .logging_enabled(
+                            aws_sdk_s3::types::LoggingEnabled::builder()
+                                .target_bucket(ACCESS_LOGS)
+                                .target_prefix(format!("{bucket}/"))
+                                .build()
+                                .expect("logging"),
+                        )
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("PutBucketLogging");
+        });
+    }
+
+    /// The bucket server access logs go to, writable by S3's log delivery.
+    pub fn ensure_access_log_bucket(&self) {
+        let exists = self.block_on(async {
+            self.s3
+                .head_bucket()
+                .bucket(ACCESS_LOGS)
+                .send()
+                .await
+                .is_ok()
+        });
+        if exists {
+            return;
+        }
+        self.moto.create_s3_bucket(ACCESS_LOGS);
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": format!("arn:aws:s3:::{ACCESS_LOGS}/*")
+            }]
+        });
+        self.block_on(async {
+            self.s3
+                .put_bucket_policy()
+                .bucket(ACCESS_LOGS)
+                .policy(policy.to_string())
+                .send()
+                .await
+                .expect("PutBucketPolicy");
+        });
+    }
+
+    /// Logging started and all management events selected on trail `name`.
+    fn delivering_trail_rest(&self, name: &str, log_group: &str) {
+        self.block_on(async {
+            self.logs
+                .create_log_group()
+                .log_group_name(log_group)
+                .send()
+                .await
+                .expect("CreateLogGroup");
             self.cloudtrail
                 .start_logging()
                 .name(name)

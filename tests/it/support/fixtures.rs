@@ -91,6 +91,8 @@ pub struct Clients {
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub sts: aws_sdk_sts::Client,
     pub iam: aws_sdk_iam::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
@@ -102,6 +104,8 @@ impl Clients {
             cloudtrail: aws_sdk_cloudtrail::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             iam: aws_sdk_iam::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
+            s3: aws_sdk_s3::Client::new(config),
         }
     }
 }
