@@ -208,7 +208,8 @@ pub fn controls_table(p: &JsonPlan, s: Style) -> String {
             ControlStatus::Blocked => s.red("Blocked"),
             _ => s.red("Unknown"),
         };
-        let _ = writeln!(out, "\n{head} ({}): {why}.", ids.join(", "));
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        let _ = writeln!(out, "\n{head} ({}): {why}.", id_ranges(&ids));
     }
     let mut counts: Vec<String> = Vec::new();
     for st in [

@@ -6,6 +6,7 @@
 mod support;
 
 mod cli_inputs;
+mod cloudtrail;
 mod faults_selftest;
 mod harness_selftest;
 mod loaders_props;

@@ -9,32 +9,34 @@ use crate::support::{ACCOUNT_ID, REGION};
 const V3_ROOT: &str = r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#;
 
 #[test]
-fn empty_account_is_blocked_on_the_trail_first() {
+fn an_empty_account_plans_a_trail_and_its_chain_and_says_first_who_must_act() {
     let acct = Account::new();
-    // Blocked controls need a person: 2 for a schedule, and the blocker
-    // is the first thing said on stderr.
+    // The trail, its chain and the password policy are planned; with nobody
+    // to notify, apply would refuse: the first thing said, and 2 for a
+    // schedule (a person must act).
     let human = acct.cis_fix(&["plan", "--detailed-exitcode"]);
     human.expect_code(2);
     assert!(
         human
             .stderr
-            .starts_with("Error: No CloudTrail trail qualifies"),
-        "the trail blocker must be the first thing said:\n{}",
+            .starts_with("Error: Nobody would receive the alarms"),
+        "{}",
         human.stderr
-    );
-    assert!(
-        human
-            .stderr
-            .contains("the account has no CloudTrail trails")
     );
     assert!(!human.stdout.contains("Error:"), "{}", human.stdout);
 
     let plan = acct.cis_fix(&["plan", "--json"]).expect_code(0).json();
     assert_eq!(plan["format_version"], "2.1");
     assert_eq!(plan["benchmark"], "3.0.0");
-    // Only the password policy (a new account has none) is planned.
-    assert_eq!(plan["summary"]["add"], 1);
-    assert_eq!(statuses(&plan).len(), 17);
+    let changes = plan["changes"].as_array().expect("changes");
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["type"] == "aws_cloudtrail" && c["action"] == "create"),
+        "{plan:#}"
+    );
+    // Every monitoring control, two password and four trail controls.
+    assert_eq!(statuses(&plan).len(), 21);
     let st = monitoring_statuses(&plan);
     assert_eq!(st.len(), 15);
     assert!(st.iter().all(|(_, s)| s == "blocked"), "{st:?}");
@@ -144,7 +146,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     assert!(
         again
             .stdout
-            .contains("No changes. All 17 managed controls are compliant")
+            .contains("No changes. All 21 managed controls are compliant")
     );
 
     let second = acct.cis_fix(&["apply", "--auto-approve", "--config", cfg]);
@@ -542,17 +544,21 @@ fn apply_with_nobody_to_notify_stops_before_any_write() {
 }
 
 #[test]
-fn apply_on_an_account_with_no_trail_is_not_a_success() {
+fn apply_that_leaves_a_control_for_the_user_is_not_a_success() {
+    // No trail: apply makes one and the chain on it, but where the trail
+    // bucket's access logs go is the user's choice (no
+    // cloudtrail.access_logs in this config), so that control stays blocked.
     let acct = Account::new();
     let cfg = acct.config(EMAIL_CONFIG);
     let cfg = cfg.to_str().expect("utf-8 path");
     let run = acct.cis_fix(&["apply", "--auto-approve", "--config", cfg]);
     run.expect_code(1);
     assert!(
-        run.stderr.contains("15 controls are still blocked"),
+        run.stderr.contains("1 control is still blocked"),
         "{}",
         run.stderr
     );
+    assert_eq!(acct.filters("cis-fix/cloudtrail").len(), 15);
     acct.cis_fix(&[
         "apply",
         "--auto-approve",

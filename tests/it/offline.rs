@@ -109,7 +109,7 @@ fn compliant_and_new_accounts() {
     ]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("No changes. All 17 managed controls are compliant; 8 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
+        out.contains("No changes. All 21 managed controls are compliant; 4 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
         "{out}"
     );
     let p = json(&[
@@ -150,7 +150,8 @@ fn every_benchmark_version_plans_with_its_own_numbers() {
         ]);
         assert_eq!(p["benchmark"], v);
         assert_eq!(p["controls"][0]["id"], password, "{v}");
-        let n = crate::support::account::password_ids(&p).len();
+        let n = crate::support::account::password_ids(&p).len()
+            + crate::support::account::trail_ids(&p).len();
         assert_eq!(p["controls"][n]["id"], first, "{v}");
     }
     let p = json(&[
@@ -218,7 +219,7 @@ fn bad_snapshot_and_unknown_version_are_clear_errors() {
     std::fs::write(
         &snap,
         full.replacen(
-            "\"format_version\": \"2.0\"",
+            "\"format_version\": \"2.1\"",
             "\"format_version\": \"7.0\"",
             1,
         ),
@@ -272,8 +273,8 @@ fn controls_lists_managed_and_unmanaged() {
         .iter()
         .filter(|c| c["managed"] == true)
         .count();
-    // v3.0.0: 15 monitoring controls and 2 password-policy controls.
-    assert_eq!(managed, 17);
+    // v3.0.0: 15 monitoring, 2 password-policy and 4 CloudTrail controls.
+    assert_eq!(managed, 21);
 }
 
 #[test]
@@ -342,7 +343,7 @@ fn show_renders_a_saved_plan_exactly_and_refuses_damaged_ones() {
     std::fs::write(
         &saved,
         out.replacen(
-            "\"format_version\": \"2.0\"",
+            "\"format_version\": \"2.1\"",
             "\"format_version\": \"0.9\"",
             1,
         ),
@@ -557,8 +558,9 @@ fn each_aws_call_and_the_causes_of_its_failure_are_logged_on_stderr() {
 
 #[test]
 fn errors_go_to_stderr_and_exit_codes_tell_a_schedule_what_to_do() {
-    // No trail: the blocker on stderr, the plan on stdout, and 2 (a person
-    // must act) under --detailed-exitcode.
+    // No trail and nobody to notify: the blocker on stderr, the plan (a
+    // trail and its chain) on stdout, and 2 (a person must act) under
+    // --detailed-exitcode.
     let (code, out, err) = cis_fix(&[
         "plan",
         "--detailed-exitcode",
@@ -567,17 +569,19 @@ fn errors_go_to_stderr_and_exit_codes_tell_a_schedule_what_to_do() {
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.starts_with("Error: No CloudTrail trail qualifies"),
+        err.starts_with("Error: Nobody would receive the alarms"),
         "{err}"
     );
     assert!(!out.contains("Error:"), "{out}");
     // The shared cause is said once, with the controls it holds.
     assert_eq!(
-        out.matches("no CloudTrail trail delivers").count(),
+        out.matches("has no confirmed subscription and none is configured")
+            .count(),
         1,
         "{out}"
     );
-    assert!(out.contains("15 blocked."), "{out}");
+    assert!(out.contains("Blocked (4.1–4.15): topic"), "{out}");
+    assert!(out.contains("16 blocked."), "{out}");
     // Only a person confirming a subscription is missing: still 2.
     let (code, out, _) = cis_fix(&[
         "plan",

@@ -7,7 +7,7 @@
 use std::process::Stdio;
 
 use crate::support::account::{
-    Account, Run, Stderr, monitoring_statuses, password_ids, statuses, trail_only,
+    Account, Run, Stderr, monitoring_statuses, password_ids, statuses, trail_ids, trail_only,
 };
 use crate::support::faults::{FaultProxy, Signal};
 use crate::support::fixtures::LOG_GROUP;
@@ -180,7 +180,7 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
             assert!(st.iter().all(|(_, s)| s == "compliant"), "{read}: {st:?}");
         } else {
             assert!(st.iter().all(|(_, s)| s == "unknown"), "{read}: {st:?}");
-            let first = password_ids(&plan).len();
+            let first = password_ids(&plan).len() + trail_ids(&plan).len();
             let reason = plan["controls"][first]["reason"]
                 .as_str()
                 .unwrap_or_default();

@@ -588,13 +588,30 @@ pub fn password_ids(plan: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// `controls[]` of a JSON plan as (id, status), the password-policy
-/// controls left out: for tests of the monitoring chain.
+/// The ids of `plan`'s benchmark version's CloudTrail controls.
+pub fn trail_ids(plan: &serde_json::Value) -> Vec<String> {
+    let v = plan["benchmark"].as_str().expect("benchmark");
+    cis_fix::benchmark::load(v)
+        .expect("benchmark")
+        .controls
+        .iter()
+        .filter(|c| c.kind == cis_fix::benchmark::Kind::Trail)
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+/// `controls[]` of a JSON plan as (id, status), only the monitoring
+/// controls: for tests of the chain.
 pub fn monitoring_statuses(plan: &serde_json::Value) -> Vec<(String, String)> {
-    let password = password_ids(plan);
+    let v = plan["benchmark"].as_str().expect("benchmark");
+    let ids: Vec<String> = cis_fix::benchmark::load(v)
+        .expect("benchmark")
+        .metric_filter_controls()
+        .map(|c| c.id.clone())
+        .collect();
     statuses(plan)
         .into_iter()
-        .filter(|(id, _)| !password.contains(id))
+        .filter(|(id, _)| ids.contains(id))
         .collect()
 }
 
