@@ -29,6 +29,10 @@ pub const FILE: FileKind = FileKind {
     )],
 };
 
+/// The caller-identity read: in a snapshot only when it failed (its answer
+/// is the snapshot's `account_id` and `caller_arn`).
+pub const CALLER_READ: &str = "sts:GetCallerIdentity";
+
 /// What the reads look for besides what listing finds: the names cis-fix
 /// gives what it creates, so that an interrupted apply's resources are found
 /// again rather than made twice, and the topics alarms may notify.

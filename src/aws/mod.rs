@@ -95,8 +95,14 @@ pub async fn read_snapshot(
         cloudtrail::read_trails(aws, limit),
         iam::read_password_policy(aws, limit)
     );
-    let (account_id, caller_arn) = caller.unzip();
+    let (account_id, caller_arn, caller_failed) = match caller {
+        Observed::Ok((a, arn)) => (Some(a), Some(arn), None),
+        Observed::Failed(f) => (None, None, Some(f)),
+    };
     let mut snap = Snapshot::new(account_id.clone(), caller_arn, &home);
+    if let Some(f) = caller_failed {
+        snap.record(ReadKey::new(sts::READ, &home, None), Observed::Failed(f));
+    }
     let account = account_id.as_deref();
     let own = own_trails(&trails, account);
     let regions = trail_regions(&home, &own, account);

@@ -1,13 +1,30 @@
-//! Who is calling: the account id for the plan header and the caller's ARN
-//! for the permission check, read once per run.
+//! Who is calling: the account id (which trails are this account's, the
+//! plan header) and the caller's ARN (the permission check), read once per
+//! run.
 
 use super::Limiter;
 use super::clients::Aws;
+use super::error::failure;
+use crate::observed::{CallFailure, Observed};
 
-/// (account id, caller ARN), or `None` when STS is unreachable: no control's
-/// verdict depends on it, so its failure does not stop the run.
-pub async fn caller(aws: &Aws, limit: &Limiter) -> Option<(String, String)> {
+pub(super) use crate::snapshot::CALLER_READ as READ;
+
+/// (account id, caller ARN), or how the call failed.
+pub async fn caller(aws: &Aws, limit: &Limiter) -> Observed<(String, String)> {
+    let region = aws.home_region().to_string();
     let _permit = limit.acquire().await;
-    let out = aws.sts().get_caller_identity().send().await.ok()?;
-    Some((out.account?, out.arn?))
+    match aws.sts().get_caller_identity().send().await {
+        Ok(out) => match (out.account, out.arn) {
+            (Some(a), Some(arn)) => Observed::Ok((a, arn)),
+            _ => Observed::Failed(CallFailure {
+                call: READ.into(),
+                region,
+                resource: None,
+                code: None,
+                message: "the answer named no account".into(),
+                detail: None,
+            }),
+        },
+        Err(e) => Observed::Failed(failure(READ, &region, None, &e)),
+    }
 }

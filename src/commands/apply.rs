@@ -216,10 +216,22 @@ fn requests(plan: &Plan, snap: &Snapshot) -> Vec<Request> {
         .flat_map(|c| {
             kinds::calls(c.action, c.before.as_ref(), c.after.as_ref())
                 .into_iter()
-                .map(|call| Request {
-                    action: call.iam_action(),
-                    region: c.address.region().to_string(),
-                    resource: call.iam_resource(&c.address.location, &partition, &planned_arn),
+                .flat_map(|call| {
+                    let region = c.address.region().to_string();
+                    let pass = call
+                        .passed_role()
+                        .and_then(|r| r.known())
+                        .map(|role| Request {
+                            action: "iam:PassRole",
+                            region: region.clone(),
+                            resource: role.to_string(),
+                        });
+                    std::iter::once(Request {
+                        action: call.iam_action(),
+                        region,
+                        resource: call.iam_resource(&c.address.location, &partition, &planned_arn),
+                    })
+                    .chain(pass)
                 })
         })
         .collect()

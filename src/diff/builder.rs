@@ -101,6 +101,18 @@ impl PlanBuilder {
         }
     }
 
+    /// How many changes are planned: a point to go back to when a fix turns
+    /// out to rest on a fact that could not be read.
+    pub fn mark(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// Drops the changes planned since `mark`: nothing is planned from
+    /// missing data, not even the first steps of a fix.
+    pub fn rollback(&mut self, mark: usize) {
+        self.changes.truncate(mark);
+    }
+
     /// Records that the change at `address` also serves control `id`.
     pub fn serve(&mut self, address: &Address, id: &str) {
         if let Some(c) = self.changes.iter_mut().find(|c| &c.address == address)

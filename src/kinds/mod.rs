@@ -511,6 +511,17 @@ impl WriteCall {
         })
     }
 
+    /// The role the call hands to a service: IAM checks `iam:PassRole` on
+    /// it too (CloudTrail's delivery role).
+    pub fn passed_role(&self) -> Option<&Deferred> {
+        match self {
+            WriteCall::CreateTrail { settings, .. } | WriteCall::UpdateTrail { settings, .. } => {
+                settings.cloud_watch_logs_role_arn.as_ref()
+            }
+            _ => None,
+        }
+    }
+
     /// The IAM action the call needs.
     pub fn iam_action(&self) -> &'static str {
         match self {

@@ -118,21 +118,35 @@ fn compliant_and_new_accounts() {
         "--from",
         "examples/accounts/new-account.json",
     ]);
+    // Nobody to notify (no config): the chain is planned but blocked.
     assert!(monitoring_statuses(&p).iter().all(|s| s == "blocked"));
-    // A new account has no password policy: one is created.
-    assert_eq!(p["summary"]["add"], 1);
-    assert_eq!(p["changes"][0]["action"], "create");
-    assert_eq!(p["changes"][0]["type"], "aws_iam_account_password_policy");
+    // A trail with its bucket, key, log group and role, the chain (15
+    // filters, 15 alarms, a topic), and the password policy.
+    assert_eq!(p["summary"]["add"], 37);
+    for kind in [
+        "aws_cloudtrail",
+        "aws_s3_bucket",
+        "aws_iam_account_password_policy",
+    ] {
+        assert!(
+            p["changes"]
+                .as_array()
+                .expect("changes")
+                .iter()
+                .any(|c| c["type"] == kind && c["action"] == "create"),
+            "{kind}"
+        );
+    }
     assert!(
         p["notices"][0]["message"]
             .as_str()
-            .is_some_and(|m| m.starts_with("No CloudTrail trail qualifies"))
+            .is_some_and(|m| m.starts_with("Nobody would receive the alarms"))
     );
 }
 
 #[test]
 fn every_benchmark_version_plans_with_its_own_numbers() {
-    // The password controls come first, then monitoring.
+    // The password controls come first, then CloudTrail, then monitoring.
     for (v, password, first) in [
         ("1.2.0", "1.5", "3.1"),
         ("1.4.0", "1.8", "4.1"),
@@ -162,7 +176,8 @@ fn every_benchmark_version_plans_with_its_own_numbers() {
         "--from",
         "examples/accounts/new-account.json",
     ]);
-    assert_eq!(p["controls"].as_array().map(Vec::len), Some(14 + 7));
+    // 7 password, 6 CloudTrail and 14 monitoring controls.
+    assert_eq!(p["controls"].as_array().map(Vec::len), Some(7 + 6 + 14));
 }
 
 #[test]

@@ -204,7 +204,9 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
     }
     assert_exactly_one_of_each(&acct);
 
-    // The caller's identity is not evidence: without it the plan is the same.
+    // The caller's identity is evidence for the trail controls only (which
+    // trails are this account's): the chain is judged as before, the trail
+    // controls are unknown, and the failed read is named.
     proxy.clear();
     proxy.deny("sts:GetCallerIdentity");
     let run = via(
@@ -212,8 +214,24 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
         &acct,
         &["plan", "--json", "--detailed-exitcode", "--config", &cfg],
     );
-    run.expect_code(0);
-    assert!(statuses(&run.json()).iter().all(|(_, s)| s == "compliant"));
+    run.expect_code(1);
+    let plan = run.json();
+    assert!(
+        monitoring_statuses(&plan)
+            .iter()
+            .all(|(_, s)| s == "compliant"),
+        "{plan:#}"
+    );
+    let trail = trail_ids(&plan);
+    assert!(
+        statuses(&plan)
+            .iter()
+            .filter(|(id, _)| trail.contains(id))
+            .all(|(_, s)| s == "unknown"),
+        "{plan:#}"
+    );
+    assert_eq!(plan["failed_reads"][0]["call"], "sts:GetCallerIdentity");
+    assert_eq!(plan["changes"].as_array().map(Vec::len), Some(0));
 }
 
 #[test]
@@ -621,6 +639,7 @@ fn every_read_is_made_once() {
                 "cloudwatch:DescribeAlarms",
                 "iam:GetAccountPasswordPolicy",
                 "iam:GetRole",
+                "kms:DescribeKey",
                 "kms:ListAliases",
                 "kms:ListKeys",
                 "logs:DescribeLogGroups",

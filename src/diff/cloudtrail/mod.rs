@@ -127,13 +127,18 @@ pub fn plan(d: &DesiredTrail, needs_logs: bool, snap: &Snapshot, out: &mut PlanB
         }
     };
     let Some(account) = snap.account_id.as_deref() else {
+        // Which trails are this account's cannot be told without it.
+        let failure = snap
+            .failures()
+            .into_iter()
+            .find(|f| f.call == crate::snapshot::CALLER_READ);
         for c in &d.controls {
             report(
                 out,
                 c,
                 vec![Verdict::Unknown(
-                    "the account id could not be read (sts:GetCallerIdentity failed), so which trails are this account's is unknown".into(),
-                    None,
+                    "the account id could not be read (sts:GetCallerIdentity), so which trails are this account's is unknown".into(),
+                    failure.clone().map(Box::new),
                 )],
             );
         }
@@ -572,6 +577,7 @@ fn main_trail(
             return;
         }
     };
+    let mark = cx.out.mark();
     let mut prerequisites = Vec::new();
     let mut log_group = judge::own_log_group(t, &account);
     let mut log_group_is_new = false;
@@ -599,6 +605,7 @@ fn main_trail(
         let (role_arn, made) = match support::role(cx, &region, &name) {
             Ok(r) => r,
             Err(v) => {
+                cx.out.rollback(mark);
                 put(TrailAspect::CloudwatchLogs, v.clone());
                 put(TrailAspect::MultiRegion, v);
                 return;
@@ -728,7 +735,15 @@ fn create_trail(
         TrailAspect::LogFileValidation,
         TrailAspect::KmsEncryption,
     ];
-    let fail = |put: &mut dyn FnMut(TrailAspect, Verdict), v: Verdict| {
+    // A fact missing for any part: nothing of the new trail is planned.
+    let mark = cx.out.mark();
+    let fail = |cx: &mut Ctx<'_>,
+                put: &mut dyn FnMut(TrailAspect, Verdict),
+                new_bucket: &mut Option<(String, String, Option<Address>)>,
+                v: Verdict| {
+        cx.out.rollback(mark);
+        cx.keys.clear();
+        *new_bucket = None;
         for a in all {
             put(a, v.clone());
         }
@@ -740,7 +755,7 @@ fn create_trail(
             deps.extend(made);
             b
         }
-        Err(v) => return fail(put, v),
+        Err(v) => return fail(cx, put, new_bucket, v),
     };
     let key = if cx.d.wants(TrailAspect::KmsEncryption) {
         match support::key(cx, &region) {
@@ -748,7 +763,7 @@ fn create_trail(
                 deps.extend(k.made.clone());
                 Some(k)
             }
-            Err(v) => return fail(put, v),
+            Err(v) => return fail(cx, put, new_bucket, v),
         }
     } else {
         None
@@ -761,7 +776,7 @@ fn create_trail(
                 log_group_is_new = is_new;
                 deps.extend(made);
             }
-            Err(v) => return fail(put, v),
+            Err(v) => return fail(cx, put, new_bucket, v),
         }
         let lg = cx.d.names.log_group.clone();
         match support::role(cx, &region, &lg) {
@@ -772,7 +787,7 @@ fn create_trail(
                     role,
                 ));
             }
-            Err(v) => return fail(put, v),
+            Err(v) => return fail(cx, put, new_bucket, v),
         }
     }
     let address = Address::new(&cx.out.at(&region), CloudTrail::TYPE, &name);
