@@ -554,3 +554,58 @@ fn init_pins_a_version_in_the_spellings_every_command_takes() {
         r.stderr
     );
 }
+
+/// A trail owned by another account (an organization trail, as a member
+/// account sees it) is judged but never changed, and no trail is made
+/// beside it. moto shows a member no other account's trail, so this runs
+/// on a saved snapshot of such an account.
+#[test]
+fn an_organization_trail_of_another_account_is_never_modified() {
+    let mut snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(example("compliant.json")).expect("example"))
+            .expect("snapshot");
+    for read in snap["reads"].as_array_mut().expect("reads") {
+        if read["call"] == "cloudtrail:DescribeTrails" {
+            let t = &mut read["result"]["ok"]["trails"][0];
+            t["arn"] = "arn:aws:cloudtrail:us-east-1:999999999999:trail/org".into();
+            t["name"] = "org".into();
+            t["is_organization_trail"] = true.into();
+            t["log_file_validation"] = false.into();
+            t["log_group_arn"] = "arn:aws:logs:us-east-1:999999999999:log-group:org-logs:*".into();
+        }
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("member.json");
+    std::fs::write(&path, snap.to_string()).expect("write");
+    let p = super::json(&["plan", "--json", "--from", path.to_str().expect("utf-8")]);
+    let changes = p["changes"].as_array().expect("changes");
+    assert!(
+        !changes.iter().any(|c| c["type"] == "aws_cloudtrail"
+            || c["type"] == "aws_s3_bucket"
+            || c["type"] == "aws_kms_key"),
+        "{p:#}"
+    );
+    let control = |id: &str| {
+        p["controls"]
+            .as_array()
+            .expect("controls")
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .expect("control")
+    };
+    // It records this account's events: the trail control holds.
+    assert_eq!(control("3.1")["status"], "compliant", "{p:#}");
+    // Its validation is the owner's to fix.
+    let v = control("3.2");
+    assert_eq!(v["status"], "blocked");
+    assert_eq!(v["cause"]["kind"], "other_account");
+    assert_eq!(v["cause"]["account"], "999999999999");
+    // The chain lives where its log group is, in the owner account.
+    assert!(
+        crate::support::account::monitoring_statuses(&p)
+            .iter()
+            .all(|(_, s)| s == "blocked"),
+        "{p:#}"
+    );
+}
