@@ -21,25 +21,62 @@ use crate::kinds::{
 };
 use crate::observed::{CallFailure, Observed};
 
-/// Every trail visible from the home region (multi-region trails of other
-/// regions show up as shadow trails), each with status and selectors read in
-/// the trail's own home region, by ARN, as AWS requires for shadow and
-/// organization trails.
+/// Every trail of the account and every trail visible from the home region:
+/// DescribeTrails there (multi-region trails of other regions show up as
+/// shadow trails, organization trails of another account too), and
+/// ListTrails for this account's single-region trails of other regions,
+/// each of those read with GetTrail in its home region. "Every trail"
+/// controls are judged on all of them. Each trail's status and selectors
+/// are read in its own home region, by ARN, as AWS requires for shadow and
+/// organization trails. A failure of any of these listings fails the read:
+/// a trail that was not seen cannot be judged.
 pub async fn read_trails(aws: &Aws, limit: &Limiter) -> Observed<Vec<Trail>> {
     let home = aws.home_region().to_string();
     let client = aws.region(&home).cloudtrail;
-    let described = {
-        let _permit = limit.acquire().await;
-        client
-            .describe_trails()
-            .include_shadow_trails(true)
-            .send()
-            .await
-    };
-    let list = match described {
+    let (described, listed) = futures::join!(
+        async {
+            let _permit = limit.acquire().await;
+            client
+                .describe_trails()
+                .include_shadow_trails(true)
+                .send()
+                .await
+        },
+        super::all_pages(client.list_trails().into_paginator().send(), limit)
+    );
+    let mut list = match described {
         Ok(out) => out.trail_list.unwrap_or_default(),
         Err(e) => return Observed::Failed(failure("cloudtrail:DescribeTrails", &home, None, &e)),
     };
+    let listed = match listed {
+        Ok(pages) => pages
+            .into_iter()
+            .flat_map(|p| p.trails.unwrap_or_default())
+            .collect::<Vec<_>>(),
+        Err(e) => return Observed::Failed(failure("cloudtrail:ListTrails", &home, None, &e)),
+    };
+    let unseen: Vec<(String, String)> = listed
+        .into_iter()
+        .filter_map(|t| Some((t.trail_arn?, t.home_region?)))
+        .filter(|(arn, _)| !list.iter().any(|d| d.trail_arn.as_deref() == Some(arn)))
+        .collect();
+    let fetched = join_all(unseen.iter().map(|(arn, region)| async move {
+        let rc = aws.region(region);
+        let _permit = limit.acquire().await;
+        rc.cloudtrail
+            .get_trail()
+            .name(arn)
+            .send()
+            .await
+            .map_err(|e| failure("cloudtrail:GetTrail", region, Some(arn), &e))
+    }))
+    .await;
+    for got in fetched {
+        match got {
+            Ok(out) => list.extend(out.trail),
+            Err(f) => return Observed::Failed(f),
+        }
+    }
     let reads = list.into_iter().filter_map(|t| {
         let arn = t.trail_arn.clone()?;
         let name = t.name.clone().unwrap_or_else(|| arn.clone());

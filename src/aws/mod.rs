@@ -141,12 +141,11 @@ pub async fn read_snapshot(
         )]
     };
     let buckets_then_keys = async {
-        let read = join_all(
-            buckets
-                .iter()
-                .map(|b| async move { (b.clone(), s3::read_bucket(aws, b, limit).await) }),
-        )
-        .await;
+        let read =
+            join_all(buckets.iter().map(|b| async move {
+                (b.clone(), s3::read_bucket(aws, b, account, limit).await)
+            }))
+            .await;
         let elsewhere: BTreeSet<String> = read
             .iter()
             .filter_map(|(_, r)| match r {

@@ -31,13 +31,23 @@ const DEFAULT_REGION: &str = "us-east-1";
 /// names the bucket's region (`x-amz-bucket-region`); the call is then made
 /// again there. A 403 is not "no bucket": the bucket may be another
 /// account's, or the caller may not list it, and either way it is not known.
-async fn head(aws: &Aws, bucket: &str, limit: &Limiter) -> Result<Option<String>, CallFailure> {
+async fn head(
+    aws: &Aws,
+    bucket: &str,
+    owner: Option<&str>,
+    limit: &Limiter,
+) -> Result<Option<String>, CallFailure> {
     let mut region = aws.home_region().to_string();
     for _ in 0..2 {
         let rc = aws.region(&region);
         let got = {
             let _permit = limit.acquire().await;
-            rc.s3.head_bucket().bucket(bucket).send().await
+            rc.s3
+                .head_bucket()
+                .bucket(bucket)
+                .set_expected_bucket_owner(owner.map(str::to_string))
+                .send()
+                .await
         };
         let e = match got {
             Ok(out) => return Ok(Some(out.bucket_region.unwrap_or(region))),
@@ -79,17 +89,19 @@ async fn head(aws: &Aws, bucket: &str, limit: &Limiter) -> Result<Option<String>
 pub async fn read_bucket(
     aws: &Aws,
     bucket: &str,
+    owner: Option<&str>,
     limit: &Limiter,
 ) -> Observed<Option<BucketFacts>> {
-    let hint = match head(aws, bucket, limit).await {
+    let hint = match head(aws, bucket, owner, limit).await {
         Ok(Some(r)) => r,
         Ok(None) => return Observed::Ok(None),
         Err(f) => return Observed::Failed(f),
     };
     let region = read_location(&aws.region(&hint), bucket, limit).await;
     let rc = aws.region(region.as_ref().ok().map_or(hint.as_str(), |r| r.as_str()));
-    let (policy, public_acl_grants, public_access_block, logging, object_ownership) = futures::join!(
+    let (policy, policy_public, public_acl_grants, public_access_block, logging, object_ownership) = futures::join!(
         read_policy(&rc, bucket, limit),
+        read_policy_status(&rc, bucket, limit),
         read_public_grants(&rc, bucket, limit),
         read_public_access_block(&rc, bucket, limit),
         read_logging(&rc, bucket, limit),
@@ -99,6 +111,7 @@ pub async fn read_bucket(
         bucket: bucket.to_string(),
         region,
         policy,
+        policy_public,
         public_acl_grants,
         public_access_block,
         logging,
@@ -149,6 +162,25 @@ async fn read_policy(
         .await
         .map(|out| out.policy)
         .map_err(|e| failure("s3:GetBucketPolicy", &rc.region, Some(bucket), &e));
+    none_if(got, &["NoSuchBucketPolicy"])
+}
+
+/// S3's own judgement of the policy (conditions included): whether it
+/// lets anyone in.
+async fn read_policy_status(
+    rc: &RegionClients,
+    bucket: &str,
+    limit: &Limiter,
+) -> Observed<Option<bool>> {
+    let _permit = limit.acquire().await;
+    let got = rc
+        .s3
+        .get_bucket_policy_status()
+        .bucket(bucket)
+        .send()
+        .await
+        .map(|out| Some(out.policy_status.and_then(|p| p.is_public).unwrap_or(false)))
+        .map_err(|e| failure("s3:GetBucketPolicyStatus", &rc.region, Some(bucket), &e));
     none_if(got, &["NoSuchBucketPolicy"])
 }
 
@@ -258,7 +290,7 @@ pub async fn writer(aws: &Aws, region: &str, bucket: &str) -> Result<RegionClien
     if region != GLOBAL {
         return Ok(aws.region(region));
     }
-    let at = head(aws, bucket, &Limiter::new(1))
+    let at = head(aws, bucket, None, &Limiter::new(1))
         .await?
         .unwrap_or_else(|| aws.home_region().to_string());
     Ok(aws.region(&at))

@@ -104,6 +104,7 @@ pub(super) fn compliant_bucket(name: &str) -> (ReadKey, Observed<ReadData>) {
             bucket: name.into(),
             region: Observed::Ok(REGION.into()),
             policy: Observed::Ok(None),
+            policy_public: Observed::Ok(None),
             public_acl_grants: Observed::Ok(vec![]),
             public_access_block: Observed::Ok(Some(PublicAccessBlock::ALL)),
             logging: Observed::Ok(Some(BucketLogging {
@@ -467,6 +468,7 @@ pub(super) fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture
                         bucket: b.bucket.clone(),
                         region: Observed::Ok(region.clone()),
                         policy: Observed::Ok(b.policy.clone()),
+                        policy_public: Observed::Ok(b.policy.as_ref().map(|_| false)),
                         public_acl_grants: Observed::Ok(vec![]),
                         public_access_block: Observed::Ok(b.public_access_block),
                         logging: Observed::Ok(None),

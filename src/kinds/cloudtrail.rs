@@ -108,20 +108,27 @@ impl Kind for CloudTrail {
     fn calls(action: Action, before: Option<&Self>, after: Option<&Self>) -> Vec<WriteCall> {
         let Some(t) = after else { return vec![] };
         let mut out = Vec::new();
+        // The key goes last, in a call of its own: a key policy CloudTrail
+        // refuses then fails only that call, after the trail is made (or
+        // fixed), logging and delivering.
+        let key: Option<Deferred>;
         match (action, before) {
-            (Action::Create, _) => out.push(WriteCall::CreateTrail {
-                name: t.name.clone(),
-                s3_bucket_name: t.s3_bucket_name.clone().unwrap_or_default(),
-                settings: TrailSettings {
-                    s3_bucket_name: None,
-                    is_multi_region_trail: Some(t.is_multi_region_trail),
-                    include_global_service_events: Some(t.include_global_service_events),
-                    enable_log_file_validation: Some(t.enable_log_file_validation),
-                    kms_key_id: t.kms_key_id.clone(),
-                    cloud_watch_logs_group_arn: t.cloud_watch_logs_group_arn.clone(),
-                    cloud_watch_logs_role_arn: t.cloud_watch_logs_role_arn.clone(),
-                },
-            }),
+            (Action::Create, _) => {
+                key = t.kms_key_id.clone();
+                out.push(WriteCall::CreateTrail {
+                    name: t.name.clone(),
+                    s3_bucket_name: t.s3_bucket_name.clone().unwrap_or_default(),
+                    settings: TrailSettings {
+                        s3_bucket_name: None,
+                        is_multi_region_trail: Some(t.is_multi_region_trail),
+                        include_global_service_events: Some(t.include_global_service_events),
+                        enable_log_file_validation: Some(t.enable_log_file_validation),
+                        kms_key_id: None,
+                        cloud_watch_logs_group_arn: t.cloud_watch_logs_group_arn.clone(),
+                        cloud_watch_logs_role_arn: t.cloud_watch_logs_role_arn.clone(),
+                    },
+                })
+            }
             (Action::Update, Some(b)) => {
                 let changed = |x: bool, y: bool| (x != y).then_some(y);
                 let changed_d = |x: &Option<Deferred>, y: &Option<Deferred>| {
@@ -160,6 +167,7 @@ impl Kind for CloudTrail {
                 if s.is_multi_region_trail == Some(true) {
                     s.include_global_service_events = Some(true);
                 }
+                key = s.kms_key_id.take();
                 if !s.is_empty() {
                     out.push(WriteCall::UpdateTrail {
                         trail: t.id(),
@@ -178,6 +186,15 @@ impl Kind for CloudTrail {
         }
         if t.enable_logging && before.is_none_or(|b| !b.enable_logging) {
             out.push(WriteCall::StartLogging { trail: t.id() });
+        }
+        if key.is_some() {
+            out.push(WriteCall::UpdateTrail {
+                trail: t.id(),
+                settings: TrailSettings {
+                    kms_key_id: key,
+                    ..TrailSettings::default()
+                },
+            });
         }
         out
     }

@@ -344,6 +344,7 @@ impl ReadData {
             ReadData::Bucket(Some(b)) => [
                 b.region.as_ref().err(),
                 b.policy.as_ref().err(),
+                b.policy_public.as_ref().err(),
                 b.public_acl_grants.as_ref().err(),
                 b.public_access_block.as_ref().err(),
                 b.logging.as_ref().err(),

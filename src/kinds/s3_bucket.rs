@@ -72,6 +72,9 @@ pub struct BucketFacts {
     pub region: Observed<String>,
     /// `None`: no bucket policy.
     pub policy: Observed<Option<String>>,
+    /// S3's own judgement of the policy (GetBucketPolicyStatus): whether it
+    /// lets anyone in, conditions weighed. `None`: no bucket policy.
+    pub policy_public: Observed<Option<bool>>,
     /// Grants of the ACL to everyone or to any authenticated AWS user (the
     /// grantee group URIs).
     pub public_acl_grants: Observed<Vec<String>>,
@@ -90,6 +93,7 @@ pub const READ_ACTIONS: &[&str] = &[
     READ,
     "s3:GetBucketLocation",
     "s3:GetBucketPolicy",
+    "s3:GetBucketPolicyStatus",
     "s3:GetBucketAcl",
     "s3:GetBucketPublicAccessBlock",
     "s3:GetBucketLogging",

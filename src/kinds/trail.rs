@@ -13,6 +13,8 @@ pub const READ: &str = "cloudtrail:DescribeTrails";
 /// IAM actions of every trail read (status and selectors are read per trail).
 pub const READ_ACTIONS: &[&str] = &[
     READ,
+    "cloudtrail:ListTrails",
+    "cloudtrail:GetTrail",
     "cloudtrail:GetTrailStatus",
     "cloudtrail:GetEventSelectors",
 ];

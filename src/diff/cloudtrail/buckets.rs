@@ -34,8 +34,10 @@ fn get<T: Clone>(o: &Observed<T>) -> Result<T, Verdict> {
     o.as_ref().cloned().map_err(|e| Verdict::unknown(e.clone()))
 }
 
+/// Keyed by the bucket's name: names that differ only in `.` and `-` are
+/// one Terraform name.
 fn address(cx: &Ctx<'_>, kind: &str, bucket: &str, region: &str) -> Address {
-    Address::new(&cx.out.at(region), kind, &format!("trail_bucket_{bucket}"))
+    Address::new(&cx.out.at(region), kind, "trail_bucket").with_key(bucket)
 }
 
 /// Is the bucket public, and if so, block it.
@@ -60,12 +62,19 @@ fn not_public_inner(
     }
     let grants = get(&f.public_acl_grants)?;
     let policy = get(&f.policy)?;
+    // S3's own verdict on the policy weighs its conditions; the benchmark's
+    // literal test (an Allow to `*` without a condition) only names the
+    // statement.
+    let policy_public = get(&f.policy_public)?;
     let mut public = Vec::new();
     if !grants.is_empty() {
         public.push(format!("its ACL grants {}", grants.join(", ")));
     }
-    if let Some(s) = policy.as_deref().and_then(policies::public_statement) {
-        public.push(format!("its policy allows everyone ({s})"));
+    let literal = policy.as_deref().and_then(policies::public_statement);
+    match (policy_public, literal) {
+        (_, Some(s)) => public.push(format!("its policy allows everyone ({s})")),
+        (Some(true), None) => public.push("S3 finds its policy public".into()),
+        _ => {}
     }
     if public.is_empty() {
         return Ok(Verdict::Holds(format!(

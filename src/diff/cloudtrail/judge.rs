@@ -38,6 +38,8 @@ pub fn multi_region(t: &Trail) -> Answer {
     let mut failures = Vec::new();
     if !t.is_multi_region {
         why.push("is not multi-region".to_string());
+    } else if !t.include_global_service_events {
+        why.push("does not include global service events (IAM, STS, Organizations)".to_string());
     }
     match &t.status {
         Observed::Ok(s) if !s.is_logging => why.push("is not logging".into()),

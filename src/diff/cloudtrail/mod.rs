@@ -113,6 +113,7 @@ struct Edit {
 }
 
 pub fn plan(d: &DesiredTrail, needs_logs: bool, snap: &Snapshot, out: &mut PlanBuilder) -> Outlook {
+    let needs_logs = needs_logs || d.wants(TrailAspect::CloudwatchLogs);
     if d.controls.is_empty() && !needs_logs {
         return Outlook::default();
     }
@@ -276,9 +277,13 @@ pub fn plan(d: &DesiredTrail, needs_logs: bool, snap: &Snapshot, out: &mut PlanB
             verdicts
                 .entry(TrailAspect::BucketNotPublic)
                 .or_default()
-                .push(Verdict::Fix(format!(
-                    "creates bucket `{bucket}` with public access blocked"
-                )));
+                .push(if made.is_some() {
+                    Verdict::Fix(format!(
+                        "makes bucket `{bucket}` with public access blocked"
+                    ))
+                } else {
+                    Verdict::Holds(format!("cis-fix's bucket `{bucket}` blocks public access"))
+                });
         }
         if cx.d.wants(TrailAspect::BucketAccessLogging) {
             let id = control_id(cx.d, TrailAspect::BucketAccessLogging);
@@ -365,11 +370,17 @@ fn as_resource(t: &Trail) -> CloudTrail {
     }
 }
 
+/// A trail's address, keyed by its name: names that differ only in `.`,
+/// `-` and `_` are one Terraform name.
+fn trail_address(cx: &Ctx<'_>, region: &str, name: &str) -> Address {
+    Address::new(&cx.out.at(region), CloudTrail::TYPE, "trail").with_key(name)
+}
+
 fn edit<'e>(edits: &'e mut BTreeMap<String, Edit>, cx: &Ctx<'_>, t: &Trail) -> &'e mut Edit {
     edits.entry(t.arn.clone()).or_insert_with(|| {
         let r = as_resource(t);
         Edit {
-            address: Address::new(&cx.out.at(&t.home_region), CloudTrail::TYPE, &t.name),
+            address: trail_address(cx, &t.home_region, &t.name),
             before: Some(r.clone()),
             after: r,
             steps: vec![],
@@ -469,14 +480,20 @@ fn main_trail(
                     t.name,
                     t.log_group().map(|l| l.to_string()).unwrap_or_default()
                 )),
-                Answer::No(why) => Verdict::Fix(format!("trail `{}` {}", t.name, join_and(why))),
+                // Only reached when no control needs CloudWatch Logs.
+                Answer::No(why) => {
+                    Verdict::Blocked(format!("trail `{}` {}", t.name, join_and(why)), None)
+                }
                 Answer::Unknown(f) => Verdict::unknown(f.clone()),
             },
         );
         return;
     }
-    // A trail that might qualify was not fully read: nothing is decided.
+    // A trail that might qualify was not fully read: nothing is decided. One
+    // known not to deliver where the chain needs it (another account's log
+    // group, none at all) could not qualify whatever the unread part says.
     if let Some(f) = judged.iter().find_map(|(_, mr, logs)| match (mr, logs) {
+        (Answer::Unknown(_), Answer::No(_)) if needs_logs => None,
         (Answer::Unknown(f), _) => Some(f.clone()),
         (Answer::Yes, Answer::Unknown(f)) => Some(f.clone()),
         _ => None,
@@ -500,7 +517,10 @@ fn main_trail(
             );
             put(
                 TrailAspect::CloudwatchLogs,
-                if t.log_group().is_some() && t.cloudwatch_logs_role_arn.is_some() {
+                if t.log_group().is_some()
+                    && t.cloudwatch_logs_role_arn.is_some()
+                    && matches!(&t.status, Observed::Ok(st) if st.latest_cloudwatch_logs_delivery_error.is_none())
+                {
                     Verdict::Holds(format!(
                         "trail `{}` of account {acct} delivers to CloudWatch Logs",
                         t.name
@@ -560,10 +580,22 @@ fn main_trail(
     }
     let mr_id = control_id(cx.d, TrailAspect::MultiRegion);
     let logs_id = control_id(cx.d, TrailAspect::CloudwatchLogs);
+    // When the fix cannot be planned, CloudWatch Logs delivery is judged on
+    // the trail as it is.
+    let logs_as_is = |t: &Trail| match judge::delivers_to_logs(t, &account) {
+        Answer::Yes => Verdict::Holds(format!(
+            "trail `{}` delivers to log group `{}`",
+            t.name,
+            t.log_group().map(|l| l.to_string()).unwrap_or_default()
+        )),
+        Answer::No(why) => Verdict::Blocked(format!("trail `{}` {}", t.name, join_and(&why)), None),
+        Answer::Unknown(f) => Verdict::unknown(f),
+    };
     let merged = match &t.selectors {
         Observed::Ok(s) => selectors::with_all_management(s, cx.d.form),
         Observed::Failed(f) => {
             put(TrailAspect::MultiRegion, Verdict::unknown(f.clone()));
+            put(TrailAspect::CloudwatchLogs, logs_as_is(t));
             return;
         }
     };
@@ -574,6 +606,7 @@ fn main_trail(
                 TrailAspect::MultiRegion,
                 Verdict::Blocked(format!("trail `{}`: {why}", t.name), None),
             );
+            put(TrailAspect::CloudwatchLogs, logs_as_is(t));
             return;
         }
     };
@@ -639,18 +672,50 @@ fn main_trail(
         e.after.event_selectors = m;
         steps.push("logs every read and write management event (its other selectors stay)".into());
     }
+    // Delivery failing although the trail already names these: nothing to
+    // change can fix it from here.
+    let mut logs_stuck: Option<Verdict> = None;
     if let Some((lg_arn, role_arn, deps)) = &logs_fix {
-        e.after.cloud_watch_logs_group_arn = Some(Deferred::Known(lg_arn.clone()));
-        e.after.cloud_watch_logs_role_arn = Some(Deferred::Known(role_arn.clone()));
-        e.deps.extend(deps.iter().cloned());
-        steps.push(format!(
-            "delivers to log group `{}` through role `{}`",
-            log_group
-                .as_ref()
-                .map(|l| l.name.as_str())
-                .unwrap_or_default(),
-            cx.d.names.role
-        ));
+        // (A role or log group this plan makes or fixes may well cure it.)
+        let same = deps.is_empty()
+            && e.before.as_ref().is_some_and(|b| {
+                b.cloud_watch_logs_group_arn
+                    .as_ref()
+                    .and_then(|d| d.known())
+                    == Some(lg_arn.as_str())
+                    && b.cloud_watch_logs_role_arn.as_ref().and_then(|d| d.known())
+                        == Some(role_arn.as_str())
+            });
+        if same {
+            let why = match judge::delivers_to_logs(t, &account) {
+                Answer::No(w) => join_and(&w),
+                _ => "does not deliver".into(),
+            };
+            logs_stuck = Some(Verdict::Blocked(
+                format!(
+                    "trail `{}` {why}, though it already delivers to log group `{}` through role `{}`: check that the log group exists and what the role may do",
+                    t.name,
+                    log_group
+                        .as_ref()
+                        .map(|l| l.name.as_str())
+                        .unwrap_or_default(),
+                    cx.d.names.role
+                ),
+                None,
+            ));
+        } else {
+            e.after.cloud_watch_logs_group_arn = Some(Deferred::Known(lg_arn.clone()));
+            e.after.cloud_watch_logs_role_arn = Some(Deferred::Known(role_arn.clone()));
+            e.deps.extend(deps.iter().cloned());
+            steps.push(format!(
+                "delivers to log group `{}` through role `{}`",
+                log_group
+                    .as_ref()
+                    .map(|l| l.name.as_str())
+                    .unwrap_or_default(),
+                cx.d.names.role
+            ));
+        }
     }
     e.steps.extend(steps.iter().cloned());
     let address = e.address.clone();
@@ -681,9 +746,14 @@ fn main_trail(
             ))
         },
     );
+    if logs_stuck.is_some() {
+        logs_fix = None;
+    }
     put(
         TrailAspect::CloudwatchLogs,
-        if logs_fix.is_some() {
+        if let Some(v) = logs_stuck.clone() {
+            v
+        } else if logs_fix.is_some() {
             Verdict::Fix(format!(
                 "trail `{}` will deliver to log group `{}`",
                 t.name,
@@ -703,7 +773,10 @@ fn main_trail(
             ))
         },
     );
-    if let Some(lg) = log_group {
+    // The chain is planned on the trail only when, once applied, it
+    // delivers: its delivery is fine, or this plan fixes it.
+    if let Some(lg) = log_group.filter(|_| logs_stuck.is_none() && (logs_ok || logs_fix.is_some()))
+    {
         let mut pre = vec![address];
         pre.extend(prerequisites);
         outlook.planned = Some(PlannedTrail {
@@ -757,6 +830,9 @@ fn create_trail(
         }
         Err(v) => return fail(cx, put, new_bucket, v),
     };
+    // Without the key the trail is not made either: nothing of a fix is
+    // planned from a read that failed (whether cis-fix's key already exists
+    // cannot be told).
     let key = if cx.d.wants(TrailAspect::KmsEncryption) {
         match support::key(cx, &region) {
             Ok(k) => {
@@ -790,7 +866,7 @@ fn create_trail(
             Err(v) => return fail(cx, put, new_bucket, v),
         }
     }
-    let address = Address::new(&cx.out.at(&region), CloudTrail::TYPE, &name);
+    let address = trail_address(cx, &region, &name);
     let ids: Vec<String> = cx.d.controls.iter().map(|c| c.id.clone()).collect();
     for a in &deps {
         for id in &ids {
@@ -853,6 +929,7 @@ fn create_trail(
             )),
         );
     }
+
     if logs.is_some() {
         put(
             TrailAspect::CloudwatchLogs,

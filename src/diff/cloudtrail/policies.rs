@@ -137,6 +137,41 @@ pub fn trail_bucket(partition: &str, account: &str, bucket: &str, trail_arn: &st
     }))
 }
 
+/// `existing` with `ours`'s statements added, each replacing a statement of
+/// the same Sid: what a user added to a policy of cis-fix's stays. A policy
+/// that does not parse gives way to `ours` (the plan shows both).
+pub fn merged(existing: &str, ours: &str) -> String {
+    let (Ok(mut have), Ok(want)) = (
+        serde_json::from_str::<serde_json::Value>(existing),
+        serde_json::from_str::<serde_json::Value>(ours),
+    ) else {
+        return ours.to_string();
+    };
+    let wanted: Vec<serde_json::Value> = match &want["Statement"] {
+        serde_json::Value::Array(a) => a.clone(),
+        _ => return ours.to_string(),
+    };
+    let mut statements: Vec<serde_json::Value> = match have.get("Statement") {
+        Some(serde_json::Value::Array(a)) => a.clone(),
+        Some(s @ serde_json::Value::Object(_)) => vec![s.clone()],
+        _ => vec![],
+    };
+    for w in wanted {
+        match statements
+            .iter_mut()
+            .find(|s| s.get("Sid").is_some() && s.get("Sid") == w.get("Sid"))
+        {
+            Some(slot) => *slot = w,
+            None => statements.push(w),
+        }
+    }
+    have["Statement"] = serde_json::Value::Array(statements);
+    if have.get("Version").is_none() {
+        have["Version"] = want["Version"].clone();
+    }
+    text(have)
+}
+
 /// Whether a key policy lets CloudTrail encrypt: a statement allowing
 /// `cloudtrail.amazonaws.com` a GenerateDataKey action. A key without one
 /// makes UpdateTrail fail, so it is fixed (cis-fix's key) or named.
@@ -217,6 +252,28 @@ mod tests {
         let p = delivery_permissions("aws", "eu-west-1", "1", "cis-fix/cloudtrail");
         assert!(p.contains("log-group:cis-fix/cloudtrail:log-stream:*"));
         assert!(delivery_trust("1").contains("aws:SourceAccount"));
+    }
+
+    #[test]
+    fn merging_keeps_the_users_statements_and_replaces_ours_by_sid() {
+        let have = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Team","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:role/x"},"Action":"kms:Decrypt","Resource":"*"},{"Sid":"CloudTrailDescribesTheKey","Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*"}]}"#;
+        let m: serde_json::Value =
+            serde_json::from_str(&merged(have, &trail_key("aws", "1"))).expect("json");
+        let sids: Vec<&str> = m["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .filter_map(|s| s["Sid"].as_str())
+            .collect();
+        assert_eq!(sids[0], "Team");
+        assert_eq!(
+            sids.iter()
+                .filter(|s| **s == "CloudTrailDescribesTheKey")
+                .count(),
+            1
+        );
+        assert!(lets_cloudtrail_encrypt(&m.to_string()));
+        assert_eq!(merged("not json", "{}"), "{}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::kinds::{
     self, Deferred, IamRole, InlinePolicy, Kind, KmsKey, KmsKeyFacts, LogGroup, PublicAccessBlock,
     Resource, S3Bucket, iam_role, kms_key, log_group, s3_bucket,
 };
+use crate::observed::Observed;
 use crate::plan::{Action, Change};
 
 /// A dependency the trail's change waits for, when this plan makes it.
@@ -66,6 +67,41 @@ fn decide_key(cx: &mut Ctx<'_>, region: &str) -> Result<KeyUse, Verdict> {
                 ),
                 None,
             ));
+        }
+        // A key of this account is checked as UpdateTrail will check it; one
+        // of another account cannot be read from here and is taken as given.
+        let ours = Arn::parse(given).is_some_and(|a| a.account == cx.account);
+        if ours {
+            let keys: &[KmsKeyFacts] = cx
+                .snap
+                .read(kms_key::READ, region, None, kms_key::from_read)
+                .map_err(Verdict::unknown)?;
+            let alias = Arn::parse(given)
+                .map(|a| a.resource)
+                .filter(|r| r.starts_with("alias/"));
+            let found = keys
+                .iter()
+                .find(|k| k.arn == *given || alias.as_ref().is_some_and(|a| k.aliases.contains(a)));
+            let problem = match found {
+                None => Some("there is no such key in this account".to_string()),
+                Some(k) if !k.usable_for_trails() => Some(format!(
+                    "it is {} ({}), not an enabled symmetric encryption key",
+                    k.key_state, k.key_spec
+                )),
+                Some(k) => match &k.policy {
+                    Some(Observed::Ok(p)) if !policies::lets_cloudtrail_encrypt(p) => Some(
+                        "its key policy does not let cloudtrail.amazonaws.com call kms:GenerateDataKey*, so CloudTrail would refuse it".into(),
+                    ),
+                    Some(Observed::Failed(f)) => return Err(Verdict::unknown(f.clone())),
+                    _ => None,
+                },
+            };
+            if let Some(p) = problem {
+                return Err(Verdict::Blocked(
+                    format!("cloudtrail.kms_key `{given}` cannot encrypt trails: {p}"),
+                    None,
+                ));
+            }
         }
         return Ok(KeyUse {
             arn: Deferred::Known(given.clone()),
@@ -150,7 +186,7 @@ fn decide_key(cx: &mut Ctx<'_>, region: &str) -> Result<KeyUse, Verdict> {
         policy: if policies::lets_cloudtrail_encrypt(&current_policy) {
             current_policy
         } else {
-            policy
+            policies::merged(&current_policy, &policy)
         },
         enable_key_rotation: true,
         ..before.clone()
@@ -305,6 +341,17 @@ pub fn bucket(cx: &mut Ctx<'_>, region: &str, trail_arn: &str) -> Result<(String
                 policy,
             })
         }
+    };
+    // A statement someone added to cis-fix's bucket stays.
+    let after = match before.as_ref().and_then(|b| b.policy.as_deref()) {
+        Some(have) => S3Bucket {
+            policy: after
+                .policy
+                .as_deref()
+                .map(|ours| policies::merged(have, ours)),
+            ..after
+        },
+        None => after,
     };
     if let Some(b) = &before
         && kinds::calls(

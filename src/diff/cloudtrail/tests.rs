@@ -91,7 +91,7 @@ fn an_empty_account_gets_a_trail_and_the_whole_chain_in_one_plan_then_converges(
         "aws_kms_key.cloudtrail",
         "aws_cloudwatch_log_group.cloudtrail",
         "aws_iam_role.cloudtrail_logs",
-        "aws_cloudtrail.cis_fix",
+        "aws_cloudtrail.trail[\"cis-fix\"]",
         "aws_s3_bucket_logging",
     ] {
         assert!(
@@ -432,6 +432,7 @@ fn a_public_trail_bucket_is_blocked_and_v1_2_controls_are_judged() {
             bucket: "b".into(),
             region: Observed::Ok("us-east-1".into()),
             policy: Observed::Ok(None),
+            policy_public: Observed::Ok(None),
             public_acl_grants: Observed::Ok(vec![
                 "http://acs.amazonaws.com/groups/global/AllUsers".into(),
             ]),
@@ -481,4 +482,95 @@ fn a_failed_read_of_each_new_kind_makes_its_control_unknown_and_plans_nothing() 
         );
         assert!(!p.failed_reads.is_empty());
     }
+}
+
+#[test]
+fn a_delivery_error_the_plan_cannot_change_is_blocked_not_fixed_forever() {
+    // The trail already delivers through cis-fix's role to its own log group,
+    // yet CloudTrail reports delivery failing: no change can help, so no
+    // change is planned and nothing claims it will be fixed.
+    let d = desired_v("1.2.0", SUBS);
+    let mut f = snapshot(empty_region());
+    let mut t = trail();
+    t.cloudwatch_logs_role_arn =
+        Some("arn:aws:iam::123456789012:role/cis-fix-cloudtrail-logs".into());
+    t.status = Observed::Ok(TrailStatus {
+        is_logging: true,
+        latest_cloudwatch_logs_delivery_error: Some("AccessDeniedException".into()),
+    });
+    f.trails = Observed::Ok(vec![t]);
+    // The role is cis-fix's, exactly as it would write it.
+    let role = IamRole {
+        name: "cis-fix-cloudtrail-logs".into(),
+        assume_role_policy: super::policies::delivery_trust("123456789012"),
+        inline_policy: Some(InlinePolicy {
+            name: "cis-fix-cloudtrail-logs".into(),
+            policy: super::policies::delivery_permissions(
+                "aws",
+                "us-east-1",
+                "123456789012",
+                "ct-logs",
+            ),
+        }),
+    };
+    f.extra.insert(
+        ReadKey::new(iam_role::READ, GLOBAL, Some("cis-fix-cloudtrail-logs")),
+        Observed::Ok(ReadData::Role(Some(role))),
+    );
+    let p = crate::diff::plan(&d, &f.to_snapshot()).expect("plan");
+    assert!(
+        !p.changes.iter().any(|c| c.address.kind == "aws_cloudtrail"),
+        "{:#?}",
+        changes(&p)
+    );
+    assert_eq!(status(&p, "2.4"), ControlStatus::Blocked);
+    assert!(
+        p.controls
+            .iter()
+            .find(|c| c.id == "2.4")
+            .is_some_and(|c| c.reason.contains("AccessDeniedException")),
+        "{:#?}",
+        p.controls
+    );
+    // The chain is not claimed to start from a trail that does not deliver.
+    assert_ne!(status(&p, "3.1"), ControlStatus::WillFix);
+    assert_ne!(status(&p, "3.1"), ControlStatus::Compliant);
+}
+
+#[test]
+fn a_configured_key_cloudtrail_cannot_use_is_blocked_before_any_call() {
+    let mut f = snapshot(empty_region());
+    let mut t = trail();
+    t.kms_key_id = None;
+    f.trails = Observed::Ok(vec![t]);
+    let arn = "arn:aws:kms:us-east-1:123456789012:key/team";
+    f.extra.insert(
+        ReadKey::new(kms_key::READ, "us-east-1", None),
+        Observed::Ok(ReadData::KmsKeys(vec![KmsKeyFacts {
+            arn: arn.into(),
+            description: "team key".into(),
+            key_manager: "CUSTOMER".into(),
+            key_spec: "SYMMETRIC_DEFAULT".into(),
+            key_usage: "ENCRYPT_DECRYPT".into(),
+            origin: "AWS_KMS".into(),
+            key_state: "Enabled".into(),
+            aliases: vec![],
+            rotation_enabled: None,
+            // The default key policy: the account only, no CloudTrail.
+            policy: Some(Observed::Ok(
+                r#"{"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}"#.into(),
+            )),
+        }])),
+    );
+    let p = plan(
+        "3.0.0",
+        &format!("{SUBS}cloudtrail:\n  kms_key: {arn}\n"),
+        &f,
+    );
+    assert_eq!(status(&p, "3.5"), ControlStatus::Blocked);
+    assert!(
+        !p.changes.iter().any(|c| c.address.kind == "aws_cloudtrail"),
+        "{:#?}",
+        changes(&p)
+    );
 }
