@@ -1224,6 +1224,7 @@ pub fn s3_action(method: &str, target: &str) -> Option<String> {
             "PutBucketPolicy",
             "DeleteBucketPolicy",
         ),
+        ("policyStatus", "GetBucketPolicyStatus", "", ""),
         ("acl", "GetBucketAcl", "PutBucketAcl", ""),
         ("logging", "GetBucketLogging", "PutBucketLogging", ""),
         (
