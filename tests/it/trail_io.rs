@@ -782,6 +782,7 @@ fn writers_make_what_they_are_asked_and_converge_when_run_again() {
         &ReadScope {
             topic_names: vec![],
             trail: names(),
+            regions: Some(vec![REGION.into()]),
         },
     ));
     let trails = snap.trails().expect("trails");
@@ -863,6 +864,7 @@ fn writers_make_what_they_are_asked_and_converge_when_run_again() {
         &ReadScope {
             topic_names: vec![],
             trail: names(),
+            regions: Some(vec![REGION.into()]),
         },
     ));
     let t = &snap.trails().expect("trails")[0];
