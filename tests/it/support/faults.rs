@@ -47,7 +47,9 @@
 //!
 //! **What is injected.** For each call, first matching rule wins:
 //! 1. [`deny`](FaultProxy::deny)`("logs:PutMetricFilter")` (IAM-style name,
-//!    case-insensitive; `"logs:*"` denies a whole service): always AccessDenied.
+//!    case-insensitive; `"logs:*"` denies a whole service): always AccessDenied;
+//!    [`deny_in`](FaultProxy::deny_in)`("kms:ListKeys", "eu-west-1")` the same
+//!    in one region only.
 //! 2. [`throttle_every`](FaultProxy::throttle_every)`(n)`: calls whose number
 //!    is a multiple of `n` get the protocol's throttling error.
 //! 3. [`server_error_every`](FaultProxy::server_error_every)`(n)`: calls whose
@@ -246,6 +248,8 @@ struct State {
     per_operation: bool,
     server_errors_sent: usize,
     denied: HashSet<String>,
+    /// (action, region) pairs denied in that region only.
+    denied_in: HashSet<(String, String)>,
     /// Operations that always get a server error (a fault outlasting retries).
     failing: HashSet<String>,
     signal: Option<SignalRule>,
@@ -362,6 +366,19 @@ impl FaultProxy {
         self.state().denied.insert(action.to_ascii_lowercase());
     }
 
+    /// Like [`deny`](FaultProxy::deny), for calls sent to `region` only
+    /// (the region of the request's SigV4 credential scope), as a policy
+    /// with an `aws:RequestedRegion` condition denies.
+    pub fn deny_in(&self, action: &str, region: &str) {
+        assert!(
+            action.contains(':'),
+            "deny_in takes an IAM-style action like \"kms:ListKeys\", got {action:?}"
+        );
+        self.state()
+            .denied_in
+            .insert((action.to_ascii_lowercase(), region.to_ascii_lowercase()));
+    }
+
     /// After the `k`-th write (counted from now, among writes forwarded to
     /// moto) has been answered by moto, send `signal` to the target pid,
     /// then pass the response on. One-shot; replaces an earlier rule.
@@ -394,6 +411,7 @@ impl FaultProxy {
         st.failing.clear();
         st.server_errors_sent = 0;
         st.denied.clear();
+        st.denied_in.clear();
         st.signal = None;
     }
 
@@ -476,7 +494,12 @@ impl Shared {
             number
         };
         let wildcard = format!("{}:*", call.service.to_ascii_lowercase());
-        let fault = if st.denied.contains(&name) || st.denied.contains(&wildcard) {
+        let here = id.region.to_ascii_lowercase();
+        let fault = if st.denied.contains(&name)
+            || st.denied.contains(&wildcard)
+            || st.denied_in.contains(&(name.clone(), here.clone()))
+            || st.denied_in.contains(&(wildcard.clone(), here))
+        {
             Some(Fault::Deny)
         } else if st.failing.contains(&name) {
             st.server_errors_sent += 2;
