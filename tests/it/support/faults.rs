@@ -42,8 +42,9 @@
 //! `throttle_every(2)` one operation can draw three even numbers in a row
 //! and exhaust the SDK's default 3 attempts (seen with `cis-fix plan`:
 //! `ListSubscriptions` failed with `Throttling`). [`FaultProxy::per_operation`]
-//! numbers each operation's calls on its own instead (AWS's rate limits are
-//! per API), which makes the faults a concurrent client sees repeatable.
+//! numbers each operation's calls in each region on its own instead (AWS's
+//! rate limits are per API and region), which makes the faults a concurrent
+//! client sees repeatable, one call of an operation per region at a time.
 //!
 //! **What is injected.** For each call, first matching rule wins:
 //! 1. [`deny`](FaultProxy::deny)`("logs:PutMetricFilter")` (IAM-style name,
@@ -201,6 +202,8 @@ pub struct Call {
     pub service: String,
     /// Operation name, e.g. `DescribeAlarms`.
     pub action: String,
+    /// The region of its SigV4 credential scope.
+    pub region: String,
     /// The fault injected, if any (see the module docs for the values).
     pub faulted: Option<String>,
     /// HTTP status sent to the client; 0 while the call is in flight.
@@ -331,7 +334,8 @@ impl FaultProxy {
     /// Every call whose number is a multiple of `n` gets the protocol's
     /// throttling error; 0 turns it off.
     /// Makes `throttle_every(n)` and `server_error_every(n)` count each
-    /// operation's calls on its own, as AWS rate limits are per API, faulting
+    /// operation's calls in each region on its own, as AWS rate limits are
+    /// per API and region, faulting
     /// its 1st, (1+n)-th, (1+2n)-th ... call. A concurrent client then sees
     /// the same faults on every run: each operation's first attempt is
     /// faulted and (for n >= 2) its retry goes through.
@@ -477,6 +481,7 @@ impl Shared {
         let mut call = Call {
             service: id.service.clone(),
             action: id.action.clone(),
+            region: id.region.clone(),
             faulted: None,
             status: 0,
         };
@@ -487,7 +492,7 @@ impl Shared {
         let rule_number = if st.per_operation {
             st.calls
                 .iter()
-                .filter(|c| c.name().eq_ignore_ascii_case(&name))
+                .filter(|c| c.name().eq_ignore_ascii_case(&name) && c.region == call.region)
                 .count()
                 + st.throttle_every.max(st.server_error_every)
         } else {
