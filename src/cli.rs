@@ -67,9 +67,12 @@ pub struct Target {
 
 #[derive(Debug, Args, Clone)]
 pub struct Connection {
-    /// AWS region to start from (default: AWS_REGION or the profile's).
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
+    /// Region(s) to plan, repeatable or comma-separated (default: the
+    /// config's `regions:`, else every region enabled for the account). The
+    /// first is the home region, where trails are listed and created
+    /// (default: AWS_REGION or the profile's).
+    #[arg(long, value_name = "REGION", value_delimiter = ',')]
+    pub region: Vec<String>,
     /// Named profile from the AWS config files (default: AWS_PROFILE).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,

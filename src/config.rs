@@ -38,6 +38,25 @@ pub struct Config {
     pub trail: Option<String>,
     #[serde(default)]
     pub cloudtrail: CloudTrailConfig,
+    /// The regions whose regional controls (KMS key rotation) are planned,
+    /// when `--region` is not given (default: every region enabled for the
+    /// account).
+    #[serde(default)]
+    pub regions: Option<Vec<String>>,
+}
+
+/// Whether `r` is spelled as an AWS region is (`us-east-1`,
+/// `us-gov-west-1`, `cn-north-1`): lowercase words joined by `-`, the last
+/// a number. Whether the account has it enabled is AWS's to say.
+pub fn is_region_name(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
 }
 
 /// What the CloudTrail controls leave to the user.
@@ -236,6 +255,20 @@ impl Config {
                 if let Some(v) = v {
                     check_name(v, max, forbidden).map_err(|m| (at(&["controls", id, field]), m))?;
                 }
+            }
+        }
+        if let Some(regions) = &self.regions {
+            if regions.is_empty() {
+                return Err((
+                    at(&["regions"]),
+                    "names no region; name at least one, or remove the key to plan every region enabled for the account".into(),
+                ));
+            }
+            if let Some(bad) = regions.iter().find(|r| !is_region_name(r)) {
+                return Err((
+                    at(&["regions"]),
+                    format!("`{bad}` is not a region name (e.g. us-east-1)"),
+                ));
             }
         }
         if let Some(k) = &self.cloudtrail.kms_key
@@ -483,6 +516,33 @@ mod tests {
                 assert!(err.contains(&format!("did you mean `{h}`")), "{err}");
             }
         }
+    }
+
+    #[test]
+    fn regions_are_region_names() {
+        let c = Config::parse("regions: [us-east-1, eu-west-1]\n", "c.yaml").expect("ok");
+        assert_eq!(
+            c.regions.as_deref(),
+            Some(&["us-east-1".to_string(), "eu-west-1".to_string()][..])
+        );
+        for ok in ["us-gov-west-1", "cn-north-1", "ap-southeast-3"] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in ["us-east", "US-EAST-1", "useast1", "us--1", "us-east-1a"] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
+        let err = Config::parse("sns: {}\nregions:\n  - us-east-1\n  - eu-wst\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.yaml:2: regions: `eu-wst`"), "{err}");
+        let err = Config::parse("regions: []\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("names no region"), "{err}");
+        let err = Config::parse("region: [us-east-1]\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `regions`"), "{err}");
     }
 
     #[test]

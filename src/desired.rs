@@ -17,6 +17,18 @@ pub struct Desired {
     pub trail: DesiredTrail,
     /// The password-policy controls: one account policy serves them all.
     pub password: Vec<PasswordControl>,
+    /// The KMS key rotation controls, judged in every planned region.
+    pub kms: Vec<KmsControl>,
+    /// The regions the config chose to plan (`regions:`); `None`: every
+    /// region enabled for the account, unless `--region` narrows it.
+    pub regions: Option<Vec<String>>,
+}
+
+/// A KMS key rotation control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsControl {
+    pub id: String,
+    pub title: String,
 }
 
 /// One password-policy control and the field bound it requires.
@@ -38,6 +50,7 @@ impl Desired {
                     .unwrap_or_else(|| self.monitoring.default_topic.clone()),
             ],
             trail: self.trail.names.clone(),
+            regions: self.regions.clone(),
         }
     }
 }
@@ -415,6 +428,16 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
                 rule,
             })
             .collect(),
+        kms: b
+            .controls
+            .iter()
+            .filter(|c| c.kind == Kind::Kms)
+            .map(|c| KmsControl {
+                id: c.id.clone(),
+                title: c.title.clone(),
+            })
+            .collect(),
+        regions: config.regions.clone(),
     })
 }
 

@@ -14,10 +14,11 @@ use crate::observed::CallFailure;
 use crate::plan::{Cause, ControlStatus, Plan, Severity, Summary};
 
 /// 2.0: addresses carry account and region, changes can destroy and
-/// replace, notices and control causes are structured.
+/// replace, notices and control causes are structured; 2.2 adds KMS key
+/// rotation (`aws_kms_key_rotation`, the `kms_keys_skipped` notice).
 pub const FILE: FileKind = FileKind {
     what: "plan",
-    version: FormatVersion::new(2, 1),
+    version: FormatVersion::new(2, 2),
     remedy: "make the plan again with this version of cis-fix",
     marker: "changes",
     others: &[(

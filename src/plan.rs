@@ -88,6 +88,11 @@ pub enum Notice {
         why: String,
         others: Vec<String>,
     },
+    /// Keys the KMS rotation control does not apply to, each with why:
+    /// listed, never changed.
+    KmsKeysSkipped {
+        keys: Vec<SkippedKey>,
+    },
     /// A filter of cis-fix's that no control needs stays, because alarms
     /// that are not cis-fix's to retire watch its metric.
     RetirementKept {
@@ -115,7 +120,8 @@ impl Notice {
             Notice::PreferredTrailIgnored { .. } | Notice::NoisyPattern { .. } => Severity::Warning,
             Notice::UsingTrails { .. }
             | Notice::RetirementKept { .. }
-            | Notice::FixingTrail { .. } => Severity::Info,
+            | Notice::FixingTrail { .. }
+            | Notice::KmsKeysSkipped { .. } => Severity::Info,
         }
     }
 
@@ -128,7 +134,8 @@ impl Notice {
             Notice::PreferredTrailIgnored { .. } | Notice::NoisyPattern { .. } => 2,
             Notice::UsingTrails { .. }
             | Notice::RetirementKept { .. }
-            | Notice::FixingTrail { .. } => 3,
+            | Notice::FixingTrail { .. }
+            | Notice::KmsKeysSkipped { .. } => 3,
         }
     }
 
@@ -144,6 +151,7 @@ impl Notice {
             Notice::UsingTrails { .. } => "using_trails",
             Notice::RetirementKept { .. } => "retirement_kept",
             Notice::FixingTrail { .. } => "fixing_trail",
+            Notice::KmsKeysSkipped { .. } => "kms_keys_skipped",
         }
     }
 
@@ -188,6 +196,12 @@ impl Notice {
             Notice::FixingTrail { trail, why, .. } => {
                 format!("Fixing trail `{trail}` in place: {why}.")
             }
+            Notice::KmsKeysSkipped { keys } => format!(
+                "{} KMS key{} outside the key rotation control, left as {}:",
+                keys.len(),
+                if keys.len() == 1 { " is" } else { "s are" },
+                if keys.len() == 1 { "it is" } else { "they are" }
+            ),
             Notice::UsingTrails { trails, .. } => format!(
                 "Using trail{} {} for the monitoring controls; other trails do not qualify.",
                 if trails.len() == 1 { "" } else { "s" },
@@ -207,11 +221,34 @@ impl Notice {
             }
             Notice::ReadsFailed { failures } => failures.iter().map(ToString::to_string).collect(),
             Notice::FixingTrail { others, .. } => others.clone(),
+            Notice::KmsKeysSkipped { keys } => keys.iter().map(ToString::to_string).collect(),
             Notice::PreferredTrailIgnored { .. }
             | Notice::RetirementKept { .. }
             | Notice::NoisyPattern { .. }
             | Notice::NobodyToNotify { .. } => vec![],
         }
+    }
+}
+
+/// A key outside the KMS rotation control, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedKey {
+    pub region: String,
+    pub key_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    #[serde(flatten)]
+    pub skip: crate::kinds::kms_key_rotation::Skip,
+}
+
+/// `eu-west-1 key 1234abcd-… (alias/app): pending deletion`.
+impl std::fmt::Display for SkippedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} key {}", self.region, self.key_id)?;
+        if !self.aliases.is_empty() {
+            write!(f, " ({})", self.aliases.join(", "))?;
+        }
+        write!(f, ": {}", self.skip)
     }
 }
 

@@ -17,10 +17,11 @@ use crate::kinds::{ReadData, Trail, trail};
 use crate::observed::{CallFailure, Observed};
 
 /// The snapshot file: version 2 keys every read (version 1 had a field per
-/// resource family).
+/// resource family); 2.2 adds the regions to plan (`chosen_regions`, the
+/// DescribeRegions read).
 pub const FILE: FileKind = FileKind {
     what: "snapshot",
-    version: FormatVersion::new(2, 1),
+    version: FormatVersion::new(2, 2),
     remedy: "take a new snapshot with `cis-fix snapshot`",
     marker: "reads",
     others: &[(
@@ -33,6 +34,10 @@ pub const FILE: FileKind = FileKind {
 /// is the snapshot's `account_id` and `caller_arn`).
 pub const CALLER_READ: &str = "sts:GetCallerIdentity";
 
+/// The read of the regions enabled for the account, made in the home
+/// region: the regions planned when the user names none.
+pub const REGIONS_READ: &str = "ec2:DescribeRegions";
+
 /// What the reads look for besides what listing finds: the names cis-fix
 /// gives what it creates, so that an interrupted apply's resources are found
 /// again rather than made twice, and the topics alarms may notify.
@@ -42,6 +47,9 @@ pub struct ReadScope {
     /// attributes are read too.
     pub topic_names: Vec<String>,
     pub trail: TrailNames,
+    /// The regions the user chose to plan (`--region`, `regions:`);
+    /// `None`: every region enabled for the account.
+    pub regions: Option<Vec<String>>,
 }
 
 /// The names of what cis-fix creates for a trail.
@@ -114,6 +122,11 @@ pub struct Snapshot {
     /// The region the run started in: trails are listed from here
     /// (multi-region trails show in every region).
     pub region: String,
+    /// The regions the user chose to plan (`--region`, `regions:` in the
+    /// config); absent, the regions enabled for the account
+    /// ([`REGIONS_READ`]) are planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen_regions: Option<Vec<String>>,
     #[serde(with = "reads_as_list")]
     pub reads: BTreeMap<ReadKey, Observed<ReadData>>,
 }
@@ -125,6 +138,7 @@ impl Snapshot {
             account_id,
             caller_arn,
             region: region.to_string(),
+            chosen_regions: None,
             reads: BTreeMap::new(),
         }
     }
@@ -177,6 +191,19 @@ impl Snapshot {
     /// The trails listed from the home region.
     pub fn trails(&self) -> Result<&[Trail], CallFailure> {
         self.read(trail::READ, &self.region, None, trail::from_read)
+    }
+
+    /// The regions whose regional controls are planned: the ones the user
+    /// chose, else every region enabled for the account, else (that read
+    /// failed, or an older snapshot lacks it) the failure.
+    pub fn planned_regions(&self) -> Result<Vec<String>, CallFailure> {
+        match &self.chosen_regions {
+            Some(r) => Ok(r.clone()),
+            None => self.read(REGIONS_READ, &self.region, None, |d| match d {
+                ReadData::Regions(r) => Some(r.clone()),
+                _ => None,
+            }),
+        }
     }
 
     /// Every read that failed, in a stable order, items' reads included.

@@ -146,6 +146,15 @@ impl Aws {
         )
     }
 
+    /// EC2 in the home region: only DescribeRegions is asked of it.
+    pub(crate) fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(&self.config)
+                .interceptor(CallLog)
+                .build(),
+        )
+    }
+
     pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&self.config)

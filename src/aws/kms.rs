@@ -1,16 +1,19 @@
 //! KMS: the keys of a region (to find the key a trail encrypts with, and
-//! cis-fix's own key again after an interrupted apply), and the writes that
-//! make and name cis-fix's key. A key is never disabled or deleted.
+//! cis-fix's own key again after an interrupted apply; to judge the
+//! rotation of every key the benchmark's rotation applies to), and the
+//! writes that make and name cis-fix's key and turn rotation on. A key is
+//! never disabled or deleted.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+use aws_sdk_kms::types::{KeySpec, KeyUsageType, MultiRegionKeyType};
 use futures::future::join_all;
 
 use super::clients::RegionClients;
 use super::error::{failure, malformed, refused};
 use super::{Limiter, all_pages};
 use crate::kinds::kms_key::READ;
+use crate::kinds::kms_key_rotation;
 use crate::kinds::{Deferred, KmsKeyFacts};
 use crate::observed::{CallFailure, Observed};
 use crate::snapshot::TrailNames;
@@ -18,10 +21,11 @@ use crate::snapshot::TrailNames;
 /// Key policies have one name.
 const POLICY_NAME: &str = "default";
 
-/// Every key of the region, described, with its aliases; rotation and the
-/// key policy only for the keys cis-fix may use (its own, by alias or
-/// description, and the one the user named), so a region with hundreds of
-/// keys costs two calls per key at most once. A failure to list or describe
+/// Every key of the region, described, with its aliases; the key policy
+/// only for the keys cis-fix may use for CloudTrail (its own, by alias or
+/// description, and the one the user named), and the rotation status for
+/// those and for every key the benchmark's rotation applies to
+/// (`kms_key_rotation::skip`), so each call is made once per key at most. A failure to list or describe
 /// fails the whole read: a key that could not be described might be
 /// cis-fix's own, and must not be made twice.
 pub async fn read_keys(
@@ -84,6 +88,11 @@ pub async fn read_keys(
         let wanted = is_wanted(names, &meta.key_id, &arn, &aliases, meta.description());
         let mut alias_names: Vec<String> = aliases.into_iter().map(|(n, _)| n).collect();
         alias_names.sort();
+        let replica = meta
+            .multi_region_configuration
+            .as_ref()
+            .and_then(|c| c.multi_region_key_type.as_ref())
+            .is_some_and(|t| *t == MultiRegionKeyType::Replica);
         facts.push((
             wanted,
             KmsKeyFacts {
@@ -114,6 +123,7 @@ pub async fn read_keys(
                     .map(|s| s.as_str().to_string())
                     .unwrap_or_default(),
                 aliases: alias_names,
+                replica,
                 rotation_enabled: None,
                 policy: None,
             },
@@ -127,6 +137,8 @@ pub async fn read_keys(
             );
             k.rotation_enabled = Some(rotation);
             k.policy = Some(policy);
+        } else if kms_key_rotation::skip(&k).is_none() {
+            k.rotation_enabled = Some(read_rotation(rc, &k.arn, limit).await);
         }
         k
     }))

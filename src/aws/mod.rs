@@ -6,6 +6,7 @@ mod call_log;
 mod clients;
 mod cloudtrail;
 mod cloudwatch;
+mod ec2;
 mod error;
 mod iam;
 mod iam_role;
@@ -72,34 +73,60 @@ impl Limiter {
 }
 
 /// Reads everything the diff needs, each call once. First what decides
-/// where to look (caller identity, trails, with the password policy
-/// alongside, which need not wait); then, concurrently, every
-/// region a trail of this account lives in or delivers to (log groups,
-/// metric filters, alarms, SNS, KMS keys), the delivery role, and the
-/// trails' buckets; last, the keys of any region a bucket is in that no
-/// trail is (CloudTrail encrypts with a key of its bucket's region).
+/// where to look (caller identity, trails, the regions enabled for the
+/// account unless `scope` names them, with the password policy alongside,
+/// which need not wait); then, concurrently, every region a trail of this
+/// account lives in or delivers to (log groups, metric filters, alarms,
+/// SNS), the KMS keys of those regions and of every planned region, the
+/// delivery role, and the trails' buckets; last, the keys of any region a
+/// bucket is in whose keys were not read yet (CloudTrail encrypts with a
+/// key of its bucket's region).
 ///
 /// `scope` names what cis-fix looks for besides what listing finds: the
-/// topics it may notify, and the names it gives the trail's resources, so
-/// that what an interrupted apply made is found again.
+/// topics it may notify, the names it gives the trail's resources, so
+/// that what an interrupted apply made is found again, and the regions the
+/// user chose.
 pub async fn read_snapshot(
     aws: &Aws,
     limit: &Limiter,
     progress: &Progress,
     scope: &ReadScope,
 ) -> Snapshot {
-    progress.set("reading caller identity, CloudTrail trails and the password policy");
+    progress.set(
+        "reading caller identity, CloudTrail trails, the enabled regions and the password policy",
+    );
     let home = aws.home_region().to_string();
-    let (caller, trails, password) = futures::join!(
+    let enabled = async {
+        match &scope.regions {
+            Some(_) => None,
+            None => Some(ec2::read_regions(aws, limit).await),
+        }
+    };
+    let (caller, trails, password, enabled) = futures::join!(
         sts::caller(aws, limit),
         cloudtrail::read_trails(aws, limit),
-        iam::read_password_policy(aws, limit)
+        iam::read_password_policy(aws, limit),
+        enabled
     );
     let (account_id, caller_arn, caller_failed) = match caller {
         Observed::Ok((a, arn)) => (Some(a), Some(arn), None),
         Observed::Failed(f) => (None, None, Some(f)),
     };
     let mut snap = Snapshot::new(account_id.clone(), caller_arn, &home);
+    snap.chosen_regions = scope.regions.clone();
+    // The planned regions; none known when DescribeRegions failed (the
+    // diff then says so, and judges the regions read for the trails).
+    let planned: Vec<String> = match (&scope.regions, &enabled) {
+        (Some(chosen), _) => chosen.clone(),
+        (None, Some(Observed::Ok(r))) => r.clone(),
+        _ => vec![],
+    };
+    if let Some(r) = enabled {
+        snap.record(
+            ReadKey::new(crate::snapshot::REGIONS_READ, &home, None),
+            r.map(ReadData::Regions),
+        );
+    }
     if let Some(f) = caller_failed {
         snap.record(ReadKey::new(sts::READ, &home, None), Observed::Failed(f));
     }
@@ -120,12 +147,23 @@ pub async fn read_snapshot(
         ReadKey::new(password_policy::READ, GLOBAL, None),
         password.map(ReadData::PasswordPolicy),
     );
-    progress.set(&reading_what(&regions, &scope.trail.role, &buckets));
+    let key_regions: BTreeSet<String> = regions.keys().cloned().chain(planned).collect();
+    progress.set(&reading_what(
+        &regions,
+        &key_regions,
+        &scope.trail.role,
+        &buckets,
+    ));
 
     let regional =
         join_all(regions.iter().map(|(region, groups)| {
             read_region(aws, limit, region, groups.clone(), account, scope)
         }));
+    let keys = join_all(
+        key_regions
+            .iter()
+            .map(|r| read_keys(aws, limit, r, &scope.trail)),
+    );
     let role = async {
         if scope.trail.role.is_empty() {
             return vec![];
@@ -152,7 +190,7 @@ pub async fn read_snapshot(
                 Observed::Ok(Some(b)) => b.region.as_ref().ok().cloned(),
                 _ => None,
             })
-            .filter(|r| !regions.contains_key(r))
+            .filter(|r| !key_regions.contains(r))
             .collect();
         let mut out: Reads = read
             .into_iter()
@@ -173,8 +211,14 @@ pub async fn read_snapshot(
         );
         out
     };
-    let (regional, role, buckets) = futures::join!(regional, role, buckets_then_keys);
-    for (key, result) in regional.into_iter().flatten().chain(role).chain(buckets) {
+    let (regional, keys, role, buckets) = futures::join!(regional, keys, role, buckets_then_keys);
+    for (key, result) in regional
+        .into_iter()
+        .flatten()
+        .chain(keys)
+        .chain(role)
+        .chain(buckets)
+    {
         snap.record(key, result);
     }
     progress.finish();
@@ -223,12 +267,17 @@ fn trail_regions(
 /// The progress line for the second stage of the reads.
 fn reading_what(
     regions: &BTreeMap<String, BTreeSet<String>>,
+    key_regions: &BTreeSet<String>,
     role: &str,
     buckets: &BTreeSet<String>,
 ) -> String {
     let mut s = format!(
-        "reading log groups, metric filters, alarms, SNS and KMS keys in {}",
-        regions.keys().cloned().collect::<Vec<_>>().join(", ")
+        "reading log groups, metric filters, alarms and SNS in {}; KMS keys in {}",
+        regions.keys().cloned().collect::<Vec<_>>().join(", "),
+        match key_regions.len() {
+            1 => key_regions.iter().cloned().collect::<String>(),
+            n => format!("{n} regions"),
+        }
     );
     if !role.is_empty() {
         s.push_str(&format!("; IAM role {role}"));
@@ -242,8 +291,8 @@ fn reading_what(
     s
 }
 
-/// One trail region's reads: the monitoring chain, cis-fix's log group
-/// and the region's KMS keys, concurrently; then the metric filters of
+/// One trail region's reads: the monitoring chain and cis-fix's log
+/// group, concurrently; then the metric filters of
 /// cis-fix's log group when it exists there and no trail delivers to it
 /// yet (an apply interrupted after creating it).
 async fn read_region(
@@ -263,7 +312,7 @@ async fn read_region(
             Some(logs::read_log_groups(&rc, name, limit).await)
         }
     };
-    let (mut out, log_groups, keys) = futures::join!(
+    let (mut out, log_groups) = futures::join!(
         read_monitoring(
             aws,
             limit,
@@ -273,7 +322,6 @@ async fn read_region(
             &scope.topic_names
         ),
         log_groups,
-        read_keys(aws, limit, region, &scope.trail),
     );
     if let Some(found) = log_groups {
         if let Observed::Ok(gs) = &found
@@ -291,7 +339,6 @@ async fn read_region(
             found.map(ReadData::LogGroups),
         ));
     }
-    out.push(keys);
     out
 }
 

@@ -27,8 +27,9 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
             "apply needs confirmation, but standard input or standard error is not a terminal: run it in a terminal, or pass --auto-approve to apply without asking"
         );
     }
+    let scope = super::with_regions(desired.read_scope(), &args.connection)?;
     let aws = super::connect(&args.connection).await?;
-    let snap = super::read(&aws, &desired.read_scope()).await;
+    let snap = super::read(&aws, &scope).await;
     let plan = super::compute(&desired, &snap)?;
     let s = Style::for_stdout();
     let e = Style::for_stderr();

@@ -75,9 +75,38 @@ pub fn load_benchmark(flag: Option<&str>, config: &Config) -> Result<benchmark::
     Ok(benchmark::load(version.version)?)
 }
 
+/// The regions `--region` names, in order, each once; checked for their
+/// spelling before any call.
+pub fn chosen_regions(c: &Connection) -> Result<Option<Vec<String>>> {
+    if c.region.is_empty() {
+        return Ok(None);
+    }
+    let mut out: Vec<String> = Vec::new();
+    for r in &c.region {
+        let r = r.trim();
+        if !cis_fix::config::is_region_name(r) {
+            anyhow::bail!("--region: `{r}` is not a region name (e.g. us-east-1)");
+        }
+        if !out.iter().any(|o| o == r) {
+            out.push(r.to_string());
+        }
+    }
+    Ok(Some(out))
+}
+
+/// What the reads look for: `scope`, with the regions `--region` names
+/// taking the place of the config's.
+pub fn with_regions(mut scope: ReadScope, c: &Connection) -> Result<ReadScope> {
+    if let Some(r) = chosen_regions(c)? {
+        scope.regions = Some(r);
+    }
+    Ok(scope)
+}
+
 pub async fn connect(c: &Connection) -> Result<Aws> {
+    let home = chosen_regions(c)?.and_then(|r| r.into_iter().next());
     let aws = Aws::connect(&ConnectOptions {
-        region: c.region.clone(),
+        region: home,
         profile: c.profile.clone(),
         max_attempts: c.max_attempts,
     })
@@ -107,6 +136,7 @@ pub fn read_scope(config: &Config) -> ReadScope {
                 .unwrap_or_else(|| cis_fix::config::DEFAULT_TOPIC.to_string()),
         ],
         trail: cis_fix::desired::trail_names(config),
+        regions: config.regions.clone(),
     }
 }
 

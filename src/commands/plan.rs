@@ -10,8 +10,9 @@ pub async fn run(args: PlanArgs) -> Result<Exit> {
     let snap = match &args.from {
         Some(path) => Snapshot::load(path)?,
         None => {
+            let scope = super::with_regions(desired.read_scope(), &args.connection)?;
             let aws = super::connect(&args.connection).await?;
-            super::read(&aws, &desired.read_scope()).await
+            super::read(&aws, &scope).await
         }
     };
     let plan = super::compute(&desired, &snap)?;

@@ -6,8 +6,9 @@ use crate::cli::SnapshotArgs;
 
 pub async fn run(args: SnapshotArgs) -> Result<Exit> {
     let (config, _) = cis_fix::config::Config::discover(args.config.as_deref())?;
+    let scope = super::with_regions(super::read_scope(&config), &args.connection)?;
     let aws = super::connect(&args.connection).await?;
-    let snap = super::read(&aws, &super::read_scope(&config)).await;
+    let snap = super::read(&aws, &scope).await;
     let text = snap.to_json();
     match &args.out {
         Some(path) => {

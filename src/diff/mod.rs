@@ -8,6 +8,7 @@
 
 mod builder;
 pub mod cloudtrail;
+pub mod kms_rotation;
 pub mod monitoring;
 pub mod password_policy;
 pub mod signal;
@@ -36,6 +37,7 @@ pub const FAMILIES: &[Family] = &[
     monitoring::FAMILY,
     cloudtrail::FAMILY,
     password_policy::FAMILY,
+    kms_rotation::FAMILY,
 ];
 
 pub fn family(kind: Kind) -> Option<&'static Family> {
@@ -63,6 +65,8 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
         out.wait_for(&p.log_group, &p.prerequisites);
     }
     password_policy::plan(&desired.password, snap, &mut out);
+    // After the trail: its key's update may serve rotation too.
+    kms_rotation::plan(&desired.kms, snap, &mut out);
     // Say it before apply refuses, so plan and apply agree.
     if out.has_changes()
         && let Some(topic) = out.controls.iter().find_map(|c| match &c.cause {

@@ -124,6 +124,11 @@ impl Fixture {
             ReadKey::new(trail::READ, REGION, None),
             self.trails.clone().map(ReadData::Trails),
         );
+        // The fixture account has one region.
+        s.record(
+            ReadKey::new(crate::snapshot::REGIONS_READ, REGION, None),
+            Observed::Ok(ReadData::Regions(vec![REGION.into()])),
+        );
         // A policy every version accepts: these tests are about monitoring.
         s.record(
             ReadKey::new(password_policy::READ, crate::address::GLOBAL, None),
@@ -432,6 +437,15 @@ pub(super) fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture
                     Observed::Ok(ReadData::Role(Some(role.clone()))),
                 );
             }
+            Resource::KmsKeyRotation(k) => {
+                if let Some(Observed::Ok(ReadData::KmsKeys(keys))) =
+                    s.extra.get_mut(&ReadKey::new(kms_key::READ, &region, None))
+                {
+                    for x in keys.iter_mut().filter(|x| x.arn == k.arn) {
+                        x.rotation_enabled = Some(Observed::Ok(k.enable_key_rotation));
+                    }
+                }
+            }
             Resource::KmsKey(k) => {
                 let arn = match &k.arn {
                     Deferred::Known(a) => a.clone(),
@@ -456,6 +470,7 @@ pub(super) fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture
                     origin: "AWS_KMS".into(),
                     key_state: "Enabled".into(),
                     aliases: k.alias.iter().cloned().collect(),
+                    replica: false,
                     rotation_enabled: Some(Observed::Ok(k.enable_key_rotation)),
                     policy: Some(Observed::Ok(k.policy.clone())),
                 });

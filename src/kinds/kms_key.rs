@@ -41,7 +41,11 @@ pub struct KmsKeyFacts {
     pub key_state: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
-    /// Read only for the keys cis-fix may use.
+    /// A multi-Region replica key (its rotation is its primary's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replica: bool,
+    /// Read for the keys cis-fix may use for CloudTrail, and for every key
+    /// the benchmark's rotation applies to (`kms_key_rotation::skip`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation_enabled: Option<Observed<bool>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

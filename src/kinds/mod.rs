@@ -15,6 +15,7 @@
 pub mod cloudtrail;
 pub mod iam_role;
 pub mod kms_key;
+pub mod kms_key_rotation;
 pub mod log_group;
 pub mod metric_alarm;
 pub mod metric_filter;
@@ -32,6 +33,7 @@ use crate::observed::CallFailure;
 pub use cloudtrail::{CloudTrail, TrailSettings};
 pub use iam_role::{IamRole, InlinePolicy};
 pub use kms_key::{KmsKey, KmsKeyFacts};
+pub use kms_key_rotation::KmsKeyRotation;
 pub use log_group::LogGroup;
 pub use metric_alarm::MetricAlarm;
 pub use metric_filter::MetricFilter;
@@ -289,6 +291,7 @@ registry! {
     "aws_cloudwatch_log_group" => LogGroup(LogGroup),
     "aws_iam_role" => IamRole(IamRole),
     "aws_kms_key" => KmsKey(KmsKey),
+    "aws_kms_key_rotation" => KmsKeyRotation(KmsKeyRotation),
     "aws_s3_bucket" => S3Bucket(S3Bucket),
     "aws_s3_bucket_public_access_block" => BucketPublicAccessBlock(BucketPublicAccessBlock),
     "aws_s3_bucket_logging" => BucketLogging(BucketLogging),
@@ -314,6 +317,8 @@ pub enum ReadData {
     /// `None`: the role does not exist.
     Role(Option<IamRole>),
     KmsKeys(Vec<KmsKeyFacts>),
+    /// The regions enabled for the account (EC2 DescribeRegions).
+    Regions(Vec<String>),
     /// `None`: the bucket does not exist.
     Bucket(Option<BucketFacts>),
     /// `None`: the account has no password policy (`NoSuchEntity`, a fact,
@@ -694,7 +699,8 @@ mod shipped_policies {
         let reads = KINDS
             .iter()
             .flat_map(|k| k.read_actions.iter())
-            .chain(super::trail::READ_ACTIONS);
+            .chain(super::trail::READ_ACTIONS)
+            .chain(&[crate::snapshot::REGIONS_READ]);
         for a in reads {
             assert!(plan.iter().any(|p| p == a), "plan policy lacks {a}");
             assert!(apply.iter().any(|p| p == a), "apply policy lacks {a}");

@@ -300,7 +300,7 @@ fn change(out: &mut String, c: &JsonChange, s: Style) {
                 if shows_kept {
                     kept += 1;
                     let _ = writeln!(out, "        {key:<width$} = {}", value(new, 8));
-                } else if key == "name" || key == "log_group_name" {
+                } else if key == "name" || key == "log_group_name" || key == "key_id" {
                     let _ = writeln!(out, "        {key:<width$} = {}", value(new, 8));
                 } else {
                     hidden += 1;

@@ -9,6 +9,7 @@ mod cli_inputs;
 mod cloudtrail;
 mod faults_selftest;
 mod harness_selftest;
+mod kms_rotation;
 mod loaders_props;
 mod monitoring;
 mod offline;

@@ -109,7 +109,7 @@ fn compliant_and_new_accounts() {
     ]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("No changes. All 21 managed controls are compliant; 4 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
+        out.contains("No changes. All 22 managed controls are compliant; 3 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
         "{out}"
     );
     let p = json(&[
@@ -164,8 +164,10 @@ fn every_benchmark_version_plans_with_its_own_numbers() {
         ]);
         assert_eq!(p["benchmark"], v);
         assert_eq!(p["controls"][0]["id"], password, "{v}");
+        // The KMS rotation control follows the trail's in every version.
         let n = crate::support::account::password_ids(&p).len()
-            + crate::support::account::trail_ids(&p).len();
+            + crate::support::account::trail_ids(&p).len()
+            + 1;
         assert_eq!(p["controls"][n]["id"], first, "{v}");
     }
     let p = json(&[
@@ -176,8 +178,8 @@ fn every_benchmark_version_plans_with_its_own_numbers() {
         "--from",
         "examples/accounts/new-account.json",
     ]);
-    // 7 password, 6 CloudTrail and 14 monitoring controls.
-    assert_eq!(p["controls"].as_array().map(Vec::len), Some(7 + 6 + 14));
+    // 7 password, 6 CloudTrail, KMS rotation and 14 monitoring controls.
+    assert_eq!(p["controls"].as_array().map(Vec::len), Some(7 + 6 + 1 + 14));
 }
 
 #[test]
@@ -234,7 +236,7 @@ fn bad_snapshot_and_unknown_version_are_clear_errors() {
     std::fs::write(
         &snap,
         full.replacen(
-            "\"format_version\": \"2.1\"",
+            "\"format_version\": \"2.2\"",
             "\"format_version\": \"7.0\"",
             1,
         ),
@@ -288,8 +290,9 @@ fn controls_lists_managed_and_unmanaged() {
         .iter()
         .filter(|c| c["managed"] == true)
         .count();
-    // v3.0.0: 15 monitoring, 2 password-policy and 4 CloudTrail controls.
-    assert_eq!(managed, 21);
+    // v3.0.0: 15 monitoring, 2 password-policy, 4 CloudTrail controls and
+    // KMS rotation.
+    assert_eq!(managed, 22);
 }
 
 #[test]
@@ -358,7 +361,7 @@ fn show_renders_a_saved_plan_exactly_and_refuses_damaged_ones() {
     std::fs::write(
         &saved,
         out.replacen(
-            "\"format_version\": \"2.1\"",
+            "\"format_version\": \"2.2\"",
             "\"format_version\": \"0.9\"",
             1,
         ),

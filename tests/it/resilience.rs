@@ -180,7 +180,8 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
             assert!(st.iter().all(|(_, s)| s == "compliant"), "{read}: {st:?}");
         } else {
             assert!(st.iter().all(|(_, s)| s == "unknown"), "{read}: {st:?}");
-            let first = password_ids(&plan).len() + trail_ids(&plan).len();
+            // After the password, trail and KMS rotation controls.
+            let first = password_ids(&plan).len() + trail_ids(&plan).len() + 1;
             let reason = plan["controls"][first]["reason"]
                 .as_str()
                 .unwrap_or_default();
@@ -619,9 +620,33 @@ fn every_read_is_made_once() {
     acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
         .expect_code(0);
     let proxy = FaultProxy::start(&acct.moto);
+    // Every enabled region: DescribeRegions once, each region's keys once.
+    let before = proxy.calls().len();
+    via(&proxy, &acct, &["plan", "--config", &cfg]).expect_code(0);
+    let calls = &proxy.calls()[before..];
+    let count = |name: &str| calls.iter().filter(|c| c.name() == name).count();
+    assert_eq!(count("ec2:DescribeRegions"), 1);
+    let mut key_regions: Vec<&str> = calls
+        .iter()
+        .filter(|c| c.name() == "kms:ListKeys")
+        .map(|c| c.region.as_str())
+        .collect();
+    let listed = key_regions.len();
+    key_regions.sort();
+    key_regions.dedup();
+    assert_eq!(key_regions.len(), listed, "{key_regions:?}");
+    assert!(listed > 1, "{key_regions:?}");
+    // One region named: the exact reads.
     for command in [
-        &["plan", "--config", &cfg][..],
-        &["apply", "--auto-approve", "--config", &cfg][..],
+        &["plan", "--config", &cfg, "--region", "us-east-1"][..],
+        &[
+            "apply",
+            "--auto-approve",
+            "--config",
+            &cfg,
+            "--region",
+            "us-east-1",
+        ][..],
     ] {
         let before = proxy.calls().len();
         via(&proxy, &acct, command).expect_code(0);
@@ -631,7 +656,8 @@ fn every_read_is_made_once() {
             names,
             // The trail's own reads too: cis-fix's log group, role and
             // bucket looked for (none exists: a 404 and a NoSuchEntity),
-            // the region's keys (none), and the trail's bucket in full.
+            // the region's keys (the trail's, whose rotation the rotation
+            // control reads), and the trail's bucket in full.
             [
                 "cloudtrail:DescribeTrails",
                 "cloudtrail:GetEventSelectors",
@@ -641,6 +667,7 @@ fn every_read_is_made_once() {
                 "iam:GetAccountPasswordPolicy",
                 "iam:GetRole",
                 "kms:DescribeKey",
+                "kms:GetKeyRotationStatus",
                 "kms:ListAliases",
                 "kms:ListKeys",
                 "logs:DescribeLogGroups",

@@ -379,7 +379,12 @@ fn snapshot_records_the_trails_resources_as_the_kinds_expect() {
         "{mine:#?}"
     );
     let other = ks.iter().find(|k| k.arn != key_arn).expect("the other key");
-    assert_eq!((&other.rotation_enabled, &other.policy), (&None, &None));
+    // Another customer managed symmetric key: its rotation is read (the
+    // rotation control judges it), its policy is not.
+    assert_eq!(
+        (&other.rotation_enabled, &other.policy),
+        (&Some(Observed::Ok(false)), &None)
+    );
     // The log group's region is a trail region: its keys are read too.
     assert!(keys(&snap, OTHER_REGION).is_empty());
 
@@ -425,7 +430,8 @@ fn what_does_not_exist_is_a_fact_not_a_failure() {
             .expect("DeleteBucket");
     });
 
-    let run = acct.cis_fix(&["snapshot"]);
+    // One planned region: only the trails decide where else is read.
+    let run = acct.cis_fix(&["snapshot", "--region", REGION]);
     run.expect_code(0);
     let snap = snapshot_of(&run);
     assert!(bucket(&snap, gone).is_none());
@@ -464,7 +470,7 @@ fn a_denied_read_fails_that_read_only() {
 
     let run = acct.run(
         proxy.command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix")),
-        &["snapshot"],
+        &["snapshot", "--region", REGION],
     );
     // The snapshot is written either way; the exit says it is incomplete.
     run.expect_code(1);
@@ -782,6 +788,7 @@ fn writers_make_what_they_are_asked_and_converge_when_run_again() {
         &ReadScope {
             topic_names: vec![],
             trail: names(),
+            regions: Some(vec![REGION.into()]),
         },
     ));
     let trails = snap.trails().expect("trails");
@@ -863,6 +870,7 @@ fn writers_make_what_they_are_asked_and_converge_when_run_again() {
         &ReadScope {
             topic_names: vec![],
             trail: names(),
+            regions: Some(vec![REGION.into()]),
         },
     ));
     let t = &snap.trails().expect("trails")[0];

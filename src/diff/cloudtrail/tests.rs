@@ -388,6 +388,7 @@ fn a_key_an_interrupted_apply_made_is_named_not_made_twice() {
             origin: "AWS_KMS".into(),
             key_state: "Enabled".into(),
             aliases: vec![],
+            replica: false,
             rotation_enabled: Some(Observed::Ok(false)),
             policy: Some(Observed::Ok(super::policies::trail_key(
                 "aws",

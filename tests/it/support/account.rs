@@ -145,10 +145,13 @@ impl Account {
         self.delivering_trail_rest(name, log_group);
     }
 
-    /// A customer managed key of the user's (not cis-fix's), its ARN.
+    /// A customer managed key of the user's (not cis-fix's), its ARN. Its
+    /// rotation is on, as the KMS rotation control wants, so plans of an
+    /// account with this trail are about what a test adds.
     pub fn trail_key(&self) -> String {
         self.block_on(async {
-            self.kms
+            let arn = self
+                .kms
                 .create_key()
                 .description("the team's CloudTrail key")
                 .send()
@@ -156,7 +159,14 @@ impl Account {
                 .expect("CreateKey")
                 .key_metadata
                 .and_then(|m| m.arn)
-                .expect("key ARN")
+                .expect("key ARN");
+            self.kms
+                .enable_key_rotation()
+                .key_id(&arn)
+                .send()
+                .await
+                .expect("EnableKeyRotation");
+            arn
         })
     }
 

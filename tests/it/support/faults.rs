@@ -42,12 +42,15 @@
 //! `throttle_every(2)` one operation can draw three even numbers in a row
 //! and exhaust the SDK's default 3 attempts (seen with `cis-fix plan`:
 //! `ListSubscriptions` failed with `Throttling`). [`FaultProxy::per_operation`]
-//! numbers each operation's calls on its own instead (AWS's rate limits are
-//! per API), which makes the faults a concurrent client sees repeatable.
+//! numbers each operation's calls in each region on its own instead (AWS's
+//! rate limits are per API and region), which makes the faults a concurrent
+//! client sees repeatable, one call of an operation per region at a time.
 //!
 //! **What is injected.** For each call, first matching rule wins:
 //! 1. [`deny`](FaultProxy::deny)`("logs:PutMetricFilter")` (IAM-style name,
-//!    case-insensitive; `"logs:*"` denies a whole service): always AccessDenied.
+//!    case-insensitive; `"logs:*"` denies a whole service): always AccessDenied;
+//!    [`deny_in`](FaultProxy::deny_in)`("kms:ListKeys", "eu-west-1")` the same
+//!    in one region only.
 //! 2. [`throttle_every`](FaultProxy::throttle_every)`(n)`: calls whose number
 //!    is a multiple of `n` get the protocol's throttling error.
 //! 3. [`server_error_every`](FaultProxy::server_error_every)`(n)`: calls whose
@@ -199,6 +202,8 @@ pub struct Call {
     pub service: String,
     /// Operation name, e.g. `DescribeAlarms`.
     pub action: String,
+    /// The region of its SigV4 credential scope.
+    pub region: String,
     /// The fault injected, if any (see the module docs for the values).
     pub faulted: Option<String>,
     /// HTTP status sent to the client; 0 while the call is in flight.
@@ -246,6 +251,8 @@ struct State {
     per_operation: bool,
     server_errors_sent: usize,
     denied: HashSet<String>,
+    /// (action, region) pairs denied in that region only.
+    denied_in: HashSet<(String, String)>,
     /// Operations that always get a server error (a fault outlasting retries).
     failing: HashSet<String>,
     signal: Option<SignalRule>,
@@ -327,7 +334,8 @@ impl FaultProxy {
     /// Every call whose number is a multiple of `n` gets the protocol's
     /// throttling error; 0 turns it off.
     /// Makes `throttle_every(n)` and `server_error_every(n)` count each
-    /// operation's calls on its own, as AWS rate limits are per API, faulting
+    /// operation's calls in each region on its own, as AWS rate limits are
+    /// per API and region, faulting
     /// its 1st, (1+n)-th, (1+2n)-th ... call. A concurrent client then sees
     /// the same faults on every run: each operation's first attempt is
     /// faulted and (for n >= 2) its retry goes through.
@@ -362,6 +370,19 @@ impl FaultProxy {
         self.state().denied.insert(action.to_ascii_lowercase());
     }
 
+    /// Like [`deny`](FaultProxy::deny), for calls sent to `region` only
+    /// (the region of the request's SigV4 credential scope), as a policy
+    /// with an `aws:RequestedRegion` condition denies.
+    pub fn deny_in(&self, action: &str, region: &str) {
+        assert!(
+            action.contains(':'),
+            "deny_in takes an IAM-style action like \"kms:ListKeys\", got {action:?}"
+        );
+        self.state()
+            .denied_in
+            .insert((action.to_ascii_lowercase(), region.to_ascii_lowercase()));
+    }
+
     /// After the `k`-th write (counted from now, among writes forwarded to
     /// moto) has been answered by moto, send `signal` to the target pid,
     /// then pass the response on. One-shot; replaces an earlier rule.
@@ -394,6 +415,7 @@ impl FaultProxy {
         st.failing.clear();
         st.server_errors_sent = 0;
         st.denied.clear();
+        st.denied_in.clear();
         st.signal = None;
     }
 
@@ -459,6 +481,7 @@ impl Shared {
         let mut call = Call {
             service: id.service.clone(),
             action: id.action.clone(),
+            region: id.region.clone(),
             faulted: None,
             status: 0,
         };
@@ -469,14 +492,19 @@ impl Shared {
         let rule_number = if st.per_operation {
             st.calls
                 .iter()
-                .filter(|c| c.name().eq_ignore_ascii_case(&name))
+                .filter(|c| c.name().eq_ignore_ascii_case(&name) && c.region == call.region)
                 .count()
                 + st.throttle_every.max(st.server_error_every)
         } else {
             number
         };
         let wildcard = format!("{}:*", call.service.to_ascii_lowercase());
-        let fault = if st.denied.contains(&name) || st.denied.contains(&wildcard) {
+        let here = id.region.to_ascii_lowercase();
+        let fault = if st.denied.contains(&name)
+            || st.denied.contains(&wildcard)
+            || st.denied_in.contains(&(name.clone(), here.clone()))
+            || st.denied_in.contains(&(wildcard.clone(), here))
+        {
             Some(Fault::Deny)
         } else if st.failing.contains(&name) {
             st.server_errors_sent += 2;
