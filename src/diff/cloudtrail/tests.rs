@@ -556,6 +556,7 @@ fn a_configured_key_cloudtrail_cannot_use_is_blocked_before_any_call() {
             origin: "AWS_KMS".into(),
             key_state: "Enabled".into(),
             aliases: vec![],
+            replica: false,
             rotation_enabled: None,
             // The default key policy: the account only, no CloudTrail.
             policy: Some(Observed::Ok(
