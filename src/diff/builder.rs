@@ -145,6 +145,15 @@ impl PlanBuilder {
             return Err(e);
         }
         self.notices.sort_by_key(Notice::rank);
+        // Grouped by region, global first, each group in planning order (a
+        // stable sort; apply orders by dependencies anyway).
+        self.changes.sort_by(|a, b| {
+            let key = |c: &Change| {
+                let r = c.address.region();
+                (r != crate::address::GLOBAL, r.to_string())
+            };
+            key(a).cmp(&key(b))
+        });
         let pos = |id: &str| order.iter().position(|o| o == id).unwrap_or(usize::MAX);
         self.controls.sort_by_key(|c| pos(&c.id));
         Ok(Parts {
@@ -229,6 +238,28 @@ mod tests {
             [kinds::WriteCall::DeleteMetricFilter { filter_name, .. }, kinds::WriteCall::PutMetricFilter(p)]
                 if filter_name == "old" && p.name == "new"
         ));
+    }
+
+    #[test]
+    fn changes_are_grouped_by_region_global_first_in_planning_order() {
+        let mut b = PlanBuilder::new(Some("1"));
+        for (region, name) in [
+            ("us-east-1", "a"),
+            ("eu-west-1", "b"),
+            ("global", "c"),
+            ("us-east-1", "d"),
+        ] {
+            let mut c = topic_change(name);
+            c.address = Address::new(&b.at(region), "aws_sns_topic", name);
+            b.change(c);
+        }
+        let parts = b.finish(&[]).expect("no error");
+        let order: Vec<&str> = parts
+            .changes
+            .iter()
+            .map(|c| c.address.name.as_str())
+            .collect();
+        assert_eq!(order, ["c", "b", "a", "d"]);
     }
 
     #[test]

@@ -82,7 +82,20 @@ pub fn plan(p: &JsonPlan, s: Style) -> String {
             );
         }
         let _ = writeln!(out, "\ncis-fix will perform the following actions:\n");
+        // Changes come grouped by region (the plan orders them so); with
+        // more than one, each group is headed by its region.
+        let several = p.changes.iter().any(|c| c.region != p.changes[0].region);
+        let mut current: Option<&str> = None;
         for c in &p.changes {
+            if several && current != Some(c.region.as_str()) {
+                current = Some(c.region.as_str());
+                let head = if c.region == crate::address::GLOBAL {
+                    "Global resources (IAM):".to_string()
+                } else {
+                    format!("Region {}:", c.region)
+                };
+                let _ = writeln!(out, "  {}\n", s.bold(&head));
+            }
             change(&mut out, c, s);
             let _ = writeln!(out);
         }
