@@ -42,7 +42,17 @@ pub fn header(p: &JsonPlan, s: Style) -> String {
     let regions = match p.regions.as_slice() {
         [] => String::new(),
         [one] => format!(", region {one}"),
-        many => format!(", regions {}", many.join(", ")),
+        few @ [_, _, _] | few @ [_, _] | few @ [_, _, _, _] => {
+            format!(", regions {}", few.join(", "))
+        }
+        // Every enabled region is the default: the count says enough here
+        // (`--json` lists them).
+        many => format!(
+            ", {} regions ({} … {})",
+            many.len(),
+            many[0],
+            many[many.len() - 1]
+        ),
     };
     format!(
         "{}\n\n",
