@@ -290,9 +290,9 @@ fn controls_lists_managed_and_unmanaged() {
         .iter()
         .filter(|c| c["managed"] == true)
         .count();
-    // v3.0.0: 15 monitoring, 2 password-policy, 4 CloudTrail controls and
-    // KMS rotation.
-    assert_eq!(managed, 22);
+    // v3.0.0: 15 monitoring, 2 password-policy, 4 CloudTrail controls, KMS
+    // rotation and VPC flow logs.
+    assert_eq!(managed, 23);
 }
 
 #[test]
