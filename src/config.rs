@@ -352,13 +352,13 @@ impl Config {
         if let Some(arn) = &self.flow_logs.s3_bucket_arn {
             check_s3_destination(arn).map_err(|m| (at(&["flow_logs", "s3_bucket_arn"]), m))?;
         }
-        if let Some(a) = &self.cloudtrail.access_logs {
-            if !is_bucket_name(&a.bucket) {
-                return Err((
-                    at(&["cloudtrail", "access_logs", "bucket"]),
-                    format!("`{}` is not a valid S3 bucket name", a.bucket),
-                ));
-            }
+        if let Some(a) = &self.cloudtrail.access_logs
+            && !is_bucket_name(&a.bucket)
+        {
+            return Err((
+                at(&["cloudtrail", "access_logs", "bucket"]),
+                format!("`{}` is not a valid S3 bucket name", a.bucket),
+            ));
         }
         if let Some(t) = &self.sns.topic {
             let ok = !t.is_empty()
