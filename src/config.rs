@@ -43,6 +43,74 @@ pub struct Config {
     /// account).
     #[serde(default)]
     pub regions: Option<Vec<String>>,
+    /// How the flow logs cis-fix creates for VPCs without one are made.
+    #[serde(default)]
+    pub flow_logs: FlowLogsConfig,
+}
+
+/// What the flow-logs control leaves to the user: which traffic a new flow
+/// log records, and where it delivers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowLogsConfig {
+    /// Default `REJECT`, the benchmark's remediation.
+    #[serde(default)]
+    pub traffic_type: TrafficType,
+    /// Deliver to this bucket (`arn:aws:s3:::BUCKET`, optionally with
+    /// `/FOLDER`) instead of a CloudWatch Logs log group of cis-fix's;
+    /// the bucket's policy must let `delivery.logs.amazonaws.com` write.
+    #[serde(default)]
+    pub s3_bucket_arn: Option<String>,
+}
+
+/// The traffic a flow log records, as EC2 spells it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum TrafficType {
+    #[serde(rename = "ALL")]
+    All,
+    #[serde(rename = "ACCEPT")]
+    Accept,
+    #[default]
+    #[serde(rename = "REJECT")]
+    Reject,
+}
+
+impl TrafficType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrafficType::All => "ALL",
+            TrafficType::Accept => "ACCEPT",
+            TrafficType::Reject => "REJECT",
+        }
+    }
+}
+
+/// Whether `arn` names an S3 bucket (and optional folder) as a flow log's
+/// destination: `arn:PARTITION:s3:::BUCKET[/FOLDER]`. EC2 reserves the
+/// folder name `AWSLogs` (it writes under `AWSLogs/` itself).
+fn check_s3_destination(arn: &str) -> Result<(), String> {
+    let rest = arn
+        .strip_prefix("arn:")
+        .and_then(|r| r.split_once(':'))
+        .filter(|(partition, _)| !partition.is_empty())
+        .and_then(|(_, r)| r.strip_prefix("s3:::"))
+        .ok_or_else(|| {
+            format!("`{arn}` is not an S3 bucket ARN (arn:aws:s3:::BUCKET, optionally /FOLDER)")
+        })?;
+    let (bucket, folder) = rest.split_once('/').unwrap_or((rest, ""));
+    if !is_bucket_name(bucket) {
+        return Err(format!("`{bucket}` is not a valid S3 bucket name"));
+    }
+    if folder.trim_end_matches('/') == "AWSLogs" {
+        return Err("the folder may not be `AWSLogs`, which EC2 writes under itself".into());
+    }
+    Ok(())
+}
+
+fn is_bucket_name(b: &str) -> bool {
+    (3..=63).contains(&b.len())
+        && b.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
 }
 
 /// Whether `r` is spelled as an AWS region is (`us-east-1`,
@@ -281,17 +349,16 @@ impl Config {
                 ),
             ));
         }
-        if let Some(a) = &self.cloudtrail.access_logs {
-            let ok = (3..=63).contains(&a.bucket.len())
-                && a.bucket
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
-            if !ok {
-                return Err((
-                    at(&["cloudtrail", "access_logs", "bucket"]),
-                    format!("`{}` is not a valid S3 bucket name", a.bucket),
-                ));
-            }
+        if let Some(arn) = &self.flow_logs.s3_bucket_arn {
+            check_s3_destination(arn).map_err(|m| (at(&["flow_logs", "s3_bucket_arn"]), m))?;
+        }
+        if let Some(a) = &self.cloudtrail.access_logs
+            && !is_bucket_name(&a.bucket)
+        {
+            return Err((
+                at(&["cloudtrail", "access_logs", "bucket"]),
+                format!("`{}` is not a valid S3 bucket name", a.bucket),
+            ));
         }
         if let Some(t) = &self.sns.topic {
             let ok = !t.is_empty()
@@ -543,6 +610,45 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("did you mean `regions`"), "{err}");
+    }
+
+    #[test]
+    fn flow_logs_settings_are_checked_where_written() {
+        let c = Config::parse("", "c.yaml").expect("ok");
+        assert_eq!(c.flow_logs.traffic_type, TrafficType::Reject);
+        assert_eq!(c.flow_logs.s3_bucket_arn, None);
+        let c = Config::parse(
+            "flow_logs:\n  traffic_type: ALL\n  s3_bucket_arn: arn:aws:s3:::flow-logs/vpc/\n",
+            "c.yaml",
+        )
+        .expect("ok");
+        assert_eq!(c.flow_logs.traffic_type.as_str(), "ALL");
+        let err = Config::parse("flow_logs:\n  traffic_type: REJECTED\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.yaml:2:"), "{err}");
+        assert!(err.contains("did you mean `REJECT`"), "{err}");
+        for (bad, says) in [
+            ("flow-logs", "is not an S3 bucket ARN"),
+            (
+                "arn:aws:logs:us-east-1:1:log-group:x",
+                "is not an S3 bucket ARN",
+            ),
+            ("arn:aws:s3:::Flow_Logs", "is not a valid S3 bucket name"),
+            ("arn:aws:s3:::flow-logs/AWSLogs/", "may not be `AWSLogs`"),
+        ] {
+            let err = Config::parse(
+                &format!("regions: [us-east-1]\nflow_logs:\n  s3_bucket_arn: \"{bad}\"\n"),
+                "c.yaml",
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.starts_with("c.yaml:3: flow_logs.s3_bucket_arn: "),
+                "{err}"
+            );
+            assert!(err.contains(says), "{bad}: {err}");
+        }
     }
 
     #[test]

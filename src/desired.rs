@@ -5,7 +5,7 @@ use crate::benchmark::{
 };
 use crate::config::{AccessLogsConfig, Config, DEFAULT_TOPIC, PatternMode, SubscriptionConfig};
 use crate::pattern::Pattern;
-use crate::snapshot::{ReadScope, TrailNames};
+use crate::snapshot::{FlowLogNames, ReadScope, TrailNames};
 
 #[derive(Debug, Clone)]
 pub struct Desired {
@@ -19,16 +19,61 @@ pub struct Desired {
     pub password: Vec<PasswordControl>,
     /// The KMS key rotation controls, judged in every planned region.
     pub kms: Vec<KmsControl>,
+    /// The VPC flow-logs controls, judged in every planned region.
+    pub flow_logs: DesiredFlowLogs,
     /// The regions the config chose to plan (`regions:`); `None`: every
     /// region enabled for the account, unless `--region` narrows it.
     pub regions: Option<Vec<String>>,
 }
 
-/// A KMS key rotation control.
+/// A control judged in every planned region (KMS key rotation, VPC flow
+/// logs): its id and title.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KmsControl {
     pub id: String,
     pub title: String,
+}
+
+/// The VPC flow-logs controls (one in each version) and how a missing flow
+/// log is made.
+#[derive(Debug, Clone)]
+pub struct DesiredFlowLogs {
+    pub controls: Vec<KmsControl>,
+    /// `ALL`, `ACCEPT` or `REJECT` (the default, the benchmark's remediation).
+    pub traffic_type: String,
+    pub target: FlowLogTarget,
+}
+
+/// Where the flow logs cis-fix creates deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlowLogTarget {
+    /// cis-fix's log group in the VPC's region, written through cis-fix's
+    /// role.
+    CloudWatch(FlowLogNames),
+    /// The bucket the user named (`flow_logs.s3_bucket_arn`).
+    S3 { bucket_arn: String },
+}
+
+/// Where cis-fix's flow logs deliver, from the config. The names are fixed,
+/// not configurable: an interrupted apply finds them again by name.
+pub fn flow_log_target(config: &Config) -> FlowLogTarget {
+    match &config.flow_logs.s3_bucket_arn {
+        Some(arn) => FlowLogTarget::S3 {
+            bucket_arn: arn.clone(),
+        },
+        None => FlowLogTarget::CloudWatch(FlowLogNames {
+            log_group: "cis-fix/vpc-flow-logs".into(),
+            role: "cis-fix-vpc-flow-logs".into(),
+        }),
+    }
+}
+
+/// What the flow-logs reads look up by name: nothing for S3.
+pub fn flow_log_names(config: &Config) -> FlowLogNames {
+    match flow_log_target(config) {
+        FlowLogTarget::CloudWatch(names) => names,
+        FlowLogTarget::S3 { .. } => FlowLogNames::default(),
+    }
 }
 
 /// One password-policy control and the field bound it requires.
@@ -51,6 +96,10 @@ impl Desired {
             ],
             trail: self.trail.names.clone(),
             regions: self.regions.clone(),
+            flow_logs: match &self.flow_logs.target {
+                FlowLogTarget::CloudWatch(names) => names.clone(),
+                FlowLogTarget::S3 { .. } => FlowLogNames::default(),
+            },
         }
     }
 }
@@ -437,6 +486,19 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
                 title: c.title.clone(),
             })
             .collect(),
+        flow_logs: DesiredFlowLogs {
+            controls: b
+                .controls
+                .iter()
+                .filter(|c| c.kind == Kind::Flowlogs)
+                .map(|c| KmsControl {
+                    id: c.id.clone(),
+                    title: c.title.clone(),
+                })
+                .collect(),
+            traffic_type: config.flow_logs.traffic_type.as_str().to_string(),
+            target: flow_log_target(config),
+        },
         regions: config.regions.clone(),
     })
 }

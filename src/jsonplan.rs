@@ -15,7 +15,8 @@ use crate::plan::{Cause, ControlStatus, Plan, Severity, Summary};
 
 /// 2.0: addresses carry account and region, changes can destroy and
 /// replace, notices and control causes are structured; 2.2 adds KMS key
-/// rotation (`aws_kms_key_rotation`, the `kms_keys_skipped` notice).
+/// rotation (`aws_kms_key_rotation`, the `kms_keys_skipped` notice) and
+/// VPC flow logs (`aws_flow_log`).
 pub const FILE: FileKind = FileKind {
     what: "plan",
     version: FormatVersion::new(2, 2),

@@ -50,6 +50,19 @@ pub struct ReadScope {
     /// The regions the user chose to plan (`--region`, `regions:`);
     /// `None`: every region enabled for the account.
     pub regions: Option<Vec<String>>,
+    pub flow_logs: FlowLogNames,
+}
+
+/// The names of what cis-fix creates for VPC flow logs delivered to
+/// CloudWatch Logs: the log group (one per region, of this name) and the
+/// delivery role. Both empty when flow logs go to an S3 bucket, which needs
+/// neither. They are looked up only in a region with a VPC lacking an
+/// active flow log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowLogNames {
+    pub log_group: String,
+    /// The delivery role; its inline policy has the same name.
+    pub role: String,
 }
 
 /// The names of what cis-fix creates for a trail.

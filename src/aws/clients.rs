@@ -56,6 +56,7 @@ pub(crate) struct RegionClients {
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub kms: aws_sdk_kms::Client,
     pub s3: aws_sdk_s3::Client,
+    pub ec2: aws_sdk_ec2::Client,
 }
 
 /// The run's SDK configuration; regional clients are made once each.
@@ -200,6 +201,12 @@ impl Aws {
                     ),
                     kms: aws_sdk_kms::Client::from_conf(
                         aws_sdk_kms::config::Builder::from(&self.config)
+                            .region(r.clone())
+                            .interceptor(CallLog)
+                            .build(),
+                    ),
+                    ec2: aws_sdk_ec2::Client::from_conf(
+                        aws_sdk_ec2::config::Builder::from(&self.config)
                             .region(r.clone())
                             .interceptor(CallLog)
                             .build(),

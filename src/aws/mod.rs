@@ -8,6 +8,7 @@ mod cloudtrail;
 mod cloudwatch;
 mod ec2;
 mod error;
+mod flow_logs;
 mod iam;
 mod iam_role;
 mod kms;
@@ -33,7 +34,7 @@ use crate::kinds::{
 };
 use crate::observed::{CallFailure, Observed};
 use crate::progress::Progress;
-use crate::snapshot::{ReadKey, ReadScope, Snapshot, TrailNames};
+use crate::snapshot::{FlowLogNames, ReadKey, ReadScope, Snapshot, TrailNames};
 
 /// Every page of a paginated call, each page's request made under the
 /// limiter; the first error ends the read.
@@ -78,9 +79,11 @@ impl Limiter {
 /// which need not wait); then, concurrently, every region a trail of this
 /// account lives in or delivers to (log groups, metric filters, alarms,
 /// SNS), the KMS keys of those regions and of every planned region, the
-/// delivery role, and the trails' buckets; last, the keys of any region a
-/// bucket is in whose keys were not read yet (CloudTrail encrypts with a
-/// key of its bucket's region).
+/// VPCs and flow logs of every planned region (with cis-fix's flow-log
+/// group and role where a VPC lacks an active flow log), the delivery
+/// role, and the trails' buckets; last, the keys of any region a bucket is
+/// in whose keys were not read yet (CloudTrail encrypts with a key of its
+/// bucket's region).
 ///
 /// `scope` names what cis-fix looks for besides what listing finds: the
 /// topics it may notify, the names it gives the trail's resources, so
@@ -147,13 +150,20 @@ pub async fn read_snapshot(
         ReadKey::new(password_policy::READ, GLOBAL, None),
         password.map(ReadData::PasswordPolicy),
     );
+    // With no planned regions known (DescribeRegions failed), the VPCs of
+    // the regions read for the trails are still judged.
+    let flow_regions: Vec<String> = if planned.is_empty() {
+        regions.keys().cloned().collect()
+    } else {
+        planned.clone()
+    };
     let key_regions: BTreeSet<String> = regions.keys().cloned().chain(planned).collect();
-    progress.set(&reading_what(
-        &regions,
-        &key_regions,
-        &scope.trail.role,
-        &buckets,
-    ));
+    let mut what = reading_what(&regions, &key_regions, &scope.trail.role, &buckets);
+    what.push_str(&match flow_regions.len() {
+        1 => format!("; VPCs and flow logs in {}", flow_regions[0]),
+        n => format!("; VPCs and flow logs in {n} regions"),
+    });
+    progress.set(&what);
 
     let regional =
         join_all(regions.iter().map(|(region, groups)| {
@@ -211,13 +221,34 @@ pub async fn read_snapshot(
         );
         out
     };
-    let (regional, keys, role, buckets) = futures::join!(regional, keys, role, buckets_then_keys);
+    let flows = async {
+        let per_region = join_all(
+            flow_regions
+                .iter()
+                .map(|r| read_flow_logs(aws, limit, r, &scope.flow_logs)),
+        )
+        .await;
+        let unlogged = per_region.iter().any(|(_, u)| *u);
+        let mut out: Reads = per_region.into_iter().flat_map(|(r, _)| r).collect();
+        let role = &scope.flow_logs.role;
+        if unlogged && !role.is_empty() {
+            let r = iam_role::read_role(aws, role, limit).await;
+            out.push((
+                ReadKey::new(crate::kinds::iam_role::READ, GLOBAL, Some(role)),
+                r.map(ReadData::Role),
+            ));
+        }
+        out
+    };
+    let (regional, keys, role, buckets, flows) =
+        futures::join!(regional, keys, role, buckets_then_keys, flows);
     for (key, result) in regional
         .into_iter()
         .flatten()
         .chain(keys)
         .chain(role)
         .chain(buckets)
+        .chain(flows)
     {
         snap.record(key, result);
     }
@@ -356,6 +387,47 @@ async fn read_keys(
 }
 
 type Reads = Vec<(ReadKey, Observed<ReadData>)>;
+
+/// One planned region's flow-log reads: its VPCs and flow logs,
+/// concurrently; then, when a VPC there lacks an active flow log, cis-fix's
+/// flow-log group (`names`; none for S3), so that one an interrupted apply
+/// made is found again. Also says whether such a VPC was seen (the role is
+/// then looked up, once for every region).
+async fn read_flow_logs(
+    aws: &Aws,
+    limit: &Limiter,
+    region: &str,
+    names: &FlowLogNames,
+) -> (Reads, bool) {
+    use crate::kinds::flow_log;
+    let rc = aws.region(region);
+    let (vpcs, flows) = futures::join!(
+        flow_logs::read_vpcs(&rc, limit),
+        flow_logs::read_flow_logs(&rc, limit)
+    );
+    let unlogged = match (&vpcs, &flows) {
+        (Observed::Ok(v), Observed::Ok(f)) => v.iter().any(|v| !flow_log::is_logged(&v.vpc_id, f)),
+        _ => false,
+    };
+    let mut out = vec![
+        (
+            ReadKey::new(flow_log::READ_VPCS, region, None),
+            vpcs.map(ReadData::Vpcs),
+        ),
+        (
+            ReadKey::new(flow_log::READ, region, None),
+            flows.map(ReadData::FlowLogs),
+        ),
+    ];
+    if unlogged && !names.log_group.is_empty() {
+        let g = logs::read_log_groups(&rc, &names.log_group, limit).await;
+        out.push((
+            ReadKey::new(log_group::READ, region, Some(&names.log_group)),
+            g.map(ReadData::LogGroups),
+        ));
+    }
+    (out, unlogged)
+}
 
 /// The monitoring chain's reads in one region: the log groups' metric
 /// filters, alarms, topics and subscriptions, concurrently; then the
@@ -553,6 +625,7 @@ pub async fn execute(
                 .await
                 .map(|()| None)
         }
+        WriteCall::CreateFlowLogs(f) => flow_logs::create_flow_log(&rc(), f).await,
         WriteCall::PutBucketLogging {
             bucket,
             target_bucket,

@@ -137,6 +137,7 @@ pub fn read_scope(config: &Config) -> ReadScope {
         ],
         trail: cis_fix::desired::trail_names(config),
         regions: config.regions.clone(),
+        flow_logs: cis_fix::desired::flow_log_names(config),
     }
 }
 

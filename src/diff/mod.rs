@@ -8,6 +8,7 @@
 
 mod builder;
 pub mod cloudtrail;
+pub mod flow_logs;
 pub mod kms_rotation;
 pub mod monitoring;
 pub mod password_policy;
@@ -38,6 +39,7 @@ pub const FAMILIES: &[Family] = &[
     cloudtrail::FAMILY,
     password_policy::FAMILY,
     kms_rotation::FAMILY,
+    flow_logs::FAMILY,
 ];
 
 pub fn family(kind: Kind) -> Option<&'static Family> {
@@ -67,6 +69,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
     password_policy::plan(&desired.password, snap, &mut out);
     // After the trail: its key's update may serve rotation too.
     kms_rotation::plan(&desired.kms, snap, &mut out);
+    flow_logs::plan(&desired.flow_logs, snap, &mut out);
     // Say it before apply refuses, so plan and apply agree.
     if out.has_changes()
         && let Some(topic) = out.controls.iter().find_map(|c| match &c.cause {

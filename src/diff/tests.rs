@@ -129,6 +129,15 @@ impl Fixture {
             ReadKey::new(crate::snapshot::REGIONS_READ, REGION, None),
             Observed::Ok(ReadData::Regions(vec![REGION.into()])),
         );
+        // With no VPC: these tests are not about flow logs.
+        s.record(
+            ReadKey::new(flow_log::READ_VPCS, REGION, None),
+            Observed::Ok(ReadData::Vpcs(vec![])),
+        );
+        s.record(
+            ReadKey::new(flow_log::READ, REGION, None),
+            Observed::Ok(ReadData::FlowLogs(vec![])),
+        );
         // A policy every version accepts: these tests are about monitoring.
         s.record(
             ReadKey::new(password_policy::READ, crate::address::GLOBAL, None),
@@ -436,6 +445,24 @@ pub(super) fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture
                     ReadKey::new(iam_role::READ, crate::address::GLOBAL, Some(&role.name)),
                     Observed::Ok(ReadData::Role(Some(role.clone()))),
                 );
+            }
+            Resource::FlowLog(f) => {
+                if let Some(Observed::Ok(ReadData::FlowLogs(flows))) = s
+                    .extra
+                    .get_mut(&ReadKey::new(flow_log::READ, &region, None))
+                {
+                    flows.push(FlowLogFacts {
+                        flow_log_id: format!("fl-{}", f.vpc_id),
+                        resource_id: f.vpc_id.clone(),
+                        traffic_type: Some(f.traffic_type.clone()),
+                        log_destination_type: f.log_destination_type.clone(),
+                        log_group_name: f.log_group_name.clone(),
+                        log_destination: f.log_destination.clone(),
+                        flow_log_status: Some("ACTIVE".into()),
+                        deliver_logs_status: Some("SUCCESS".into()),
+                        deliver_logs_error_message: None,
+                    });
+                }
             }
             Resource::KmsKeyRotation(k) => {
                 if let Some(Observed::Ok(ReadData::KmsKeys(keys))) =

@@ -13,6 +13,7 @@
 //! journalled or exported before it is made.
 
 pub mod cloudtrail;
+pub mod flow_log;
 pub mod iam_role;
 pub mod kms_key;
 pub mod kms_key_rotation;
@@ -31,6 +32,7 @@ use crate::address::{Address, Location};
 use crate::arn::Arn;
 use crate::observed::CallFailure;
 pub use cloudtrail::{CloudTrail, TrailSettings};
+pub use flow_log::{FlowLog, FlowLogFacts, Vpc};
 pub use iam_role::{IamRole, InlinePolicy};
 pub use kms_key::{KmsKey, KmsKeyFacts};
 pub use kms_key_rotation::KmsKeyRotation;
@@ -296,6 +298,7 @@ registry! {
     "aws_s3_bucket_public_access_block" => BucketPublicAccessBlock(BucketPublicAccessBlock),
     "aws_s3_bucket_logging" => BucketLogging(BucketLogging),
     "aws_iam_account_password_policy" => PasswordPolicy(PasswordPolicy),
+    "aws_flow_log" => FlowLog(FlowLog),
 }
 
 /// What one read returned: each variant is the payload of one kind of read
@@ -319,6 +322,10 @@ pub enum ReadData {
     KmsKeys(Vec<KmsKeyFacts>),
     /// The regions enabled for the account (EC2 DescribeRegions).
     Regions(Vec<String>),
+    /// Every VPC of a region.
+    Vpcs(Vec<Vpc>),
+    /// Every flow log of a region.
+    FlowLogs(Vec<FlowLogFacts>),
     /// `None`: the bucket does not exist.
     Bucket(Option<BucketFacts>),
     /// `None`: the account has no password policy (`NoSuchEntity`, a fact,
@@ -464,6 +471,9 @@ pub enum WriteCall {
     /// what it is not given (only an unset age or reuse limit is omitted,
     /// which is how those are unset).
     UpdateAccountPasswordPolicy(PasswordPolicy),
+    /// One flow log for one VPC; returns its id. A flow log of the same VPC,
+    /// traffic type and destination that already exists counts as made.
+    CreateFlowLogs(FlowLog),
 }
 
 impl WriteCall {
@@ -513,6 +523,13 @@ impl WriteCall {
                 key: Deferred::Known(key.resolve(outputs)?),
                 policy: policy.clone(),
             },
+            WriteCall::CreateFlowLogs(f) => {
+                let mut f = f.clone();
+                if let Some(role) = &f.deliver_logs_permission_arn {
+                    f.deliver_logs_permission_arn = Some(Deferred::Known(role.resolve(outputs)?));
+                }
+                WriteCall::CreateFlowLogs(f)
+            }
             other => other.clone(),
         })
     }
@@ -524,6 +541,7 @@ impl WriteCall {
             WriteCall::CreateTrail { settings, .. } | WriteCall::UpdateTrail { settings, .. } => {
                 settings.cloud_watch_logs_role_arn.as_ref()
             }
+            WriteCall::CreateFlowLogs(f) => f.deliver_logs_permission_arn.as_ref(),
             _ => None,
         }
     }
@@ -555,6 +573,7 @@ impl WriteCall {
             WriteCall::PutBucketPolicy { .. } => "s3:PutBucketPolicy",
             WriteCall::PutBucketLogging { .. } => "s3:PutBucketLogging",
             WriteCall::UpdateAccountPasswordPolicy(_) => password_policy::WRITE,
+            WriteCall::CreateFlowLogs(_) => flow_log::WRITE,
         }
     }
 
@@ -631,6 +650,9 @@ impl WriteCall {
             }
             // An account-level IAM action: it takes no resource.
             WriteCall::UpdateAccountPasswordPolicy(_) => "*".into(),
+            // IAM judges CreateFlowLogs on the VPC (and on `vpc-flow-log/*`,
+            // which any policy granting the call on the VPC grants too).
+            WriteCall::CreateFlowLogs(f) => arn("ec2", format!("vpc/{}", f.vpc_id)),
         }
     }
 }

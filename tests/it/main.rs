@@ -8,6 +8,7 @@ mod support;
 mod cli_inputs;
 mod cloudtrail;
 mod faults_selftest;
+mod flow_logs;
 mod harness_selftest;
 mod kms_rotation;
 mod loaders_props;

@@ -35,9 +35,9 @@ fn an_empty_account_plans_a_trail_and_its_chain_and_says_first_who_must_act() {
             .any(|c| c["type"] == "aws_cloudtrail" && c["action"] == "create"),
         "{plan:#}"
     );
-    // Every monitoring control, two password, four trail controls and KMS
-    // rotation.
-    assert_eq!(statuses(&plan).len(), 22);
+    // Every monitoring control, two password, four trail controls, KMS
+    // rotation and VPC flow logs.
+    assert_eq!(statuses(&plan).len(), 23);
     let st = monitoring_statuses(&plan);
     assert_eq!(st.len(), 15);
     assert!(st.iter().all(|(_, s)| s == "blocked"), "{st:?}");
@@ -147,7 +147,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     assert!(
         again
             .stdout
-            .contains("No changes. All 22 managed controls are compliant")
+            .contains("No changes. All 23 managed controls are compliant")
     );
 
     let second = acct.cis_fix(&["apply", "--auto-approve", "--config", cfg]);

@@ -109,7 +109,7 @@ fn compliant_and_new_accounts() {
     ]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("No changes. All 22 managed controls are compliant; 3 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
+        out.contains("No changes. All 23 managed controls are compliant; 2 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
         "{out}"
     );
     let p = json(&[
@@ -121,12 +121,14 @@ fn compliant_and_new_accounts() {
     // Nobody to notify (no config): the chain is planned but blocked.
     assert!(monitoring_statuses(&p).iter().all(|s| s == "blocked"));
     // A trail with its bucket, key, log group and role, the chain (15
-    // filters, 15 alarms, a topic), and the password policy.
-    assert_eq!(p["summary"]["add"], 37);
+    // filters, 15 alarms, a topic), the password policy, and the default
+    // VPC's flow log with its log group and role.
+    assert_eq!(p["summary"]["add"], 40);
     for kind in [
         "aws_cloudtrail",
         "aws_s3_bucket",
         "aws_iam_account_password_policy",
+        "aws_flow_log",
     ] {
         assert!(
             p["changes"]
@@ -164,10 +166,11 @@ fn every_benchmark_version_plans_with_its_own_numbers() {
         ]);
         assert_eq!(p["benchmark"], v);
         assert_eq!(p["controls"][0]["id"], password, "{v}");
-        // The KMS rotation control follows the trail's in every version.
+        // The KMS rotation and flow-logs controls follow the trail's in
+        // every version.
         let n = crate::support::account::password_ids(&p).len()
             + crate::support::account::trail_ids(&p).len()
-            + 1;
+            + 2;
         assert_eq!(p["controls"][n]["id"], first, "{v}");
     }
     let p = json(&[
@@ -178,8 +181,12 @@ fn every_benchmark_version_plans_with_its_own_numbers() {
         "--from",
         "examples/accounts/new-account.json",
     ]);
-    // 7 password, 6 CloudTrail, KMS rotation and 14 monitoring controls.
-    assert_eq!(p["controls"].as_array().map(Vec::len), Some(7 + 6 + 1 + 14));
+    // 7 password, 6 CloudTrail, KMS rotation, flow logs and 14 monitoring
+    // controls.
+    assert_eq!(
+        p["controls"].as_array().map(Vec::len),
+        Some(7 + 6 + 1 + 1 + 14)
+    );
 }
 
 #[test]
@@ -290,9 +297,9 @@ fn controls_lists_managed_and_unmanaged() {
         .iter()
         .filter(|c| c["managed"] == true)
         .count();
-    // v3.0.0: 15 monitoring, 2 password-policy, 4 CloudTrail controls and
-    // KMS rotation.
-    assert_eq!(managed, 22);
+    // v3.0.0: 15 monitoring, 2 password-policy, 4 CloudTrail controls, KMS
+    // rotation and VPC flow logs.
+    assert_eq!(managed, 23);
 }
 
 #[test]

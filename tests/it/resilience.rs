@@ -180,8 +180,9 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
             assert!(st.iter().all(|(_, s)| s == "compliant"), "{read}: {st:?}");
         } else {
             assert!(st.iter().all(|(_, s)| s == "unknown"), "{read}: {st:?}");
-            // After the password, trail and KMS rotation controls.
-            let first = password_ids(&plan).len() + trail_ids(&plan).len() + 1;
+            // After the password, trail, KMS rotation and flow-logs
+            // controls.
+            let first = password_ids(&plan).len() + trail_ids(&plan).len() + 2;
             let reason = plan["controls"][first]["reason"]
                 .as_str()
                 .unwrap_or_default();
@@ -657,13 +658,17 @@ fn every_read_is_made_once() {
             // The trail's own reads too: cis-fix's log group, role and
             // bucket looked for (none exists: a 404 and a NoSuchEntity),
             // the region's keys (the trail's, whose rotation the rotation
-            // control reads), and the trail's bucket in full.
+            // control reads), the trail's bucket in full, and the region's
+            // VPCs and flow logs (every VPC is logged: cis-fix's flow-log
+            // group and role are not looked for).
             [
                 "cloudtrail:DescribeTrails",
                 "cloudtrail:GetEventSelectors",
                 "cloudtrail:GetTrailStatus",
                 "cloudtrail:ListTrails",
                 "cloudwatch:DescribeAlarms",
+                "ec2:DescribeFlowLogs",
+                "ec2:DescribeVpcs",
                 "iam:GetAccountPasswordPolicy",
                 "iam:GetRole",
                 "kms:DescribeKey",

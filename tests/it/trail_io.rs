@@ -789,6 +789,7 @@ fn writers_make_what_they_are_asked_and_converge_when_run_again() {
             topic_names: vec![],
             trail: names(),
             regions: Some(vec![REGION.into()]),
+            flow_logs: Default::default(),
         },
     ));
     let trails = snap.trails().expect("trails");
@@ -871,6 +872,7 @@ fn writers_make_what_they_are_asked_and_converge_when_run_again() {
             topic_names: vec![],
             trail: names(),
             regions: Some(vec![REGION.into()]),
+            flow_logs: Default::default(),
         },
     ));
     let t = &snap.trails().expect("trails")[0];

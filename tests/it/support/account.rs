@@ -12,6 +12,57 @@ use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
 use super::fixtures::{self, Clients, EMAIL_CONFIG, LOG_GROUP, TRAIL};
 use super::{ACCOUNT_ID, Moto, REGION, WAIT_TIMEOUT, poll_until};
 
+/// The bucket the default VPCs' flow logs go to (see [`Account::on`]).
+pub const FLOW_LOGS_BUCKET: &str = "moto-default-vpc-flow-logs";
+
+/// A flow log to [`FLOW_LOGS_BUCKET`] for the default VPC of every region
+/// moto lists, all at once.
+async fn log_default_vpcs(config: &aws_config::SdkConfig) {
+    use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
+    aws_sdk_s3::Client::new(config)
+        .create_bucket()
+        .bucket(FLOW_LOGS_BUCKET)
+        .send()
+        .await
+        .expect("CreateBucket for the default VPCs' flow logs");
+    let regions = aws_sdk_ec2::Client::new(config)
+        .describe_regions()
+        .send()
+        .await
+        .expect("DescribeRegions")
+        .regions
+        .unwrap_or_default();
+    let each = regions
+        .into_iter()
+        .filter_map(|r| r.region_name)
+        .map(|r| async move {
+            let ec2 = aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(config)
+                    .region(aws_sdk_ec2::config::Region::new(r.clone()))
+                    .build(),
+            );
+            let vpcs = ec2
+                .describe_vpcs()
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("DescribeVpcs in {r}: {e:?}"))
+                .vpcs
+                .unwrap_or_default();
+            for v in vpcs.into_iter().filter(|v| v.is_default == Some(true)) {
+                ec2.create_flow_logs()
+                    .resource_type(FlowLogsResourceType::Vpc)
+                    .set_resource_ids(v.vpc_id.map(|id| vec![id]))
+                    .traffic_type(TrafficType::All)
+                    .log_destination_type(LogDestinationType::S3)
+                    .log_destination(format!("arn:aws:s3:::{FLOW_LOGS_BUCKET}"))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("CreateFlowLogs in {r}: {e:?}"));
+            }
+        });
+    futures::future::join_all(each).await;
+}
+
 /// The bucket the trail buckets' server access logs go to in these tests
 /// (`cloudtrail.access_logs.bucket` where a test lets cis-fix set it).
 pub const ACCESS_LOGS: &str = "access-logs";
@@ -84,9 +135,15 @@ impl Account {
         })
     }
 
+    /// An account on `moto`. moto gives every region a default VPC, as AWS
+    /// does; each gets a flow log (to S3, [`FLOW_LOGS_BUCKET`]) here, so
+    /// that the flow-logs control holds and plans are about what a test
+    /// adds. `tests/it/flow_logs.rs` removes them where it needs VPCs
+    /// without one.
     pub fn on(moto: Moto) -> Account {
         let rt = fixtures::runtime();
         let config = rt.block_on(fixtures::sdk_config(&moto.endpoint()).load());
+        rt.block_on(log_default_vpcs(&config));
         let Clients {
             logs,
             cloudwatch,
