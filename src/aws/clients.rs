@@ -55,6 +55,7 @@ pub(crate) struct RegionClients {
     pub sns: aws_sdk_sns::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub kms: aws_sdk_kms::Client,
+    pub ec2: aws_sdk_ec2::Client,
     pub s3: aws_sdk_s3::Client,
 }
 
@@ -200,6 +201,12 @@ impl Aws {
                     ),
                     kms: aws_sdk_kms::Client::from_conf(
                         aws_sdk_kms::config::Builder::from(&self.config)
+                            .region(r.clone())
+                            .interceptor(CallLog)
+                            .build(),
+                    ),
+                    ec2: aws_sdk_ec2::Client::from_conf(
+                        aws_sdk_ec2::config::Builder::from(&self.config)
                             .region(r.clone())
                             .interceptor(CallLog)
                             .build(),

@@ -10,6 +10,7 @@ mod builder;
 pub mod cloudtrail;
 pub mod kms_rotation;
 pub mod monitoring;
+pub mod network;
 pub mod password_policy;
 pub mod signal;
 pub mod trail;
@@ -38,6 +39,9 @@ pub const FAMILIES: &[Family] = &[
     cloudtrail::FAMILY,
     password_policy::FAMILY,
     kms_rotation::FAMILY,
+    network::DEFAULT_SG,
+    network::SG_ADMIN_PORTS,
+    network::EBS,
 ];
 
 pub fn family(kind: Kind) -> Option<&'static Family> {
@@ -67,6 +71,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
     password_policy::plan(&desired.password, snap, &mut out);
     // After the trail: its key's update may serve rotation too.
     kms_rotation::plan(&desired.kms, snap, &mut out);
+    network::plan(desired, snap, &mut out);
     // Say it before apply refuses, so plan and apply agree.
     if out.has_changes()
         && let Some(topic) = out.controls.iter().find_map(|c| match &c.cause {
@@ -111,6 +116,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
         unmanaged,
         notices: parts.notices,
         changes: parts.changes,
+        held_back: parts.held_back,
         controls: parts.controls,
         failed_reads,
     })

@@ -13,6 +13,7 @@
 //! journalled or exported before it is made.
 
 pub mod cloudtrail;
+pub mod ebs_encryption;
 pub mod iam_role;
 pub mod kms_key;
 pub mod kms_key_rotation;
@@ -21,6 +22,7 @@ pub mod metric_alarm;
 pub mod metric_filter;
 pub mod password_policy;
 pub mod s3_bucket;
+pub mod security_group;
 pub mod sns_subscription;
 pub mod sns_topic;
 pub mod trail;
@@ -31,6 +33,7 @@ use crate::address::{Address, Location};
 use crate::arn::Arn;
 use crate::observed::CallFailure;
 pub use cloudtrail::{CloudTrail, TrailSettings};
+pub use ebs_encryption::EbsEncryptionByDefault;
 pub use iam_role::{IamRole, InlinePolicy};
 pub use kms_key::{KmsKey, KmsKeyFacts};
 pub use kms_key_rotation::KmsKeyRotation;
@@ -40,6 +43,9 @@ pub use metric_filter::MetricFilter;
 pub use password_policy::PasswordPolicy;
 pub use s3_bucket::{
     BucketFacts, BucketLogging, BucketPublicAccessBlock, PublicAccessBlock, S3Bucket,
+};
+pub use security_group::{
+    DefaultSecurityGroup, InterfaceUse, SecurityGroupFacts, SecurityGroupIngressRule, SgRule,
 };
 pub use sns_subscription::{Subscription, protocol_needs_confirmation};
 pub use sns_topic::{Topic, TopicAttributes};
@@ -296,6 +302,9 @@ registry! {
     "aws_s3_bucket_public_access_block" => BucketPublicAccessBlock(BucketPublicAccessBlock),
     "aws_s3_bucket_logging" => BucketLogging(BucketLogging),
     "aws_iam_account_password_policy" => PasswordPolicy(PasswordPolicy),
+    "aws_default_security_group" => DefaultSecurityGroup(DefaultSecurityGroup),
+    "aws_vpc_security_group_ingress_rule" => SecurityGroupIngressRule(SecurityGroupIngressRule),
+    "aws_ebs_encryption_by_default" => EbsEncryptionByDefault(EbsEncryptionByDefault),
 }
 
 /// What one read returned: each variant is the payload of one kind of read
@@ -324,6 +333,12 @@ pub enum ReadData {
     /// `None`: the account has no password policy (`NoSuchEntity`, a fact,
     /// not a failure).
     PasswordPolicy(Option<PasswordPolicy>),
+    /// A region's security groups, each with its rules.
+    SecurityGroups(Vec<SecurityGroupFacts>),
+    /// A region's network interfaces: who uses each group.
+    NetworkInterfaces(Vec<InterfaceUse>),
+    /// Whether EBS encryption by default is on in the region.
+    EbsEncryptionByDefault(bool),
 }
 
 impl ReadData {
@@ -463,6 +478,17 @@ pub enum WriteCall {
     /// what it is not given (only an unset age or reuse limit is omitted,
     /// which is how those are unset).
     UpdateAccountPasswordPolicy(PasswordPolicy),
+    /// Revokes rules of a group by their ids (all ingress rules).
+    RevokeSecurityGroupIngress {
+        group_id: String,
+        rule_ids: Vec<String>,
+    },
+    RevokeSecurityGroupEgress {
+        group_id: String,
+        rule_ids: Vec<String>,
+    },
+    /// In the region of the change.
+    EnableEbsEncryptionByDefault,
 }
 
 impl WriteCall {
@@ -554,6 +580,9 @@ impl WriteCall {
             WriteCall::PutBucketPolicy { .. } => "s3:PutBucketPolicy",
             WriteCall::PutBucketLogging { .. } => "s3:PutBucketLogging",
             WriteCall::UpdateAccountPasswordPolicy(_) => password_policy::WRITE,
+            WriteCall::RevokeSecurityGroupIngress { .. } => "ec2:RevokeSecurityGroupIngress",
+            WriteCall::RevokeSecurityGroupEgress { .. } => "ec2:RevokeSecurityGroupEgress",
+            WriteCall::EnableEbsEncryptionByDefault => ebs_encryption::WRITE,
         }
     }
 
@@ -630,6 +659,12 @@ impl WriteCall {
             }
             // An account-level IAM action: it takes no resource.
             WriteCall::UpdateAccountPasswordPolicy(_) => "*".into(),
+            WriteCall::RevokeSecurityGroupIngress { group_id, .. }
+            | WriteCall::RevokeSecurityGroupEgress { group_id, .. } => {
+                arn("ec2", format!("security-group/{group_id}"))
+            }
+            // A regional setting: the action takes no resource.
+            WriteCall::EnableEbsEncryptionByDefault => "*".into(),
         }
     }
 }
