@@ -149,7 +149,9 @@ pub fn plan(p: &JsonPlan, s: Style) -> String {
         );
     }
     held_back(&mut out, p, s);
-    let _ = writeln!(out);
+    if p.held_back.is_empty() {
+        let _ = writeln!(out);
+    }
     out.push_str(&controls_table(p, s));
     out
 }

@@ -18,4 +18,5 @@ mod pattern_corpus;
 mod pattern_props;
 mod render_golden;
 mod resilience;
+mod security_groups;
 mod trail_io;
