@@ -26,7 +26,7 @@ fn an_empty_account_plans_a_trail_and_its_chain_and_says_first_who_must_act() {
     assert!(!human.stdout.contains("Error:"), "{}", human.stdout);
 
     let plan = acct.cis_fix(&["plan", "--json"]).expect_code(0).json();
-    assert_eq!(plan["format_version"], "2.2");
+    assert_eq!(plan["format_version"], "2.3");
     assert_eq!(plan["benchmark"], "3.0.0");
     let changes = plan["changes"].as_array().expect("changes");
     assert!(
@@ -35,9 +35,10 @@ fn an_empty_account_plans_a_trail_and_its_chain_and_says_first_who_must_act() {
             .any(|c| c["type"] == "aws_cloudtrail" && c["action"] == "create"),
         "{plan:#}"
     );
-    // Every monitoring control, two password, four trail controls and KMS
-    // rotation.
-    assert_eq!(statuses(&plan).len(), 22);
+    // Every monitoring control, two password, four trail controls, KMS
+    // rotation, EBS encryption by default, the default security groups and
+    // the two security group administration-port controls.
+    assert_eq!(statuses(&plan).len(), 26);
     let st = monitoring_statuses(&plan);
     assert_eq!(st.len(), 15);
     assert!(st.iter().all(|(_, s)| s == "blocked"), "{st:?}");
@@ -147,7 +148,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     assert!(
         again
             .stdout
-            .contains("No changes. All 22 managed controls are compliant")
+            .contains("No changes. All 26 managed controls are compliant")
     );
 
     let second = acct.cis_fix(&["apply", "--auto-approve", "--config", cfg]);
