@@ -59,6 +59,14 @@ pub enum Kind {
     Kms,
     Flowlogs,
     DefaultSg,
+    /// No security group admits the internet to an administration port:
+    /// which sources and ports is the control's `admin_ports`.
+    SgAdminPorts,
+    /// No network ACL admits the internet to an administration port (its
+    /// `admin_ports` says which sources and ports).
+    NaclAdminPorts,
+    /// EBS encryption by default in every region.
+    EbsEncryption,
     Securityhub,
     S3,
 }
@@ -72,6 +80,9 @@ impl Kind {
             Kind::Kms => "KMS key rotation",
             Kind::Flowlogs => "VPC flow logs",
             Kind::DefaultSg => "default security group",
+            Kind::SgAdminPorts => "security groups: administration ports open to the internet",
+            Kind::NaclAdminPorts => "network ACLs: administration ports open to the internet",
+            Kind::EbsEncryption => "EBS encryption by default",
             Kind::Securityhub => "Security Hub",
             Kind::S3 => "S3",
         }
@@ -115,6 +126,22 @@ pub struct Control {
     /// `requirement` is never parsed).
     #[serde(default)]
     pub password_policy: Option<PasswordRule>,
+    /// What an `admin_ports` control checks (required on every such
+    /// control): which rules, from which internet-wide sources, to which
+    /// ports.
+    #[serde(default)]
+    pub admin_ports: Option<AdminPortsCheck>,
+}
+
+/// What an administration-ports control forbids: a rule admitting one of
+/// `sources` to a port range covering one of `ports` (TCP, UDP or all
+/// traffic). The control's kind says whose rules (security groups or
+/// network ACLs).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminPortsCheck {
+    pub sources: Vec<crate::kinds::security_group::World>,
+    pub ports: Vec<u16>,
 }
 
 /// What a `password_policy` control requires of one field of the IAM
@@ -482,6 +509,28 @@ fn parse(version: &str, text: &str) -> Result<Benchmark, BenchmarkError> {
             (_, Some(_)) => {
                 return Err(invalid(format!(
                     "control {} has a password_policy block but is not a password control",
+                    c.id
+                )));
+            }
+        }
+        let ports_kind = matches!(c.kind, Kind::SgAdminPorts | Kind::NaclAdminPorts);
+        match (ports_kind, &c.admin_ports) {
+            (true, None) => {
+                return Err(invalid(format!(
+                    "admin_ports control {} has no admin_ports block",
+                    c.id
+                )));
+            }
+            (true, Some(a)) if a.ports.is_empty() || a.sources.is_empty() => {
+                return Err(invalid(format!(
+                    "control {}: admin_ports names no port or no source",
+                    c.id
+                )));
+            }
+            (true, Some(_)) | (false, None) => {}
+            (false, Some(_)) => {
+                return Err(invalid(format!(
+                    "control {} has an admin_ports block but is not an admin_ports control",
                     c.id
                 )));
             }

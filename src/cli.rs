@@ -98,6 +98,12 @@ pub struct PlanArgs {
     /// subscription to confirm), 1 on error or when a control is unknown.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Allow the changes that can cut running workloads off (emptying
+    /// default security groups, revoking rules open to the internet on
+    /// administration ports); without it they are held back and shown with
+    /// their evidence. cis-fix.yaml's `destructive:` opts in per kind.
+    #[arg(long)]
+    pub allow_destructive: bool,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +120,12 @@ pub struct ApplyArgs {
     /// error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Allow the changes that can cut running workloads off (emptying
+    /// default security groups, revoking rules open to the internet on
+    /// administration ports); without it they are held back and shown with
+    /// their evidence. cis-fix.yaml's `destructive:` opts in per kind.
+    #[arg(long)]
+    pub allow_destructive: bool,
 }
 
 #[derive(Debug, Args)]

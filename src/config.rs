@@ -46,6 +46,11 @@ pub struct Config {
     /// How the flow logs cis-fix creates for VPCs without one are made.
     #[serde(default)]
     pub flow_logs: FlowLogsConfig,
+    /// Changes that can cut running workloads off, which apply makes only
+    /// when opted in to (here per kind, or all at once with
+    /// `--allow-destructive`).
+    #[serde(default)]
+    pub destructive: Destructive,
 }
 
 /// What the flow-logs control leaves to the user: which traffic a new flow
@@ -111,6 +116,31 @@ fn is_bucket_name(b: &str) -> bool {
     (3..=63).contains(&b.len())
         && b.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+}
+
+/// The opt-ins for changes that can cut traffic or break clients. Each is
+/// off unless set: without it the change is shown as held back, with its
+/// evidence, and the control stays not compliant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Destructive {
+    /// Revoke every rule of each VPC's default security group.
+    #[serde(default)]
+    pub default_security_groups: bool,
+    /// Revoke security group rules that admit 0.0.0.0/0 or ::/0 to an
+    /// administration port.
+    #[serde(default)]
+    pub admin_port_rules: bool,
+}
+
+impl Destructive {
+    /// Every opt-in on (`--allow-destructive`).
+    pub fn all() -> Self {
+        Destructive {
+            default_security_groups: true,
+            admin_port_rules: true,
+        }
+    }
 }
 
 /// Whether `r` is spelled as an AWS region is (`us-east-1`,
@@ -583,6 +613,26 @@ mod tests {
                 assert!(err.contains(&format!("did you mean `{h}`")), "{err}");
             }
         }
+    }
+
+    #[test]
+    fn destructive_opt_ins_are_off_unless_set_and_strict() {
+        let c = Config::parse("sns: {}\n", "c.yaml").expect("ok");
+        assert_eq!(c.destructive, Destructive::default());
+        let c =
+            Config::parse("destructive:\n  default_security_groups: true\n", "c.yaml").expect("ok");
+        assert!(c.destructive.default_security_groups && !c.destructive.admin_port_rules);
+        let err = Config::parse("destructive:\n  default_security_group: true\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("did you mean `default_security_groups`"),
+            "{err}"
+        );
+        let err = Config::parse("destructive:\n  admin_port_rules: yes please\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("c.yaml:2"), "{err}");
     }
 
     #[test]

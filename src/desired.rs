@@ -1,9 +1,12 @@
 //! Benchmark version + user config → what must exist in the account.
 
 use crate::benchmark::{
-    AlarmParams, Benchmark, EventScope, Kind, PasswordRule, SelectorForm, TrailAspect,
+    AdminPortsCheck, AlarmParams, Benchmark, EventScope, Kind, PasswordRule, SelectorForm,
+    TrailAspect,
 };
-use crate::config::{AccessLogsConfig, Config, DEFAULT_TOPIC, PatternMode, SubscriptionConfig};
+use crate::config::{
+    AccessLogsConfig, Config, DEFAULT_TOPIC, Destructive, PatternMode, SubscriptionConfig,
+};
 use crate::pattern::Pattern;
 use crate::snapshot::{FlowLogNames, ReadScope, TrailNames};
 
@@ -24,10 +27,35 @@ pub struct Desired {
     /// The regions the config chose to plan (`regions:`); `None`: every
     /// region enabled for the account, unless `--region` narrows it.
     pub regions: Option<Vec<String>>,
+    /// The networking controls, judged in every planned region.
+    pub network: NetworkControls,
+    /// The opt-ins given for changes that can cut workloads off.
+    pub destructive: Destructive,
 }
 
-/// A control judged in every planned region (KMS key rotation, VPC flow
-/// logs): its id and title.
+/// The networking controls of the version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkControls {
+    /// The default security group of every VPC has no rules.
+    pub default_sg: Vec<KmsControl>,
+    /// No security group rule admits the internet to an administration
+    /// port.
+    pub admin_ports: Vec<AdminPortsControl>,
+    /// EBS encryption by default in every region.
+    pub ebs: Vec<KmsControl>,
+}
+
+/// An administration-ports control and what it checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminPortsControl {
+    pub id: String,
+    pub title: String,
+    pub check: AdminPortsCheck,
+}
+
+/// A control that needs nothing beyond its id and title (KMS key
+/// rotation, VPC flow logs, the default security groups, EBS encryption
+/// by default).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KmsControl {
     pub id: String,
@@ -500,7 +528,36 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
             target: flow_log_target(config),
         },
         regions: config.regions.clone(),
+        network: NetworkControls {
+            default_sg: simple(b, Kind::DefaultSg),
+            admin_ports: b
+                .controls
+                .iter()
+                .filter(|c| c.kind == Kind::SgAdminPorts)
+                .filter_map(|c| {
+                    Some(AdminPortsControl {
+                        id: c.id.clone(),
+                        title: c.title.clone(),
+                        check: c.admin_ports.clone()?,
+                    })
+                })
+                .collect(),
+            ebs: simple(b, Kind::EbsEncryption),
+        },
+        destructive: config.destructive,
     })
+}
+
+/// The controls of `kind`, by id and title.
+fn simple(b: &Benchmark, kind: Kind) -> Vec<KmsControl> {
+    b.controls
+        .iter()
+        .filter(|c| c.kind == kind)
+        .map(|c| KmsControl {
+            id: c.id.clone(),
+            title: c.title.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -11,15 +11,16 @@ use crate::address::Address;
 use crate::format::{self, FileError, FileKind, FormatVersion};
 use crate::kinds::Action;
 use crate::observed::CallFailure;
-use crate::plan::{Cause, ControlStatus, Plan, Severity, Summary};
+use crate::plan::{Cause, Change, ControlStatus, OptIn, Plan, Severity, Summary};
 
 /// 2.0: addresses carry account and region, changes can destroy and
 /// replace, notices and control causes are structured; 2.2 adds KMS key
 /// rotation (`aws_kms_key_rotation`, the `kms_keys_skipped` notice) and
-/// VPC flow logs (`aws_flow_log`).
+/// VPC flow logs (`aws_flow_log`); 2.3 the networking kinds, `held_back`
+/// changes and the `needs_opt_in` cause.
 pub const FILE: FileKind = FileKind {
     what: "plan",
-    version: FormatVersion::new(2, 2),
+    version: FormatVersion::new(2, 3),
     remedy: "make the plan again with this version of cis-fix",
     marker: "changes",
     others: &[(
@@ -45,6 +46,10 @@ pub struct JsonPlan {
     pub unmanaged: Vec<String>,
     pub notices: Vec<JsonNotice>,
     pub changes: Vec<JsonChange>,
+    /// Changes that wait for an opt-in (`needs_opt_in`): never applied,
+    /// not counted in `summary`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_back: Vec<JsonChange>,
     pub controls: Vec<JsonControl>,
     pub summary: Summary,
     #[serde(default)]
@@ -87,6 +92,20 @@ pub struct JsonChange {
     pub after: Option<Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+    /// Only on a held-back change: the opt-in it waits for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs_opt_in: Option<JsonOptIn>,
+}
+
+/// The opt-in a held-back change waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonOptIn {
+    pub opt_in: OptIn,
+    /// The flag that gives every opt-in (`--allow-destructive`).
+    pub flag: String,
+    /// The setting of cis-fix.yaml that gives this one.
+    pub setting: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,23 +146,11 @@ impl JsonPlan {
                     }
                 })
                 .collect(),
-            changes: p
-                .changes
+            changes: p.changes.iter().map(|c| json_change(c, None)).collect(),
+            held_back: p
+                .held_back
                 .iter()
-                .map(|c| JsonChange {
-                    address: c.address.to_string(),
-                    account: c.address.location.account.clone(),
-                    region: c.address.location.region.clone(),
-                    kind: c.address.kind.clone(),
-                    name: c.address.name.clone(),
-                    key: c.address.key.clone(),
-                    action: c.action,
-                    controls: c.controls.clone(),
-                    reason: c.reason.clone(),
-                    before: c.before.as_ref().map(attributes),
-                    after: c.after.as_ref().map(attributes),
-                    depends_on: c.depends_on.iter().map(ToString::to_string).collect(),
-                })
+                .map(|h| json_change(&h.change, Some(h.opt_in)))
                 .collect(),
             controls: p
                 .controls
@@ -181,6 +188,28 @@ impl JsonPlan {
 
     pub fn has_changes(&self) -> bool {
         !self.changes.is_empty()
+    }
+}
+
+fn json_change(c: &Change, opt_in: Option<OptIn>) -> JsonChange {
+    JsonChange {
+        address: c.address.to_string(),
+        account: c.address.location.account.clone(),
+        region: c.address.location.region.clone(),
+        kind: c.address.kind.clone(),
+        name: c.address.name.clone(),
+        key: c.address.key.clone(),
+        action: c.action,
+        controls: c.controls.clone(),
+        reason: c.reason.clone(),
+        before: c.before.as_ref().map(attributes),
+        after: c.after.as_ref().map(attributes),
+        depends_on: c.depends_on.iter().map(ToString::to_string).collect(),
+        needs_opt_in: opt_in.map(|o| JsonOptIn {
+            opt_in: o,
+            flag: OptIn::FLAG.to_string(),
+            setting: o.setting(),
+        }),
     }
 }
 

@@ -34,6 +34,10 @@ pub struct Plan {
     /// first (see [`Notice::rank`]).
     pub notices: Vec<Notice>,
     pub changes: Vec<Change>,
+    /// Changes that would fix a control but can cut running workloads off,
+    /// and were not opted in to: shown with their evidence, never applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_back: Vec<HeldBack>,
     pub controls: Vec<ControlReport>,
     /// Reads that failed for good. Even when no control's verdict depends on
     /// one, a scheduled run must hear about it.
@@ -230,6 +234,64 @@ impl Notice {
     }
 }
 
+/// An opt-in a destructive change waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptIn {
+    /// Emptying each VPC's default security group.
+    DefaultSecurityGroups,
+    /// Revoking security group rules open to the world on an
+    /// administration port.
+    AdminPortRules,
+}
+
+impl OptIn {
+    /// The command-line flag that gives every opt-in at once.
+    pub const FLAG: &'static str = "--allow-destructive";
+
+    /// Its key under `destructive:` in cis-fix.yaml.
+    pub fn key(self) -> &'static str {
+        match self {
+            OptIn::DefaultSecurityGroups => "default_security_groups",
+            OptIn::AdminPortRules => "admin_port_rules",
+        }
+    }
+
+    /// The setting, as the user writes it: `destructive.default_security_groups`.
+    pub fn setting(self) -> String {
+        format!("destructive.{}", self.key())
+    }
+
+    /// What it lets cis-fix do, in words.
+    pub fn what(self) -> &'static str {
+        match self {
+            OptIn::DefaultSecurityGroups => {
+                "revoke every rule of each VPC's default security group"
+            }
+            OptIn::AdminPortRules => {
+                "revoke security group rules that admit the internet to administration ports"
+            }
+        }
+    }
+
+    /// How to give it, for messages.
+    pub fn how(self) -> String {
+        format!(
+            "pass {} to plan and apply, or set `{}: true` in cis-fix.yaml",
+            Self::FLAG,
+            self.setting()
+        )
+    }
+}
+
+/// A change held back until its opt-in is given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldBack {
+    pub change: Change,
+    pub opt_in: OptIn,
+}
+
 /// A key outside the KMS rotation control, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkippedKey {
@@ -339,6 +401,23 @@ pub enum Cause {
     NeedsSetting { setting: String },
     /// What must change belongs to another account (an organization trail).
     OtherAccount { account: String },
+    /// The fix can cut running workloads off and waits for an opt-in:
+    /// `what` it does, the `flag` and the `setting` that give it.
+    NeedsOptIn {
+        what: String,
+        flag: String,
+        setting: String,
+    },
+}
+
+impl Cause {
+    pub fn needs_opt_in(o: OptIn) -> Cause {
+        Cause::NeedsOptIn {
+            what: o.what().to_string(),
+            flag: OptIn::FLAG.to_string(),
+            setting: o.setting(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,10 +18,11 @@ use crate::observed::{CallFailure, Observed};
 
 /// The snapshot file: version 2 keys every read (version 1 had a field per
 /// resource family); 2.2 adds the regions to plan (`chosen_regions`, the
-/// DescribeRegions read).
+/// DescribeRegions read); 2.3 the networking reads (security groups with
+/// their rules, network interfaces, EBS encryption by default).
 pub const FILE: FileKind = FileKind {
     what: "snapshot",
-    version: FormatVersion::new(2, 2),
+    version: FormatVersion::new(2, 3),
     remedy: "take a new snapshot with `cis-fix snapshot`",
     marker: "reads",
     others: &[(

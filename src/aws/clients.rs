@@ -55,8 +55,8 @@ pub(crate) struct RegionClients {
     pub sns: aws_sdk_sns::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub kms: aws_sdk_kms::Client,
-    pub s3: aws_sdk_s3::Client,
     pub ec2: aws_sdk_ec2::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 /// The run's SDK configuration; regional clients are made once each.

@@ -1,11 +1,20 @@
 //! EC2: the regions enabled for the account, which decide where the
-//! regional controls are planned when the user names no regions.
-//! DescribeRegions (without `AllRegions`) lists only the enabled ones.
+//! regional controls are planned when the user names no regions
+//! (DescribeRegions without `AllRegions` lists only the enabled ones); and
+//! in each planned region the security groups with their rules (by rule
+//! id, so a revoke names exactly the rule judged), the network interfaces
+//! that use them (the evidence shown before anything is cut), and EBS
+//! encryption by default. The writes revoke rules by id and turn EBS
+//! encryption by default on; nothing else of a group is ever changed.
 
-use super::Limiter;
-use super::clients::Aws;
+use std::collections::BTreeMap;
+
+use super::clients::{Aws, RegionClients};
 use super::error::failure;
-use crate::observed::Observed;
+use super::{Limiter, all_pages};
+use crate::kinds::ebs_encryption;
+use crate::kinds::security_group::{self, InterfaceUse, SecurityGroupFacts, SgRule};
+use crate::observed::{CallFailure, Observed};
 use crate::snapshot::REGIONS_READ;
 
 /// The enabled regions, sorted. Asked in the home region.
@@ -25,6 +34,199 @@ pub async fn read_regions(aws: &Aws, limit: &Limiter) -> Observed<Vec<String>> {
         )),
         Err(e) => Observed::Failed(failure(REGIONS_READ, home, None, &e)),
     }
+}
+
+/// Every security group of the region with its rules: DescribeSecurityGroups
+/// for the groups (name, VPC), DescribeSecurityGroupRules for the rules and
+/// their ids. Either failing fails the read: a group judged without its
+/// rules could look empty.
+pub async fn read_security_groups(
+    rc: &RegionClients,
+    limit: &Limiter,
+) -> Observed<Vec<SecurityGroupFacts>> {
+    let region = rc.region.as_str();
+    let (groups, rules) = futures::join!(
+        all_pages(
+            rc.ec2.describe_security_groups().into_paginator().send(),
+            limit
+        ),
+        all_pages(
+            rc.ec2
+                .describe_security_group_rules()
+                .into_paginator()
+                .send(),
+            limit
+        ),
+    );
+    let groups = match groups {
+        Ok(pages) => pages,
+        Err(e) => return Observed::Failed(failure(security_group::READ, region, None, &e)),
+    };
+    let rules = match rules {
+        Ok(pages) => pages,
+        Err(e) => return Observed::Failed(failure(security_group::READ_RULES, region, None, &e)),
+    };
+    let mut by_id: BTreeMap<String, SecurityGroupFacts> = BTreeMap::new();
+    for g in groups
+        .into_iter()
+        .flat_map(|p| p.security_groups.unwrap_or_default())
+    {
+        let Some(id) = g.group_id else { continue };
+        by_id.insert(
+            id.clone(),
+            SecurityGroupFacts {
+                group_id: id,
+                group_name: g.group_name.unwrap_or_default(),
+                vpc_id: g.vpc_id,
+                ingress: vec![],
+                egress: vec![],
+            },
+        );
+    }
+    for r in rules
+        .into_iter()
+        .flat_map(|p| p.security_group_rules.unwrap_or_default())
+    {
+        let (Some(rule_id), Some(group_id)) = (r.security_group_rule_id, r.group_id) else {
+            continue;
+        };
+        let Some(g) = by_id.get_mut(&group_id) else {
+            continue;
+        };
+        let rule = SgRule {
+            rule_id,
+            protocol: r.ip_protocol.unwrap_or_else(|| "-1".into()),
+            from_port: r.from_port,
+            to_port: r.to_port,
+            cidr_ipv4: r.cidr_ipv4,
+            cidr_ipv6: r.cidr_ipv6,
+            prefix_list_id: r.prefix_list_id,
+            referenced_group_id: r.referenced_group_info.and_then(|g| g.group_id),
+            description: r.description.filter(|d| !d.is_empty()),
+        };
+        if r.is_egress.unwrap_or(false) {
+            g.egress.push(rule);
+        } else {
+            g.ingress.push(rule);
+        }
+    }
+    let mut out: Vec<SecurityGroupFacts> = by_id.into_values().collect();
+    for g in &mut out {
+        g.ingress.sort();
+        g.egress.sort();
+    }
+    Observed::Ok(out)
+}
+
+/// Every network interface of the region, with the groups it is in and
+/// what it belongs to (an instance, or a service by its type, requester
+/// and description).
+pub async fn read_interfaces(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<InterfaceUse>> {
+    let region = rc.region.as_str();
+    let pages = match all_pages(
+        rc.ec2.describe_network_interfaces().into_paginator().send(),
+        limit,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            return Observed::Failed(failure(security_group::READ_INTERFACES, region, None, &e));
+        }
+    };
+    let mut out: Vec<InterfaceUse> = pages
+        .into_iter()
+        .flat_map(|p| p.network_interfaces.unwrap_or_default())
+        .filter_map(|n| {
+            Some(InterfaceUse {
+                interface_id: n.network_interface_id?,
+                interface_type: n
+                    .interface_type
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_else(|| "interface".into()),
+                instance_id: n.attachment.and_then(|a| a.instance_id),
+                requester_id: n.requester_id.filter(|_| n.requester_managed == Some(true)),
+                description: n.description.filter(|d| !d.is_empty()),
+                groups: n
+                    .groups
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|g| g.group_id)
+                    .collect(),
+            })
+        })
+        .collect();
+    out.sort();
+    Observed::Ok(out)
+}
+
+/// Whether EBS encryption by default is on in the region.
+pub async fn read_ebs_default(rc: &RegionClients, limit: &Limiter) -> Observed<bool> {
+    let got = {
+        let _permit = limit.acquire().await;
+        rc.ec2.get_ebs_encryption_by_default().send().await
+    };
+    match got {
+        Ok(out) => Observed::Ok(out.ebs_encryption_by_default.unwrap_or(false)),
+        Err(e) => Observed::Failed(failure(ebs_encryption::READ, &rc.region, None, &e)),
+    }
+}
+
+/// Revokes rules of `group_id` by id. A rule already gone is AWS's
+/// `InvalidPermission.NotFound` (or, by id, `InvalidSecurityGroupRuleId.NotFound`):
+/// what the call was for holds, so it counts as done, and a re-run after an
+/// interrupted apply goes through.
+pub async fn revoke_rules(
+    rc: &RegionClients,
+    group_id: &str,
+    rule_ids: &[String],
+    egress: bool,
+) -> Result<(), CallFailure> {
+    let (call, got) = if egress {
+        let call = "ec2:RevokeSecurityGroupEgress";
+        let got = rc
+            .ec2
+            .revoke_security_group_egress()
+            .group_id(group_id)
+            .set_security_group_rule_ids(Some(rule_ids.to_vec()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| failure(call, &rc.region, Some(group_id), &e));
+        (call, got)
+    } else {
+        let call = "ec2:RevokeSecurityGroupIngress";
+        let got = rc
+            .ec2
+            .revoke_security_group_ingress()
+            .group_id(group_id)
+            .set_security_group_rule_ids(Some(rule_ids.to_vec()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| failure(call, &rc.region, Some(group_id), &e));
+        (call, got)
+    };
+    match got {
+        Err(f)
+            if f.code.as_deref().is_some_and(|c| {
+                c == "InvalidPermission.NotFound" || c == "InvalidSecurityGroupRuleId.NotFound"
+            }) =>
+        {
+            tracing::info!(call, group_id, "rule already gone");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+pub async fn enable_ebs_default(rc: &RegionClients) -> Result<(), CallFailure> {
+    rc.ec2
+        .enable_ebs_encryption_by_default()
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| failure(ebs_encryption::WRITE, &rc.region, None, &e))
 }
 
 /// The regions of the home region's partition that are not waiting to be

@@ -29,8 +29,8 @@ pub use clients::{Aws, ConnectError, ConnectOptions};
 use crate::address::GLOBAL;
 use crate::arn::Arn;
 use crate::kinds::{
-    ReadData, WriteCall, kms_key, log_group, metric_alarm, metric_filter, password_policy,
-    s3_bucket, sns_subscription, sns_topic, trail,
+    ReadData, WriteCall, ebs_encryption, kms_key, log_group, metric_alarm, metric_filter,
+    password_policy, s3_bucket, security_group, sns_subscription, sns_topic, trail,
 };
 use crate::observed::{CallFailure, Observed};
 use crate::progress::Progress;
@@ -157,6 +157,7 @@ pub async fn read_snapshot(
     } else {
         planned.clone()
     };
+    let network_regions = planned.clone();
     let key_regions: BTreeSet<String> = regions.keys().cloned().chain(planned).collect();
     let mut what = reading_what(&regions, &key_regions, &scope.trail.role, &buckets);
     what.push_str(&match flow_regions.len() {
@@ -240,11 +241,13 @@ pub async fn read_snapshot(
         }
         out
     };
-    let (regional, keys, role, buckets, flows) =
-        futures::join!(regional, keys, role, buckets_then_keys, flows);
+    let network = join_all(network_regions.iter().map(|r| read_network(aws, limit, r)));
+    let (regional, keys, role, buckets, flows, network) =
+        futures::join!(regional, keys, role, buckets_then_keys, flows, network);
     for (key, result) in regional
         .into_iter()
         .flatten()
+        .chain(network.into_iter().flatten())
         .chain(keys)
         .chain(role)
         .chain(buckets)
@@ -427,6 +430,32 @@ async fn read_flow_logs(
         ));
     }
     (out, unlogged)
+}
+
+/// One planned region's networking reads, concurrently: its security
+/// groups with their rules, its network interfaces (who uses each group)
+/// and EBS encryption by default.
+async fn read_network(aws: &Aws, limit: &Limiter, region: &str) -> Reads {
+    let rc = aws.region(region);
+    let (groups, interfaces, ebs) = futures::join!(
+        ec2::read_security_groups(&rc, limit),
+        ec2::read_interfaces(&rc, limit),
+        ec2::read_ebs_default(&rc, limit),
+    );
+    vec![
+        (
+            ReadKey::new(security_group::READ, region, None),
+            groups.map(ReadData::SecurityGroups),
+        ),
+        (
+            ReadKey::new(security_group::READ_INTERFACES, region, None),
+            interfaces.map(ReadData::NetworkInterfaces),
+        ),
+        (
+            ReadKey::new(ebs_encryption::READ, region, None),
+            ebs.map(ReadData::EbsEncryptionByDefault),
+        ),
+    ]
 }
 
 /// The monitoring chain's reads in one region: the log groups' metric
@@ -626,6 +655,19 @@ pub async fn execute(
                 .map(|()| None)
         }
         WriteCall::CreateFlowLogs(f) => flow_logs::create_flow_log(&rc(), f).await,
+        WriteCall::RevokeSecurityGroupIngress { group_id, rule_ids } => {
+            ec2::revoke_rules(&rc(), group_id, rule_ids, false)
+                .await
+                .map(|()| None)
+        }
+        WriteCall::RevokeSecurityGroupEgress { group_id, rule_ids } => {
+            ec2::revoke_rules(&rc(), group_id, rule_ids, true)
+                .await
+                .map(|()| None)
+        }
+        WriteCall::EnableEbsEncryptionByDefault => {
+            ec2::enable_ebs_default(&rc()).await.map(|()| None)
+        }
         WriteCall::PutBucketLogging {
             bucket,
             target_bucket,

@@ -19,7 +19,7 @@ use cis_fix::render::{self, Style};
 use cis_fix::snapshot::Snapshot;
 
 pub async fn run(args: ApplyArgs) -> Result<Exit> {
-    let desired = super::desired(&args.target)?;
+    let desired = super::desired(&args.target, args.allow_destructive)?;
     // The prompt reads stdin and writes to stderr: both must be a terminal.
     let can_ask = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !args.auto_approve && !can_ask {

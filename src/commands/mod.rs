@@ -49,14 +49,19 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// Config + benchmark → desired state.
-pub fn desired(target: &Target) -> Result<Desired> {
+/// Config + benchmark → desired state; `allow_destructive`
+/// (`--allow-destructive`) gives every destructive opt-in at once.
+pub fn desired(target: &Target, allow_destructive: bool) -> Result<Desired> {
     let (config, path) = Config::discover(target.config.as_deref())?;
     let b = load_benchmark(target.benchmark.as_deref(), &config)?;
     let origin = path
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "defaults".into());
-    Ok(desired::build(&b, &config, &origin)?)
+    let mut d = desired::build(&b, &config, &origin)?;
+    if allow_destructive {
+        d.destructive = cis_fix::config::Destructive::all();
+    }
+    Ok(d)
 }
 
 /// The one place every command gets its benchmark version: `--benchmark`,

@@ -6,7 +6,7 @@ use cis_fix::jsonplan::JsonPlan;
 use cis_fix::snapshot::Snapshot;
 
 pub async fn run(args: PlanArgs) -> Result<Exit> {
-    let desired = super::desired(&args.target)?;
+    let desired = super::desired(&args.target, args.allow_destructive)?;
     let snap = match &args.from {
         Some(path) => Snapshot::load(path)?,
         None => {

@@ -5,7 +5,7 @@
 
 use crate::address::{Address, Location};
 use crate::kinds::{self, Action};
-use crate::plan::{Cause, Change, ControlReport, ControlStatus, Notice};
+use crate::plan::{Cause, Change, ControlReport, ControlStatus, HeldBack, Notice, OptIn};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DiffError {
@@ -24,6 +24,7 @@ pub enum DiffError {
 pub struct Parts {
     pub notices: Vec<Notice>,
     pub changes: Vec<Change>,
+    pub held_back: Vec<HeldBack>,
     pub controls: Vec<ControlReport>,
 }
 
@@ -32,6 +33,8 @@ pub struct PlanBuilder {
     pub account: Option<String>,
     pub notices: Vec<Notice>,
     pub changes: Vec<Change>,
+    /// Changes waiting for an opt-in: shown, never applied.
+    pub held_back: Vec<HeldBack>,
     pub controls: Vec<ControlReport>,
     error: Option<DiffError>,
 }
@@ -42,6 +45,7 @@ impl PlanBuilder {
             account: account.map(str::to_string),
             notices: vec![],
             changes: vec![],
+            held_back: vec![],
             controls: vec![],
             error: None,
         }
@@ -79,6 +83,17 @@ impl PlanBuilder {
             return;
         }
         self.changes.push(change);
+    }
+
+    /// Plans `change` when `allowed`, else holds it back until `opt_in` is
+    /// given. Returns whether it was planned.
+    pub fn change_or_hold(&mut self, change: Change, opt_in: OptIn, allowed: bool) -> bool {
+        if allowed {
+            self.change(change);
+        } else {
+            self.held_back.push(HeldBack { change, opt_in });
+        }
+        allowed
     }
 
     /// Makes every metric filter planned on `log_group` wait for
@@ -159,6 +174,7 @@ impl PlanBuilder {
         Ok(Parts {
             notices: self.notices,
             changes: self.changes,
+            held_back: self.held_back,
             controls: self.controls,
         })
     }

@@ -11,6 +11,7 @@ pub mod cloudtrail;
 pub mod flow_logs;
 pub mod kms_rotation;
 pub mod monitoring;
+pub mod network;
 pub mod password_policy;
 pub mod signal;
 pub mod trail;
@@ -40,6 +41,9 @@ pub const FAMILIES: &[Family] = &[
     password_policy::FAMILY,
     kms_rotation::FAMILY,
     flow_logs::FAMILY,
+    network::DEFAULT_SG,
+    network::SG_ADMIN_PORTS,
+    network::EBS,
 ];
 
 pub fn family(kind: Kind) -> Option<&'static Family> {
@@ -70,6 +74,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
     // After the trail: its key's update may serve rotation too.
     kms_rotation::plan(&desired.kms, snap, &mut out);
     flow_logs::plan(&desired.flow_logs, snap, &mut out);
+    network::plan(desired, snap, &mut out);
     // Say it before apply refuses, so plan and apply agree.
     if out.has_changes()
         && let Some(topic) = out.controls.iter().find_map(|c| match &c.cause {
@@ -114,6 +119,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
         unmanaged,
         notices: parts.notices,
         changes: parts.changes,
+        held_back: parts.held_back,
         controls: parts.controls,
         failed_reads,
     })

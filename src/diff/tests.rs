@@ -138,6 +138,24 @@ impl Fixture {
             ReadKey::new(flow_log::READ, REGION, None),
             Observed::Ok(ReadData::FlowLogs(vec![])),
         );
+        // Compliant networking (no VPC, EBS encryption by default on), unless
+        // a test's `extra` says otherwise.
+        for (call, data) in [
+            (
+                crate::kinds::security_group::READ,
+                ReadData::SecurityGroups(vec![]),
+            ),
+            (
+                crate::kinds::security_group::READ_INTERFACES,
+                ReadData::NetworkInterfaces(vec![]),
+            ),
+            (
+                crate::kinds::ebs_encryption::READ,
+                ReadData::EbsEncryptionByDefault(true),
+            ),
+        ] {
+            s.record(ReadKey::new(call, REGION, None), Observed::Ok(data));
+        }
         // A policy every version accepts: these tests are about monitoring.
         s.record(
             ReadKey::new(password_policy::READ, crate::address::GLOBAL, None),
@@ -380,6 +398,15 @@ pub(super) fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture
                     };
                     al.retain(|x| x.name != a.name);
                 }
+                Some(Resource::SecurityGroupIngressRule(x)) => {
+                    if let Some(Observed::Ok(ReadData::SecurityGroups(gs))) = s.extra.get_mut(
+                        &ReadKey::new(crate::kinds::security_group::READ, &region, None),
+                    ) {
+                        for g in gs.iter_mut().filter(|g| g.group_id == x.group_id) {
+                            g.ingress.retain(|r| r.rule_id != x.rule.rule_id);
+                        }
+                    }
+                }
                 other => panic!("cannot delete {other:?}"),
             }
             continue;
@@ -463,6 +490,23 @@ pub(super) fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture
                         deliver_logs_error_message: None,
                     });
                 }
+            }
+            Resource::DefaultSecurityGroup(x) => {
+                if let Some(Observed::Ok(ReadData::SecurityGroups(gs))) = s.extra.get_mut(
+                    &ReadKey::new(crate::kinds::security_group::READ, &region, None),
+                ) {
+                    for g in gs.iter_mut().filter(|g| g.group_id == x.group_id) {
+                        g.ingress = x.ingress.clone();
+                        g.egress = x.egress.clone();
+                    }
+                }
+            }
+            Resource::SecurityGroupIngressRule(_) => panic!("a rule is only ever deleted"),
+            Resource::EbsEncryptionByDefault(x) => {
+                s.extra.insert(
+                    ReadKey::new(crate::kinds::ebs_encryption::READ, &region, None),
+                    Observed::Ok(ReadData::EbsEncryptionByDefault(x.enabled)),
+                );
             }
             Resource::KmsKeyRotation(k) => {
                 if let Some(Observed::Ok(ReadData::KmsKeys(keys))) =

@@ -13,6 +13,7 @@
 //! journalled or exported before it is made.
 
 pub mod cloudtrail;
+pub mod ebs_encryption;
 pub mod flow_log;
 pub mod iam_role;
 pub mod kms_key;
@@ -22,6 +23,7 @@ pub mod metric_alarm;
 pub mod metric_filter;
 pub mod password_policy;
 pub mod s3_bucket;
+pub mod security_group;
 pub mod sns_subscription;
 pub mod sns_topic;
 pub mod trail;
@@ -32,6 +34,7 @@ use crate::address::{Address, Location};
 use crate::arn::Arn;
 use crate::observed::CallFailure;
 pub use cloudtrail::{CloudTrail, TrailSettings};
+pub use ebs_encryption::EbsEncryptionByDefault;
 pub use flow_log::{FlowLog, FlowLogFacts, Vpc};
 pub use iam_role::{IamRole, InlinePolicy};
 pub use kms_key::{KmsKey, KmsKeyFacts};
@@ -42,6 +45,9 @@ pub use metric_filter::MetricFilter;
 pub use password_policy::PasswordPolicy;
 pub use s3_bucket::{
     BucketFacts, BucketLogging, BucketPublicAccessBlock, PublicAccessBlock, S3Bucket,
+};
+pub use security_group::{
+    DefaultSecurityGroup, InterfaceUse, SecurityGroupFacts, SecurityGroupIngressRule, SgRule,
 };
 pub use sns_subscription::{Subscription, protocol_needs_confirmation};
 pub use sns_topic::{Topic, TopicAttributes};
@@ -299,6 +305,9 @@ registry! {
     "aws_s3_bucket_logging" => BucketLogging(BucketLogging),
     "aws_iam_account_password_policy" => PasswordPolicy(PasswordPolicy),
     "aws_flow_log" => FlowLog(FlowLog),
+    "aws_default_security_group" => DefaultSecurityGroup(DefaultSecurityGroup),
+    "aws_vpc_security_group_ingress_rule" => SecurityGroupIngressRule(SecurityGroupIngressRule),
+    "aws_ebs_encryption_by_default" => EbsEncryptionByDefault(EbsEncryptionByDefault),
 }
 
 /// What one read returned: each variant is the payload of one kind of read
@@ -331,6 +340,12 @@ pub enum ReadData {
     /// `None`: the account has no password policy (`NoSuchEntity`, a fact,
     /// not a failure).
     PasswordPolicy(Option<PasswordPolicy>),
+    /// A region's security groups, each with its rules.
+    SecurityGroups(Vec<SecurityGroupFacts>),
+    /// A region's network interfaces: who uses each group.
+    NetworkInterfaces(Vec<InterfaceUse>),
+    /// Whether EBS encryption by default is on in the region.
+    EbsEncryptionByDefault(bool),
 }
 
 impl ReadData {
@@ -474,6 +489,17 @@ pub enum WriteCall {
     /// One flow log for one VPC; returns its id. A flow log of the same VPC,
     /// traffic type and destination that already exists counts as made.
     CreateFlowLogs(FlowLog),
+    /// Revokes rules of a group by their ids (all ingress rules).
+    RevokeSecurityGroupIngress {
+        group_id: String,
+        rule_ids: Vec<String>,
+    },
+    RevokeSecurityGroupEgress {
+        group_id: String,
+        rule_ids: Vec<String>,
+    },
+    /// In the region of the change.
+    EnableEbsEncryptionByDefault,
 }
 
 impl WriteCall {
@@ -574,6 +600,9 @@ impl WriteCall {
             WriteCall::PutBucketLogging { .. } => "s3:PutBucketLogging",
             WriteCall::UpdateAccountPasswordPolicy(_) => password_policy::WRITE,
             WriteCall::CreateFlowLogs(_) => flow_log::WRITE,
+            WriteCall::RevokeSecurityGroupIngress { .. } => "ec2:RevokeSecurityGroupIngress",
+            WriteCall::RevokeSecurityGroupEgress { .. } => "ec2:RevokeSecurityGroupEgress",
+            WriteCall::EnableEbsEncryptionByDefault => ebs_encryption::WRITE,
         }
     }
 
@@ -653,6 +682,12 @@ impl WriteCall {
             // IAM judges CreateFlowLogs on the VPC (and on `vpc-flow-log/*`,
             // which any policy granting the call on the VPC grants too).
             WriteCall::CreateFlowLogs(f) => arn("ec2", format!("vpc/{}", f.vpc_id)),
+            WriteCall::RevokeSecurityGroupIngress { group_id, .. }
+            | WriteCall::RevokeSecurityGroupEgress { group_id, .. } => {
+                arn("ec2", format!("security-group/{group_id}"))
+            }
+            // A regional setting: the action takes no resource.
+            WriteCall::EnableEbsEncryptionByDefault => "*".into(),
         }
     }
 }

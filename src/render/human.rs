@@ -171,7 +171,10 @@ pub fn plan(p: &JsonPlan, s: Style) -> String {
             why.join(" and ")
         );
     }
-    let _ = writeln!(out);
+    held_back(&mut out, p, s);
+    if p.held_back.is_empty() {
+        let _ = writeln!(out);
+    }
     out.push_str(&controls_table(p, s));
     out
 }
@@ -275,6 +278,55 @@ fn cause_text(c: &Cause) -> String {
         Cause::OtherAccount { account } => {
             format!("the trail belongs to account {account}: fix it there")
         }
+        Cause::NeedsOptIn {
+            what,
+            flag,
+            setting,
+        } => format!(
+            "the fix can cut running workloads off and waits for an opt-in to {what}: read the held-back changes above, then pass {flag} or set `{setting}: true` in cis-fix.yaml"
+        ),
+    }
+}
+
+/// Unchanged attributes shown anyway: what names the resource, and who
+/// uses a security group (the evidence a destructive change rests on).
+const ALWAYS_SHOWN: &[&str] = &[
+    "name",
+    "log_group_name",
+    "key_id",
+    "group_id",
+    "vpc_id",
+    "used_by",
+];
+
+/// The changes that wait for an opt-in, each as a change would show, with
+/// the opt-in that would let it run.
+fn held_back(out: &mut String, p: &JsonPlan, s: Style) {
+    if p.held_back.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{} {} change{} can cut running workloads off and {} held back until you opt in; apply will not make {}:\n",
+        s.yellow(&s.bold("Held back:")),
+        p.held_back.len(),
+        if p.held_back.len() == 1 { "" } else { "s" },
+        if p.held_back.len() == 1 { "is" } else { "are" },
+        if p.held_back.len() == 1 { "it" } else { "them" },
+    );
+    for c in &p.held_back {
+        change(out, c, s);
+        if let Some(o) = &c.needs_opt_in {
+            let _ = writeln!(
+                out,
+                "  {}",
+                s.yellow(&format!(
+                    "# needs {} (or `{}: true` in cis-fix.yaml)",
+                    o.flag, o.setting
+                ))
+            );
+        }
+        let _ = writeln!(out);
     }
 }
 
@@ -323,7 +375,7 @@ fn change(out: &mut String, c: &JsonChange, s: Style) {
                 if shows_kept {
                     kept += 1;
                     let _ = writeln!(out, "        {key:<width$} = {}", value(new, 8));
-                } else if key == "name" || key == "log_group_name" || key == "key_id" {
+                } else if ALWAYS_SHOWN.contains(&key.as_str()) {
                     let _ = writeln!(out, "        {key:<width$} = {}", value(new, 8));
                 } else {
                     hidden += 1;
@@ -580,6 +632,7 @@ mod tests {
                 change(Action::Delete, Some("old-filter"), None),
                 change(Action::Replace, Some("a"), Some("b")),
             ],
+            held_back: vec![],
             controls: vec![],
             failed_reads: vec![],
         };

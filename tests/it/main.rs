@@ -19,4 +19,5 @@ mod pattern_corpus;
 mod pattern_props;
 mod render_golden;
 mod resilience;
+mod security_groups;
 mod trail_io;

@@ -45,7 +45,7 @@ fn quick_start_example_plans() {
     let (code, out, _) = cis_fix(&["plan", "--from", "examples/accounts/partly-compliant.json"]);
     assert_eq!(code, 0);
     assert!(out.contains("Plan: "), "{out}");
-    assert!(out.contains("4.3   compliant"), "{out}");
+    assert!(out.contains("4.3    compliant"), "{out}");
     let p = json(&[
         "plan",
         "--json",
@@ -109,7 +109,7 @@ fn compliant_and_new_accounts() {
     ]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("No changes. All 23 managed controls are compliant; 2 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
+        out.contains("No changes. All 27 managed controls are compliant; 2 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
         "{out}"
     );
     let p = json(&[
@@ -148,13 +148,14 @@ fn compliant_and_new_accounts() {
 
 #[test]
 fn every_benchmark_version_plans_with_its_own_numbers() {
-    // The password controls come first, then CloudTrail, then monitoring.
-    for (v, password, first) in [
-        ("1.2.0", "1.5", "3.1"),
-        ("1.4.0", "1.8", "4.1"),
-        ("5.0.0", "1.7", "4.1"),
-        ("6.0.0", "2.7", "5.1"),
-        ("7.0.0", "2.8", "5.1"),
+    // The password controls come first, then (where its number puts it
+    // there) EBS encryption by default, CloudTrail, then monitoring.
+    for (v, password, ebs, first) in [
+        ("1.2.0", "1.5", 0, "3.1"),
+        ("1.4.0", "1.8", 1, "4.1"),
+        ("5.0.0", "1.7", 0, "4.1"),
+        ("6.0.0", "2.7", 0, "5.1"),
+        ("7.0.0", "2.8", 0, "5.1"),
     ] {
         let p = json(&[
             "plan",
@@ -170,6 +171,7 @@ fn every_benchmark_version_plans_with_its_own_numbers() {
         // every version.
         let n = crate::support::account::password_ids(&p).len()
             + crate::support::account::trail_ids(&p).len()
+            + ebs
             + 2;
         assert_eq!(p["controls"][n]["id"], first, "{v}");
     }
@@ -181,11 +183,12 @@ fn every_benchmark_version_plans_with_its_own_numbers() {
         "--from",
         "examples/accounts/new-account.json",
     ]);
-    // 7 password, 6 CloudTrail, KMS rotation, flow logs and 14 monitoring
-    // controls.
+    // 7 password, 6 CloudTrail, KMS rotation, flow logs, 14 monitoring
+    // controls, the
+    // two administration-port controls and the default security groups.
     assert_eq!(
         p["controls"].as_array().map(Vec::len),
-        Some(7 + 6 + 1 + 1 + 14)
+        Some(7 + 6 + 1 + 1 + 14 + 3)
     );
 }
 
@@ -243,7 +246,7 @@ fn bad_snapshot_and_unknown_version_are_clear_errors() {
     std::fs::write(
         &snap,
         full.replacen(
-            "\"format_version\": \"2.2\"",
+            "\"format_version\": \"2.3\"",
             "\"format_version\": \"7.0\"",
             1,
         ),
@@ -298,8 +301,10 @@ fn controls_lists_managed_and_unmanaged() {
         .filter(|c| c["managed"] == true)
         .count();
     // v3.0.0: 15 monitoring, 2 password-policy, 4 CloudTrail controls, KMS
-    // rotation and VPC flow logs.
-    assert_eq!(managed, 23);
+    // rotation, VPC flow logs, EBS encryption by default, the default security groups and
+    // the two security group administration-port controls (the NACL one is
+    // not managed yet).
+    assert_eq!(managed, 27);
 }
 
 #[test]
@@ -368,7 +373,7 @@ fn show_renders_a_saved_plan_exactly_and_refuses_damaged_ones() {
     std::fs::write(
         &saved,
         out.replacen(
-            "\"format_version\": \"2.2\"",
+            "\"format_version\": \"2.3\"",
             "\"format_version\": \"0.9\"",
             1,
         ),
@@ -606,7 +611,7 @@ fn errors_go_to_stderr_and_exit_codes_tell_a_schedule_what_to_do() {
         "{out}"
     );
     assert!(out.contains("Blocked (4.1–4.15): topic"), "{out}");
-    assert!(out.contains("16 blocked."), "{out}");
+    assert!(out.contains("17 blocked."), "{out}");
     // Only a person confirming a subscription is missing: still 2.
     let (code, out, _) = cis_fix(&[
         "plan",

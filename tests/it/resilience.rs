@@ -180,11 +180,12 @@ fn a_denied_read_is_unknown_never_compliant_and_nothing_is_written() {
             assert!(st.iter().all(|(_, s)| s == "compliant"), "{read}: {st:?}");
         } else {
             assert!(st.iter().all(|(_, s)| s == "unknown"), "{read}: {st:?}");
-            // After the password, trail, KMS rotation and flow-logs
-            // controls.
-            let first = password_ids(&plan).len() + trail_ids(&plan).len() + 2;
-            let reason = plan["controls"][first]["reason"]
-                .as_str()
+            // The first monitoring control's reason names the read.
+            let first = &st[0].0;
+            let reason = plan["controls"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| &c["id"] == first))
+                .and_then(|c| c["reason"].as_str())
                 .unwrap_or_default();
             assert!(reason.contains(read), "{read}: {reason}");
         }
@@ -637,6 +638,21 @@ fn every_read_is_made_once() {
     key_regions.dedup();
     assert_eq!(key_regions.len(), listed, "{key_regions:?}");
     assert!(listed > 1, "{key_regions:?}");
+    // Each planned region's networking reads once, in the same regions.
+    for read in [
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:GetEbsEncryptionByDefault",
+    ] {
+        let mut regions: Vec<&str> = calls
+            .iter()
+            .filter(|c| c.name() == read)
+            .map(|c| c.region.as_str())
+            .collect();
+        regions.sort();
+        assert_eq!(regions, key_regions, "{read}");
+    }
     // One region named: the exact reads.
     for command in [
         &["plan", "--config", &cfg, "--region", "us-east-1"][..],
@@ -658,9 +674,10 @@ fn every_read_is_made_once() {
             // The trail's own reads too: cis-fix's log group, role and
             // bucket looked for (none exists: a 404 and a NoSuchEntity),
             // the region's keys (the trail's, whose rotation the rotation
-            // control reads), the trail's bucket in full, and the region's
-            // VPCs and flow logs (every VPC is logged: cis-fix's flow-log
-            // group and role are not looked for).
+            // control reads), its security groups, network interfaces and
+            // EBS default, the trail's bucket in full, and the region's VPCs
+            // and flow logs (every VPC is logged: cis-fix's flow-log group
+            // and role are not looked for).
             [
                 "cloudtrail:DescribeTrails",
                 "cloudtrail:GetEventSelectors",
@@ -668,7 +685,11 @@ fn every_read_is_made_once() {
                 "cloudtrail:ListTrails",
                 "cloudwatch:DescribeAlarms",
                 "ec2:DescribeFlowLogs",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSecurityGroupRules",
+                "ec2:DescribeSecurityGroups",
                 "ec2:DescribeVpcs",
+                "ec2:GetEbsEncryptionByDefault",
                 "iam:GetAccountPasswordPolicy",
                 "iam:GetRole",
                 "kms:DescribeKey",

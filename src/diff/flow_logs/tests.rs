@@ -149,11 +149,12 @@ fn a_missing_flow_log_comes_with_its_log_group_and_role_in_each_region() {
     assert_eq!(
         addresses(&p),
         [
+            // Grouped by region, global first.
             "123456789012/global/aws_iam_role.vpc_flow_logs",
-            "123456789012/us-east-1/aws_cloudwatch_log_group.vpc_flow_logs",
-            "123456789012/us-east-1/aws_flow_log.vpc[\"vpc-e\"]",
             "123456789012/eu-west-1/aws_cloudwatch_log_group.vpc_flow_logs",
             "123456789012/eu-west-1/aws_flow_log.vpc[\"vpc-w\"]",
+            "123456789012/us-east-1/aws_cloudwatch_log_group.vpc_flow_logs",
+            "123456789012/us-east-1/aws_flow_log.vpc[\"vpc-e\"]",
         ]
     );
     let c = control(&p);

@@ -83,6 +83,97 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// moto gives every region a default VPC whose default security group
+/// sends anywhere (AWS's also admits the group itself), with EBS encryption
+/// by default off, so every region would fail the networking controls.
+/// Tests start from an account whose networking is compliant in every
+/// region cis-fix plans by default (as the standard trail's key already
+/// rotates), so each test's plans are about what it adds;
+/// `security_groups.rs` adds what fails.
+pub fn network_compliant(endpoint: &str) {
+    use aws_sdk_ec2::types::Filter;
+    let rt = runtime();
+    rt.block_on(async {
+        let home = aws_sdk_ec2::Client::new(&sdk_config(endpoint).load().await);
+        let regions: Vec<String> = home
+            .describe_regions()
+            .send()
+            .await
+            .expect("DescribeRegions")
+            .regions
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+            .filter_map(|r| r.region_name)
+            .filter(|r| {
+                !["cn-", "us-gov-", "us-iso"]
+                    .iter()
+                    .any(|p| r.starts_with(p))
+            })
+            .collect();
+        let each = regions.into_iter().map(|region| async move {
+            let ec2 = aws_sdk_ec2::Client::new(
+                &sdk_config(endpoint)
+                    .region(Region::new(region.clone()))
+                    .load()
+                    .await,
+            );
+            ec2.enable_ebs_encryption_by_default()
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("EnableEbsEncryptionByDefault {region}: {e:?}"));
+            let groups = ec2
+                .describe_security_groups()
+                .filters(
+                    Filter::builder()
+                        .name("group-name")
+                        .values("default")
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("DescribeSecurityGroups {region}: {e:?}"))
+                .security_groups
+                .unwrap_or_default();
+            for g in groups.into_iter().filter_map(|g| g.group_id) {
+                let rules = ec2
+                    .describe_security_group_rules()
+                    .filters(Filter::builder().name("group-id").values(&g).build())
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("DescribeSecurityGroupRules {region}: {e:?}"))
+                    .security_group_rules
+                    .unwrap_or_default();
+                let ids = |egress: bool| -> Vec<String> {
+                    rules
+                        .iter()
+                        .filter(|r| r.is_egress() == Some(egress))
+                        .filter_map(|r| r.security_group_rule_id.clone())
+                        .collect()
+                };
+                let (ingress, egress) = (ids(false), ids(true));
+                if !ingress.is_empty() {
+                    ec2.revoke_security_group_ingress()
+                        .group_id(&g)
+                        .set_security_group_rule_ids(Some(ingress))
+                        .send()
+                        .await
+                        .unwrap_or_else(|e| panic!("RevokeSecurityGroupIngress {region}: {e:?}"));
+                }
+                if !egress.is_empty() {
+                    ec2.revoke_security_group_egress()
+                        .group_id(&g)
+                        .set_security_group_rule_ids(Some(egress))
+                        .send()
+                        .await
+                        .unwrap_or_else(|e| panic!("RevokeSecurityGroupEgress {region}: {e:?}"));
+                }
+            }
+        });
+        futures::future::join_all(each).await;
+    });
+}
+
 /// One SDK client per service the tests set up or inspect.
 pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,

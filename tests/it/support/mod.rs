@@ -228,9 +228,13 @@ enum Startup {
 
 impl Moto {
     /// Installs moto if needed, starts a server on a free loopback port and
-    /// waits until it answers. Panics (with the server's log) if it can't.
+    /// waits until it answers, with every region's networking compliant
+    /// ([`fixtures::network_compliant`]). Panics (with the server's log) if
+    /// it can't.
     pub fn start() -> Moto {
-        Moto::start_with_env(&[])
+        let moto = Moto::start_with_env(&[]);
+        fixtures::network_compliant(&moto.endpoint());
+        moto
     }
 
     /// Like [`Moto::start`], with extra environment for the server process,

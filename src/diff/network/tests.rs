@@ -1,0 +1,470 @@
+//! The networking judgement from plain values: which default groups are
+//! emptied and which rules revoked, what the opt-in changes, the evidence
+//! each change carries, and what a failed read leaves.
+
+use super::*;
+use crate::benchmark::AdminPortsCheck;
+use crate::config::Destructive;
+use crate::desired::NetworkControls;
+use crate::kinds::security_group::tests::rule;
+use crate::kinds::security_group::{WORLD_V4, WORLD_V6, World};
+use crate::kinds::{ReadData, SgRule};
+use crate::observed::Observed;
+use crate::plan::{ControlReport, HeldBack};
+use crate::snapshot::{REGIONS_READ, ReadKey};
+
+const ACCOUNT: &str = "123456789012";
+
+fn control(id: &str) -> KmsControl {
+    KmsControl {
+        id: id.into(),
+        title: format!("control {id}"),
+    }
+}
+
+fn admin(id: &str, sources: &[World], ports: &[u16]) -> AdminPortsControl {
+    AdminPortsControl {
+        id: id.into(),
+        title: format!("control {id}"),
+        check: AdminPortsCheck {
+            sources: sources.to_vec(),
+            ports: ports.to_vec(),
+        },
+    }
+}
+
+/// v3.0.0's shape: default groups (5.4), 0.0.0.0/0 (5.2) and ::/0 (5.3) to
+/// 22 and 3389, EBS encryption by default (2.2.1).
+fn desired(destructive: Destructive) -> Desired {
+    let b = crate::benchmark::load("3.0.0").expect("benchmark");
+    let mut d =
+        crate::desired::build(&b, &crate::config::Config::default(), "defaults").expect("desired");
+    d.network = NetworkControls {
+        default_sg: vec![control("5.4")],
+        admin_ports: vec![
+            admin("5.2", &[World::Ipv4], &[22, 3389]),
+            admin("5.3", &[World::Ipv6], &[22, 3389]),
+        ],
+        ebs: vec![control("2.2.1")],
+    };
+    d.destructive = destructive;
+    d
+}
+
+fn group(id: &str, name: &str, ingress: Vec<SgRule>, egress: Vec<SgRule>) -> SecurityGroupFacts {
+    SecurityGroupFacts {
+        group_id: id.into(),
+        group_name: name.into(),
+        vpc_id: Some(format!("vpc-{id}")),
+        ingress,
+        egress,
+    }
+}
+
+fn eni(id: &str, group: &str, instance: Option<&str>, kind: &str) -> InterfaceUse {
+    InterfaceUse {
+        interface_id: id.into(),
+        interface_type: kind.into(),
+        instance_id: instance.map(str::to_string),
+        requester_id: None,
+        description: Some(format!("{id} description")),
+        groups: vec![group.into()],
+    }
+}
+
+struct RegionFacts {
+    groups: Observed<Vec<SecurityGroupFacts>>,
+    interfaces: Observed<Vec<InterfaceUse>>,
+    ebs: Observed<bool>,
+}
+
+fn ok(groups: Vec<SecurityGroupFacts>, interfaces: Vec<InterfaceUse>) -> RegionFacts {
+    RegionFacts {
+        groups: Observed::Ok(groups),
+        interfaces: Observed::Ok(interfaces),
+        ebs: Observed::Ok(true),
+    }
+}
+
+fn denied(call: &str, region: &str) -> CallFailure {
+    CallFailure {
+        call: call.into(),
+        region: region.into(),
+        resource: None,
+        code: Some("UnauthorizedOperation".into()),
+        message: "denied".into(),
+        detail: None,
+    }
+}
+
+fn snap(regions: Vec<(&str, RegionFacts)>) -> Snapshot {
+    let mut s = Snapshot::new(Some(ACCOUNT.into()), None, "us-east-1");
+    s.record(
+        ReadKey::new(REGIONS_READ, "us-east-1", None),
+        Observed::Ok(ReadData::Regions(
+            regions.iter().map(|(r, _)| r.to_string()).collect(),
+        )),
+    );
+    for (r, f) in regions {
+        s.record(
+            ReadKey::new(security_group::READ, r, None),
+            f.groups.map(ReadData::SecurityGroups),
+        );
+        s.record(
+            ReadKey::new(security_group::READ_INTERFACES, r, None),
+            f.interfaces.map(ReadData::NetworkInterfaces),
+        );
+        s.record(
+            ReadKey::new(ebs_encryption::READ, r, None),
+            f.ebs.map(ReadData::EbsEncryptionByDefault),
+        );
+    }
+    s
+}
+
+struct Planned {
+    changes: Vec<Change>,
+    held_back: Vec<HeldBack>,
+    controls: Vec<ControlReport>,
+}
+
+impl Planned {
+    fn control(&self, id: &str) -> &ControlReport {
+        self.controls
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("control {id}"))
+    }
+}
+
+fn run(d: &Desired, s: &Snapshot) -> Planned {
+    let mut out = PlanBuilder::new(Some(ACCOUNT));
+    plan(d, s, &mut out);
+    let parts = out.finish(&[]).expect("no diff error");
+    Planned {
+        changes: parts.changes,
+        held_back: parts.held_back,
+        controls: parts.controls,
+    }
+}
+
+/// moto's and AWS's default group: all outbound traffic allowed; AWS also
+/// admits the group itself inbound (moto does not).
+fn default_group(id: &str) -> SecurityGroupFacts {
+    let mut self_ref = rule(&format!("sgr-{id}-self"), "-1", -1, -1, WORLD_V4);
+    self_ref.cidr_ipv4 = None;
+    self_ref.referenced_group_id = Some(id.into());
+    group(
+        id,
+        "default",
+        vec![self_ref],
+        vec![rule(&format!("sgr-{id}-out"), "-1", -1, -1, WORLD_V4)],
+    )
+}
+
+fn empty_default(id: &str) -> SecurityGroupFacts {
+    group(id, "default", vec![], vec![])
+}
+
+#[test]
+fn without_the_opt_in_a_default_group_with_rules_is_held_back_with_its_evidence() {
+    let s = snap(vec![(
+        "us-east-1",
+        ok(
+            vec![default_group("sg-d1")],
+            vec![
+                eni("eni-1", "sg-d1", Some("i-1"), "interface"),
+                eni("eni-2", "sg-d1", None, "lambda"),
+                eni("eni-3", "sg-other", Some("i-3"), "interface"),
+            ],
+        ),
+    )]);
+    let p = run(&desired(Destructive::default()), &s);
+    assert!(p.changes.is_empty(), "{:?}", p.changes);
+    assert_eq!(p.held_back.len(), 1);
+    let h = &p.held_back[0];
+    assert_eq!(h.opt_in, OptIn::DefaultSecurityGroups);
+    assert_eq!(
+        h.change.address.to_string(),
+        "123456789012/us-east-1/aws_default_security_group.default[\"sg-d1\"]"
+    );
+    let Some(Resource::DefaultSecurityGroup(before)) = &h.change.before else {
+        panic!()
+    };
+    // The evidence: the two interfaces in the group, not the third.
+    let used: Vec<&str> = before
+        .used_by
+        .iter()
+        .map(|i| i.interface_id.as_str())
+        .collect();
+    assert_eq!(used, ["eni-1", "eni-2"]);
+    assert!(
+        h.change.reason.contains("instance i-1"),
+        "{}",
+        h.change.reason
+    );
+    assert!(h.change.reason.contains("(lambda"), "{}", h.change.reason);
+    let Some(Resource::DefaultSecurityGroup(after)) = &h.change.after else {
+        panic!()
+    };
+    assert!(after.ingress.is_empty() && after.egress.is_empty());
+    assert_eq!(after.used_by, before.used_by);
+    let c = p.control("5.4");
+    assert_eq!(c.status, ControlStatus::Blocked);
+    assert_eq!(
+        c.cause,
+        Some(Cause::needs_opt_in(OptIn::DefaultSecurityGroups))
+    );
+    assert!(c.reason.contains("--allow-destructive"), "{}", c.reason);
+    assert!(
+        c.reason.contains("destructive.default_security_groups"),
+        "{}",
+        c.reason
+    );
+}
+
+#[test]
+fn with_the_opt_in_every_rule_of_a_default_group_is_revoked() {
+    let s = snap(vec![
+        ("us-east-1", ok(vec![default_group("sg-d1")], vec![])),
+        ("eu-west-1", ok(vec![empty_default("sg-d2")], vec![])),
+    ]);
+    let p = run(
+        &desired(Destructive {
+            default_security_groups: true,
+            admin_port_rules: false,
+        }),
+        &s,
+    );
+    assert!(p.held_back.is_empty());
+    assert_eq!(p.changes.len(), 1);
+    let calls = crate::kinds::calls(
+        p.changes[0].action,
+        p.changes[0].before.as_ref(),
+        p.changes[0].after.as_ref(),
+    );
+    assert_eq!(
+        calls,
+        [
+            crate::kinds::WriteCall::RevokeSecurityGroupIngress {
+                group_id: "sg-d1".into(),
+                rule_ids: vec!["sgr-sg-d1-self".into()]
+            },
+            crate::kinds::WriteCall::RevokeSecurityGroupEgress {
+                group_id: "sg-d1".into(),
+                rule_ids: vec!["sgr-sg-d1-out".into()]
+            },
+        ]
+    );
+    assert_eq!(p.control("5.4").status, ControlStatus::WillFix);
+}
+
+#[test]
+fn empty_default_groups_and_closed_ports_are_compliant() {
+    let s = snap(vec![(
+        "us-east-1",
+        ok(
+            vec![
+                empty_default("sg-d1"),
+                group(
+                    "sg-web",
+                    "web",
+                    vec![
+                        rule("sgr-https", "tcp", 443, 443, WORLD_V4),
+                        rule("sgr-ssh-office", "tcp", 22, 22, "203.0.113.0/24"),
+                    ],
+                    vec![rule("sgr-out", "-1", -1, -1, WORLD_V4)],
+                ),
+            ],
+            vec![],
+        ),
+    )]);
+    let p = run(&desired(Destructive::default()), &s);
+    assert!(p.changes.is_empty() && p.held_back.is_empty());
+    for id in ["5.4", "5.2", "5.3", "2.2.1"] {
+        assert_eq!(p.control(id).status, ControlStatus::Compliant, "{id}");
+    }
+    assert!(
+        p.control("5.4")
+            .reason
+            .contains("1 VPC in 1 region has no rules"),
+        "{}",
+        p.control("5.4").reason
+    );
+}
+
+#[test]
+fn admin_port_rules_are_revoked_one_by_one_with_the_opt_in() {
+    let web = group(
+        "sg-web",
+        "web",
+        vec![
+            rule("sgr-ssh", "tcp", 22, 22, WORLD_V4),
+            rule("sgr-range", "tcp", 0, 4000, WORLD_V6),
+            rule("sgr-https", "tcp", 443, 443, WORLD_V4),
+        ],
+        vec![],
+    );
+    let s = snap(vec![(
+        "us-east-1",
+        ok(
+            vec![empty_default("sg-d1"), web],
+            vec![eni("eni-9", "sg-web", Some("i-9"), "interface")],
+        ),
+    )]);
+    // Without the opt-in: both held back, each control blocked.
+    let p = run(&desired(Destructive::default()), &s);
+    assert!(p.changes.is_empty());
+    assert_eq!(p.held_back.len(), 2);
+    assert!(
+        p.held_back
+            .iter()
+            .all(|h| h.opt_in == OptIn::AdminPortRules)
+    );
+    assert_eq!(p.control("5.2").status, ControlStatus::Blocked);
+    assert_eq!(p.control("5.3").status, ControlStatus::Blocked);
+    assert_eq!(
+        p.control("5.2").cause,
+        Some(Cause::needs_opt_in(OptIn::AdminPortRules))
+    );
+    // The default groups' control is not held by them.
+    assert_eq!(p.control("5.4").status, ControlStatus::Compliant);
+
+    let p = run(
+        &desired(Destructive {
+            default_security_groups: false,
+            admin_port_rules: true,
+        }),
+        &s,
+    );
+    assert!(p.held_back.is_empty());
+    let by_control = |id: &str| -> Vec<String> {
+        p.changes
+            .iter()
+            .filter(|c| c.controls.iter().any(|x| x == id))
+            .map(|c| c.address.key.clone().unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(by_control("5.2"), ["sgr-ssh"]);
+    assert_eq!(by_control("5.3"), ["sgr-range"]);
+    let ssh = &p.changes[0];
+    assert_eq!(ssh.action, Action::Delete);
+    assert!(ssh.reason.contains("instance i-9"), "{}", ssh.reason);
+    assert_eq!(
+        crate::kinds::calls(ssh.action, ssh.before.as_ref(), ssh.after.as_ref()),
+        [crate::kinds::WriteCall::RevokeSecurityGroupIngress {
+            group_id: "sg-web".into(),
+            rule_ids: vec!["sgr-ssh".into()]
+        }]
+    );
+    assert_eq!(p.control("5.2").status, ControlStatus::WillFix);
+}
+
+#[test]
+fn a_rule_two_controls_forbid_is_one_change_serving_both() {
+    // v1.2.0: 4.1 forbids 22 and 4.2 forbids 3389 from 0.0.0.0/0; one
+    // all-traffic rule breaks both.
+    let mut d = desired(Destructive::all());
+    d.network.admin_ports = vec![
+        admin("4.1", &[World::Ipv4], &[22]),
+        admin("4.2", &[World::Ipv4], &[3389]),
+    ];
+    let s = snap(vec![(
+        "us-east-1",
+        ok(
+            vec![group(
+                "sg-1",
+                "open",
+                vec![rule("sgr-all", "-1", -1, -1, WORLD_V4)],
+                vec![],
+            )],
+            vec![],
+        ),
+    )]);
+    let p = run(&d, &s);
+    assert_eq!(p.changes.len(), 1);
+    assert_eq!(p.changes[0].controls, ["4.1", "4.2"]);
+}
+
+#[test]
+fn a_default_groups_open_admin_rule_goes_with_the_groups_change() {
+    let mut g = default_group("sg-d1");
+    g.ingress.push(rule("sgr-ssh", "tcp", 22, 22, WORLD_V4));
+    let s = snap(vec![("us-east-1", ok(vec![g], vec![]))]);
+    // Held back: the group's one change carries both controls, and the
+    // administration-ports control waits for the default groups' opt-in.
+    let p = run(&desired(Destructive::default()), &s);
+    assert_eq!(p.held_back.len(), 1);
+    assert_eq!(p.held_back[0].change.controls, ["5.4", "5.2"]);
+    assert_eq!(
+        p.control("5.2").cause,
+        Some(Cause::needs_opt_in(OptIn::DefaultSecurityGroups))
+    );
+    let p = run(&desired(Destructive::all()), &s);
+    assert_eq!(p.changes.len(), 1);
+    assert_eq!(p.changes[0].controls, ["5.4", "5.2"]);
+    assert_eq!(p.control("5.2").status, ControlStatus::WillFix);
+}
+
+#[test]
+fn a_region_that_could_not_be_read_is_unknown_and_the_others_are_planned() {
+    let s = snap(vec![
+        ("us-east-1", ok(vec![default_group("sg-d1")], vec![])),
+        (
+            "eu-west-1",
+            RegionFacts {
+                groups: Observed::Ok(vec![default_group("sg-d2")]),
+                interfaces: Observed::Failed(denied(security_group::READ_INTERFACES, "eu-west-1")),
+                ebs: Observed::Failed(denied(ebs_encryption::READ, "eu-west-1")),
+            },
+        ),
+    ]);
+    let p = run(&desired(Destructive::all()), &s);
+    // Without the evidence nothing is planned in eu-west-1.
+    let regions: Vec<&str> = p.changes.iter().map(|c| c.address.region()).collect();
+    assert_eq!(regions, ["us-east-1"]);
+    for id in ["5.4", "5.2", "5.3", "2.2.1"] {
+        let c = p.control(id);
+        assert_eq!(c.status, ControlStatus::Unknown, "{id}");
+        assert!(c.reason.contains("eu-west-1"), "{id}: {}", c.reason);
+    }
+}
+
+#[test]
+fn ebs_encryption_by_default_is_turned_on_where_it_is_off() {
+    let mut off = ok(vec![], vec![]);
+    off.ebs = Observed::Ok(false);
+    let s = snap(vec![("us-east-1", ok(vec![], vec![])), ("eu-west-1", off)]);
+    let p = run(&desired(Destructive::default()), &s);
+    assert_eq!(p.changes.len(), 1);
+    let c = &p.changes[0];
+    assert_eq!(
+        c.address.to_string(),
+        "123456789012/eu-west-1/aws_ebs_encryption_by_default.this"
+    );
+    assert_eq!(
+        crate::kinds::calls(c.action, c.before.as_ref(), c.after.as_ref()),
+        [crate::kinds::WriteCall::EnableEbsEncryptionByDefault]
+    );
+    assert_eq!(p.control("2.2.1").status, ControlStatus::WillFix);
+    assert!(p.held_back.is_empty(), "EBS needs no opt-in");
+}
+
+#[test]
+fn the_ipv6_world_is_its_own_source() {
+    let s = snap(vec![(
+        "us-east-1",
+        ok(
+            vec![group(
+                "sg-1",
+                "v6",
+                vec![rule("sgr-rdp6", "tcp", 3389, 3389, WORLD_V6)],
+                vec![],
+            )],
+            vec![],
+        ),
+    )]);
+    let p = run(&desired(Destructive::all()), &s);
+    assert_eq!(p.control("5.2").status, ControlStatus::Compliant);
+    assert_eq!(p.control("5.3").status, ControlStatus::WillFix);
+}
