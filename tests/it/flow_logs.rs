@@ -58,7 +58,7 @@ fn logs_in(acct: &Account, region: &str) -> aws_sdk_cloudwatchlogs::Client {
 /// A new VPC named `name` in `region`; its id.
 fn vpc(acct: &Account, region: &str, name: &str, cidr: &str) -> String {
     let ec2 = ec2_in(acct, region);
-    acct.block_on(async {
+    let id = acct.block_on(async {
         ec2.create_vpc()
             .cidr_block(cidr)
             .tag_specifications(
@@ -73,7 +73,12 @@ fn vpc(acct: &Account, region: &str, name: &str, cidr: &str) -> String {
             .vpc
             .and_then(|v| v.vpc_id)
             .expect("vpc id")
-    })
+    });
+    // Its default security group comes with an egress rule (in moto as in
+    // AWS): emptied, as the harness empties the others, so that these
+    // tests stay about flow logs.
+    crate::support::fixtures::network_compliant(&acct.moto.endpoint());
+    id
 }
 
 /// The default VPC of `region`, without the flow log the harness gives it

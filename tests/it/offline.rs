@@ -283,13 +283,17 @@ fn controls_lists_managed_and_unmanaged() {
     let (code, out, _) = cis_fix(&["controls", "--benchmark", "1.2.0"]);
     assert_eq!(code, 0);
     assert!(out.contains("3.14") && out.contains("managed"), "{out}");
-    assert!(
-        out.contains("not managed"),
-        "CloudTrail and the rest are listed as not managed"
-    );
+    // Every control of v1.2.0 is managed now.
+    assert!(!out.contains("not managed"), "{out}");
     assert!(
         out.contains("1.5   managed"),
         "the password policy is managed: {out}"
+    );
+    let (code, out, _) = cis_fix(&["controls", "--benchmark", "3.0.0"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("5.1    not managed"),
+        "the network ACL control is listed as not managed: {out}"
     );
     let (code, out, _) = cis_fix(&["controls", "--json"]);
     assert_eq!(code, 0);
