@@ -28,7 +28,7 @@ use cis_fix::kinds::{Deferred, FlowLog, WriteCall};
 
 use crate::support::account::{Account, Run, status_of};
 use crate::support::faults::FaultProxy;
-use crate::support::fixtures::{self, ACCESS_KEY, EMAIL_CONFIG};
+use crate::support::fixtures::{ACCESS_KEY, EMAIL_CONFIG};
 
 const CONTROL: &str = "3.7";
 const EAST: &str = "us-east-1";
@@ -37,22 +37,14 @@ const GROUP: &str = "cis-fix/vpc-flow-logs";
 const ROLE: &str = "cis-fix-vpc-flow-logs";
 const BUCKET: &str = "central-flow-logs";
 
+/// This account's ec2 client in `region`.
 fn ec2_in(acct: &Account, region: &str) -> aws_sdk_ec2::Client {
-    let config = acct.block_on(
-        fixtures::sdk_config(&acct.moto.endpoint())
-            .region(aws_sdk_ec2::config::Region::new(region.to_string()))
-            .load(),
-    );
-    aws_sdk_ec2::Client::new(&config)
+    acct.clients_in(region).ec2
 }
 
+/// This account's logs client in `region`.
 fn logs_in(acct: &Account, region: &str) -> aws_sdk_cloudwatchlogs::Client {
-    let config = acct.block_on(
-        fixtures::sdk_config(&acct.moto.endpoint())
-            .region(aws_sdk_ec2::config::Region::new(region.to_string()))
-            .load(),
-    );
-    aws_sdk_cloudwatchlogs::Client::new(&config)
+    acct.clients_in(region).logs
 }
 
 /// A new VPC named `name` in `region`; its id.

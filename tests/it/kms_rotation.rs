@@ -19,7 +19,7 @@ use aws_sdk_kms::types::{KeySpec, KeyUsageType, OriginType};
 
 use crate::support::account::{Account, Run, status_of};
 use crate::support::faults::FaultProxy;
-use crate::support::fixtures::{self, Clients, EMAIL_CONFIG};
+use crate::support::fixtures::EMAIL_CONFIG;
 
 const CONTROL: &str = "3.6";
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
@@ -32,13 +32,9 @@ struct Keys {
     skipped: Vec<(String, &'static str)>,
 }
 
-fn kms_in(acct: &Account, region: &'static str) -> aws_sdk_kms::Client {
-    let config = acct.block_on(
-        fixtures::sdk_config(&acct.moto.endpoint())
-            .region(aws_sdk_kms::config::Region::new(region))
-            .load(),
-    );
-    Clients::new(&config).kms
+/// This account's kms client in `region`.
+fn kms_in(acct: &Account, region: &str) -> aws_sdk_kms::Client {
+    acct.clients_in(region).kms
 }
 
 fn key_id(meta: Option<aws_sdk_kms::types::KeyMetadata>) -> String {

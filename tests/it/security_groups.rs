@@ -19,7 +19,7 @@ use aws_sdk_ec2::types::{IpPermission, IpRange};
 
 use crate::support::account::{Account, Run, status_of};
 use crate::support::faults::FaultProxy;
-use crate::support::fixtures::{self, EMAIL_CONFIG};
+use crate::support::fixtures::EMAIL_CONFIG;
 
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
 /// v3.0.0: 5.4 default groups, 5.2 / 5.3 administration ports from
@@ -29,13 +29,9 @@ const ADMIN_V4: &str = "5.2";
 const ADMIN_V6: &str = "5.3";
 const EBS: &str = "2.2.1";
 
+/// This account's ec2 client in `region`.
 fn ec2_in(acct: &Account, region: &str) -> aws_sdk_ec2::Client {
-    let config = acct.block_on(
-        fixtures::sdk_config(&acct.moto.endpoint())
-            .region(aws_sdk_ec2::config::Region::new(region.to_string()))
-            .load(),
-    );
-    aws_sdk_ec2::Client::new(&config)
+    acct.clients_in(region).ec2
 }
 
 /// What one region holds: a VPC whose default group admits 10.0.0.0/8 on

@@ -172,6 +172,17 @@ impl Account {
         self.rt.block_on(f)
     }
 
+    /// The SDK clients of this account in another `region` than the home
+    /// one (the regional tests seed two).
+    pub fn clients_in(&self, region: &str) -> Clients {
+        let config = self.block_on(
+            fixtures::sdk_config(&self.moto.endpoint())
+                .region(aws_sdk_ec2::config::Region::new(region.to_string()))
+                .load(),
+        );
+        Clients::new(&config)
+    }
+
     /// A trail every CloudTrail control of every version accepts, so plans
     /// of this account are about what a test adds: multi-region, logging all
     /// management events to `log_group`, validated, encrypted with a

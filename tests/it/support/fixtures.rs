@@ -184,6 +184,7 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub kms: aws_sdk_kms::Client,
     pub s3: aws_sdk_s3::Client,
+    pub ec2: aws_sdk_ec2::Client,
 }
 
 impl Clients {
@@ -197,6 +198,7 @@ impl Clients {
             iam: aws_sdk_iam::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             s3: aws_sdk_s3::Client::new(config),
+            ec2: aws_sdk_ec2::Client::new(config),
         }
     }
 }
