@@ -636,6 +636,38 @@ mod tests {
     }
 
     #[test]
+    fn cloudtrail_settings_are_checked_and_name_their_line() {
+        let c = Config::parse(
+            "cloudtrail:\n  kms_key: arn:aws:kms:us-east-1:1:alias/ct\n  access_logs:\n    bucket: team-logs\n",
+            "c.yaml",
+        )
+        .expect("ok");
+        assert_eq!(
+            c.cloudtrail.access_logs.map(|a| (a.bucket, a.prefix)),
+            Some(("team-logs".into(), String::new()))
+        );
+        let err = Config::parse("cloudtrail:\n  kms_key: alias/ct\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.yaml:2: cloudtrail.kms_key:"), "{err}");
+        assert!(err.contains("not an ARN"), "{err}");
+        let err = Config::parse(
+            "cloudtrail:\n  access_logs:\n    bucket: Team_Logs\n",
+            "c.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("c.yaml:3: cloudtrail.access_logs.bucket:"),
+            "{err}"
+        );
+        let err = Config::parse("cloudtrail:\n  access_log:\n    bucket: x\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `access_logs`"), "{err}");
+    }
+
+    #[test]
     fn regions_are_region_names() {
         let c = Config::parse("regions: [us-east-1, eu-west-1]\n", "c.yaml").expect("ok");
         assert_eq!(

@@ -220,6 +220,24 @@ impl Snapshot {
         }
     }
 
+    /// The regions a regional family judges: the planned ones, or, when
+    /// which regions exist could not be read (DescribeRegions failed), the
+    /// failure and the regions whose `call` is in the snapshot anyway (their
+    /// items are still judged and fixed).
+    pub fn regions_for(&self, call: &str) -> (Vec<String>, Option<CallFailure>) {
+        match self.planned_regions() {
+            Ok(r) => (r, None),
+            Err(f) => (
+                self.reads
+                    .keys()
+                    .filter(|k| k.call == call)
+                    .map(|k| k.region.clone())
+                    .collect(),
+                Some(f),
+            ),
+        }
+    }
+
     /// Every read that failed, in a stable order, items' reads included.
     pub fn failures(&self) -> Vec<CallFailure> {
         let mut out = Vec::new();

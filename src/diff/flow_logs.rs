@@ -68,19 +68,8 @@ struct Survey<'a> {
 
 fn survey(snap: &Snapshot) -> Survey<'_> {
     let mut s = Survey::default();
-    let regions = match snap.planned_regions() {
-        Ok(r) => r,
-        Err(f) => {
-            s.failed.push(f);
-            // Which regions exist is unknown; the VPCs of the regions that
-            // were read are still judged and fixed.
-            snap.reads
-                .keys()
-                .filter(|k| k.call == flow_log::READ_VPCS)
-                .map(|k| k.region.clone())
-                .collect()
-        }
-    };
+    let (regions, failed) = snap.regions_for(flow_log::READ_VPCS);
+    s.failed.extend(failed);
     for region in &regions {
         let vpcs = snap.read(flow_log::READ_VPCS, region, None, flow_log::vpcs_from_read);
         let flows = snap.read(flow_log::READ, region, None, flow_log::from_read);

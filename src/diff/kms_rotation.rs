@@ -49,19 +49,8 @@ struct Survey<'a> {
 
 fn survey(snap: &Snapshot) -> Survey<'_> {
     let mut s = Survey::default();
-    let regions = match snap.planned_regions() {
-        Ok(r) => r,
-        Err(f) => {
-            s.failed.push(f);
-            // Which regions exist is unknown; the keys of the regions that
-            // were read (where trails live) are still judged and fixed.
-            snap.reads
-                .keys()
-                .filter(|k| k.call == kms_key::READ)
-                .map(|k| k.region.clone())
-                .collect()
-        }
-    };
+    let (regions, failed) = snap.regions_for(kms_key::READ);
+    s.failed.extend(failed);
     for region in &regions {
         let keys = match snap.read(kms_key::READ, region, None, kms_key::from_read) {
             Ok(keys) => keys,

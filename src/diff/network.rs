@@ -78,24 +78,8 @@ struct Region<'a> {
     facts: Result<(&'a [SecurityGroupFacts], &'a [InterfaceUse]), CallFailure>,
 }
 
-/// The planned regions, or (DescribeRegions failed) the failure and the
-/// regions whose networking reads are in the snapshot anyway.
-fn regions(snap: &Snapshot, call: &str) -> (Vec<String>, Option<CallFailure>) {
-    match snap.planned_regions() {
-        Ok(r) => (r, None),
-        Err(f) => (
-            snap.reads
-                .keys()
-                .filter(|k| k.call == call)
-                .map(|k| k.region.clone())
-                .collect(),
-            Some(f),
-        ),
-    }
-}
-
 fn groups_of(snap: &Snapshot) -> (Vec<Region<'_>>, Option<CallFailure>) {
-    let (names, failed) = regions(snap, security_group::READ);
+    let (names, failed) = snap.regions_for(security_group::READ);
     let out = names
         .into_iter()
         .map(|name| {
@@ -469,7 +453,7 @@ fn serve_or_hold(out: &mut PlanBuilder, address: &Address, id: &str, v: &mut Ver
 /// EBS encryption by default, per planned region: turned on where it is
 /// off (safe: only new volumes are affected).
 fn ebs(controls: &[KmsControl], snap: &Snapshot, out: &mut PlanBuilder) {
-    let (regions, failed) = regions(snap, ebs_encryption::READ);
+    let (regions, failed) = snap.regions_for(ebs_encryption::READ);
     let mut v = Verdict {
         failed: failed.into_iter().collect(),
         planned: 0,

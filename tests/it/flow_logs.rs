@@ -26,7 +26,8 @@ use aws_sdk_ec2::types::{
 use cis_fix::aws::{Aws, execute};
 use cis_fix::kinds::{Deferred, FlowLog, WriteCall};
 
-use crate::support::account::{Account, Run, status_of};
+use crate::support::account::{Account, control, status_of};
+use crate::support::account::{reason, via};
 use crate::support::faults::FaultProxy;
 use crate::support::fixtures::{ACCESS_KEY, EMAIL_CONFIG};
 
@@ -190,24 +191,6 @@ fn named(plan: &serde_json::Value, kind: &str, name: &str) -> Vec<String> {
             )
         })
         .collect()
-}
-
-fn reason(plan: &serde_json::Value, id: &str) -> String {
-    plan["controls"]
-        .as_array()
-        .expect("controls")
-        .iter()
-        .find(|c| c["id"] == id)
-        .and_then(|c| c["reason"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn via(proxy: &FaultProxy, acct: &Account, args: &[&str]) -> Run {
-    acct.run(
-        proxy.command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix")),
-        args,
-    )
 }
 
 #[test]
@@ -443,13 +426,7 @@ fn a_region_whose_flow_logs_cannot_be_read_is_unknown_and_the_other_is_still_fix
     assert_eq!(status_of(&plan, CONTROL), "unknown", "{plan:#}");
     let r = reason(&plan, CONTROL);
     assert!(r.contains("ec2:DescribeFlowLogs in eu-west-1"), "{r}");
-    let control = plan["controls"]
-        .as_array()
-        .expect("controls")
-        .iter()
-        .find(|c| c["id"] == CONTROL)
-        .cloned()
-        .expect("control");
+    let control = control(&plan, CONTROL).clone();
     assert_eq!(control["cause"]["kind"], "read_failed", "{control:#}");
     assert_eq!(control["cause"]["failure"]["region"], WEST);
     // us-east-1's default VPC is still planned, with its log group; nothing

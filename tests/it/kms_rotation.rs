@@ -17,7 +17,8 @@
 
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, OriginType};
 
-use crate::support::account::{Account, Run, status_of};
+use crate::support::account::{Account, control, status_of};
+use crate::support::account::{reason, via};
 use crate::support::faults::FaultProxy;
 use crate::support::fixtures::EMAIL_CONFIG;
 
@@ -164,17 +165,6 @@ fn skipped_details(plan: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-fn reason(plan: &serde_json::Value, id: &str) -> String {
-    plan["controls"]
-        .as_array()
-        .expect("controls")
-        .iter()
-        .find(|c| c["id"] == id)
-        .and_then(|c| c["reason"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[test]
 fn rotation_is_turned_on_for_exactly_the_rotatable_keys_of_the_planned_regions() {
     // A trail and someone to notify: the whole account converges, so
@@ -276,13 +266,6 @@ fn rotation_is_turned_on_for_exactly_the_rotatable_keys_of_the_planned_regions()
     assert!(writes.is_empty(), "second apply wrote {writes:?}");
 }
 
-fn via(proxy: &FaultProxy, acct: &Account, args: &[&str]) -> Run {
-    acct.run(
-        proxy.command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix")),
-        args,
-    )
-}
-
 #[test]
 fn a_region_whose_keys_cannot_be_read_is_unknown_and_the_other_is_still_fixed() {
     let acct = Account::new();
@@ -300,13 +283,7 @@ fn a_region_whose_keys_cannot_be_read_is_unknown_and_the_other_is_still_fixed() 
     assert_eq!(status_of(&plan, CONTROL), "unknown", "{plan:#}");
     let r = reason(&plan, CONTROL);
     assert!(r.contains("kms:ListKeys in eu-west-1"), "{r}");
-    let control = plan["controls"]
-        .as_array()
-        .expect("controls")
-        .iter()
-        .find(|c| c["id"] == CONTROL)
-        .cloned()
-        .expect("control");
+    let control = control(&plan, CONTROL).clone();
     assert_eq!(control["cause"]["kind"], "read_failed", "{control:#}");
     assert_eq!(control["cause"]["failure"]["region"], "eu-west-1");
     // us-east-1's key is still planned; nothing in eu-west-1.

@@ -14,7 +14,8 @@
 //!   `src/diff/password_policy/tests.rs` pin what cis-fix sends.
 
 use crate::support::ACCOUNT_ID;
-use crate::support::account::{Account, Run, password_ids, status_of, statuses};
+use crate::support::account::via;
+use crate::support::account::{Account, password_ids, status_of, statuses};
 use crate::support::faults::FaultProxy;
 use crate::support::fixtures::{EMAIL_CONFIG, LOG_GROUP, TRAIL};
 
@@ -215,13 +216,6 @@ fn no_policy_is_created_then_the_plan_is_empty() {
     second.expect_code(0);
     assert!(!second.stdout.contains(ADDRESS), "{}", second.stdout);
     assert!(!second.stdout.contains("Creating..."), "{}", second.stdout);
-}
-
-fn via(proxy: &FaultProxy, acct: &Account, args: &[&str]) -> Run {
-    acct.run(
-        proxy.command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix")),
-        args,
-    )
 }
 
 #[test]

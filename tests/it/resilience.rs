@@ -6,18 +6,12 @@
 
 use std::process::Stdio;
 
+use crate::support::account::via;
 use crate::support::account::{
     Account, Run, Stderr, monitoring_statuses, password_ids, statuses, trail_ids, trail_only,
 };
 use crate::support::faults::{FaultProxy, Signal};
 use crate::support::fixtures::LOG_GROUP;
-
-fn via(proxy: &FaultProxy, acct: &Account, args: &[&str]) -> Run {
-    acct.run(
-        proxy.command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix")),
-        args,
-    )
-}
 
 /// Starts `apply --auto-approve` through the proxy, output captured, and
 /// makes it the target of the proxy's signals.

@@ -17,7 +17,8 @@
 
 use aws_sdk_ec2::types::{IpPermission, IpRange};
 
-use crate::support::account::{Account, Run, status_of};
+use crate::support::account::{Account, status_of};
+use crate::support::account::{control, via};
 use crate::support::faults::FaultProxy;
 use crate::support::fixtures::EMAIL_CONFIG;
 
@@ -210,20 +211,6 @@ fn of_type<'a>(list: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::V
     list.as_array()
         .map(|a| a.iter().filter(|c| c["type"] == kind).collect())
         .unwrap_or_default()
-}
-
-fn control<'a>(plan: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    plan["controls"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["id"] == id))
-        .unwrap_or_else(|| panic!("control {id} in {plan:#}"))
-}
-
-fn via(proxy: &FaultProxy, acct: &Account, args: &[&str]) -> Run {
-    acct.run(
-        proxy.command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix")),
-        args,
-    )
 }
 
 #[test]

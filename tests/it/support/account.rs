@@ -700,3 +700,27 @@ pub fn status_of(plan: &serde_json::Value, id: &str) -> String {
         .map(|(_, s)| s)
         .unwrap_or_else(|| panic!("no control {id} in plan"))
 }
+
+/// `cis-fix ARGS` run against `acct` through the fault proxy.
+pub fn via(proxy: &super::faults::FaultProxy, acct: &Account, args: &[&str]) -> Run {
+    acct.run(
+        proxy.command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix")),
+        args,
+    )
+}
+
+/// Control `id` of a JSON plan.
+pub fn control<'a>(plan: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    plan["controls"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("control {id} in {plan:#}"))
+}
+
+/// The reason of control `id` of a JSON plan.
+pub fn reason(plan: &serde_json::Value, id: &str) -> String {
+    control(plan, id)["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
