@@ -67,6 +67,8 @@ pub enum Kind {
     NaclAdminPorts,
     /// EBS encryption by default in every region.
     EbsEncryption,
+    /// Every instance requires IMDSv2 (or has its metadata endpoint off).
+    Imdsv2,
     Securityhub,
     S3,
 }
@@ -83,6 +85,7 @@ impl Kind {
             Kind::SgAdminPorts => "security groups: administration ports open to the internet",
             Kind::NaclAdminPorts => "network ACLs: administration ports open to the internet",
             Kind::EbsEncryption => "EBS encryption by default",
+            Kind::Imdsv2 => "EC2 instance metadata: IMDSv2 required",
             Kind::Securityhub => "Security Hub",
             Kind::S3 => "S3",
         }

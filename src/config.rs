@@ -131,6 +131,13 @@ pub struct Destructive {
     /// administration port.
     #[serde(default)]
     pub admin_port_rules: bool,
+    /// Add network ACL entries denying 0.0.0.0/0 or ::/0 an
+    /// administration port.
+    #[serde(default)]
+    pub network_acl_rules: bool,
+    /// Require IMDSv2 on instances that still allow IMDSv1.
+    #[serde(default)]
+    pub instance_metadata: bool,
 }
 
 impl Destructive {
@@ -139,6 +146,8 @@ impl Destructive {
         Destructive {
             default_security_groups: true,
             admin_port_rules: true,
+            network_acl_rules: true,
+            instance_metadata: true,
         }
     }
 }

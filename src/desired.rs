@@ -43,6 +43,10 @@ pub struct NetworkControls {
     pub admin_ports: Vec<AdminPortsControl>,
     /// EBS encryption by default in every region.
     pub ebs: Vec<KmsControl>,
+    /// No network ACL admits the internet to an administration port.
+    pub nacl_admin_ports: Vec<AdminPortsControl>,
+    /// Every instance requires IMDSv2.
+    pub imdsv2: Vec<KmsControl>,
 }
 
 /// An administration-ports control and what it checks.
@@ -530,22 +534,28 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
         regions: config.regions.clone(),
         network: NetworkControls {
             default_sg: simple(b, Kind::DefaultSg),
-            admin_ports: b
-                .controls
-                .iter()
-                .filter(|c| c.kind == Kind::SgAdminPorts)
-                .filter_map(|c| {
-                    Some(AdminPortsControl {
-                        id: c.id.clone(),
-                        title: c.title.clone(),
-                        check: c.admin_ports.clone()?,
-                    })
-                })
-                .collect(),
+            admin_ports: admin_ports(b, Kind::SgAdminPorts),
             ebs: simple(b, Kind::EbsEncryption),
+            nacl_admin_ports: admin_ports(b, Kind::NaclAdminPorts),
+            imdsv2: simple(b, Kind::Imdsv2),
         },
         destructive: config.destructive,
     })
+}
+
+/// The administration-ports controls of `kind`, with what each checks.
+fn admin_ports(b: &Benchmark, kind: Kind) -> Vec<AdminPortsControl> {
+    b.controls
+        .iter()
+        .filter(|c| c.kind == kind)
+        .filter_map(|c| {
+            Some(AdminPortsControl {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                check: c.admin_ports.clone()?,
+            })
+        })
+        .collect()
 }
 
 /// The controls of `kind`, by id and title.

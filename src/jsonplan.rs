@@ -17,10 +17,11 @@ use crate::plan::{Cause, Change, ControlStatus, OptIn, Plan, Severity, Summary};
 /// replace, notices and control causes are structured; 2.2 adds KMS key
 /// rotation (`aws_kms_key_rotation`, the `kms_keys_skipped` notice) and
 /// VPC flow logs (`aws_flow_log`); 2.3 the networking kinds, `held_back`
-/// changes and the `needs_opt_in` cause.
+/// changes and the `needs_opt_in` cause; 2.4 `aws_network_acl_rule`,
+/// `aws_instance_metadata_options` and their opt-ins.
 pub const FILE: FileKind = FileKind {
     what: "plan",
-    version: FormatVersion::new(2, 3),
+    version: FormatVersion::new(2, 4),
     remedy: "make the plan again with this version of cis-fix",
     marker: "changes",
     others: &[(

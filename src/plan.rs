@@ -243,6 +243,11 @@ pub enum OptIn {
     /// Revoking security group rules open to the world on an
     /// administration port.
     AdminPortRules,
+    /// Adding network ACL entries that deny the world an administration
+    /// port.
+    NetworkAclRules,
+    /// Requiring IMDSv2 on instances.
+    InstanceMetadata,
 }
 
 impl OptIn {
@@ -254,6 +259,8 @@ impl OptIn {
         match self {
             OptIn::DefaultSecurityGroups => "default_security_groups",
             OptIn::AdminPortRules => "admin_port_rules",
+            OptIn::NetworkAclRules => "network_acl_rules",
+            OptIn::InstanceMetadata => "instance_metadata",
         }
     }
 
@@ -271,6 +278,10 @@ impl OptIn {
             OptIn::AdminPortRules => {
                 "revoke security group rules that admit the internet to administration ports"
             }
+            OptIn::NetworkAclRules => {
+                "add network ACL entries that deny the internet administration ports"
+            }
+            OptIn::InstanceMetadata => "require IMDSv2 (session tokens) on instances",
         }
     }
 

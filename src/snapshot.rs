@@ -22,7 +22,7 @@ use crate::observed::{CallFailure, Observed};
 /// their rules, network interfaces, EBS encryption by default).
 pub const FILE: FileKind = FileKind {
     what: "snapshot",
-    version: FormatVersion::new(2, 3),
+    version: FormatVersion::new(2, 4),
     remedy: "take a new snapshot with `cis-fix snapshot`",
     marker: "reads",
     others: &[(

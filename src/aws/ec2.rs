@@ -3,9 +3,11 @@
 //! (DescribeRegions without `AllRegions` lists only the enabled ones); and
 //! in each planned region the security groups with their rules (by rule
 //! id, so a revoke names exactly the rule judged), the network interfaces
-//! that use them (the evidence shown before anything is cut), and EBS
-//! encryption by default. The writes revoke rules by id and turn EBS
-//! encryption by default on; nothing else of a group is ever changed.
+//! that use them (the evidence shown before anything is cut), EBS
+//! encryption by default, the network ACLs with their entries and subnets,
+//! and the instances' metadata options. The writes revoke rules by id, turn
+//! EBS encryption by default on, add ACL entries and require IMDSv2;
+//! nothing else of a group, an ACL or an instance is ever changed.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +15,8 @@ use super::clients::{Aws, RegionClients};
 use super::error::failure;
 use super::{Limiter, all_pages};
 use crate::kinds::ebs_encryption;
+use crate::kinds::instance_metadata::{self, InstanceFacts};
+use crate::kinds::network_acl::{self, NaclEntry, NetworkAclFacts, NewNaclEntry};
 use crate::kinds::security_group::{self, InterfaceUse, SecurityGroupFacts, SgRule};
 use crate::observed::{CallFailure, Observed};
 use crate::snapshot::REGIONS_READ;
@@ -153,6 +157,129 @@ pub async fn read_interfaces(rc: &RegionClients, limit: &Limiter) -> Observed<Ve
                     .into_iter()
                     .filter_map(|g| g.group_id)
                     .collect(),
+                subnet_id: n.subnet_id,
+            })
+        })
+        .collect();
+    out.sort();
+    Observed::Ok(out)
+}
+
+/// Every network ACL of the region, with its entries and the subnets it
+/// guards.
+pub async fn read_network_acls(
+    rc: &RegionClients,
+    limit: &Limiter,
+) -> Observed<Vec<NetworkAclFacts>> {
+    let pages = match all_pages(
+        rc.ec2.describe_network_acls().into_paginator().send(),
+        limit,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return Observed::Failed(failure(network_acl::READ, &rc.region, None, &e)),
+    };
+    let mut out: Vec<NetworkAclFacts> = pages
+        .into_iter()
+        .flat_map(|p| p.network_acls.unwrap_or_default())
+        .filter_map(|a| {
+            let mut entries: Vec<NaclEntry> = a
+                .entries
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|e| {
+                    let ports = e.port_range;
+                    Some(NaclEntry {
+                        rule_number: e.rule_number?,
+                        egress: e.egress.unwrap_or(false),
+                        protocol: e.protocol.unwrap_or_else(|| "-1".into()),
+                        rule_action: e
+                            .rule_action
+                            .map(|r| r.as_str().to_string())
+                            .unwrap_or_default(),
+                        cidr_ipv4: e.cidr_block,
+                        cidr_ipv6: e.ipv6_cidr_block,
+                        from_port: ports.as_ref().and_then(|p| p.from),
+                        to_port: ports.as_ref().and_then(|p| p.to),
+                    })
+                })
+                .collect();
+            entries.sort();
+            let mut subnets: Vec<String> = a
+                .associations
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| s.subnet_id)
+                .collect();
+            subnets.sort();
+            Some(NetworkAclFacts {
+                network_acl_id: a.network_acl_id?,
+                vpc_id: a.vpc_id.unwrap_or_default(),
+                is_default: a.is_default.unwrap_or(false),
+                subnets,
+                entries,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.network_acl_id.cmp(&b.network_acl_id));
+    Observed::Ok(out)
+}
+
+/// Every instance of the region EC2 can still change (not terminated or
+/// shutting down), with its metadata options.
+pub async fn read_instances(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<InstanceFacts>> {
+    let pages = match all_pages(
+        rc.ec2
+            .describe_instances()
+            .max_results(1000)
+            .into_paginator()
+            .send(),
+        limit,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            return Observed::Failed(failure(instance_metadata::READ, &rc.region, None, &e));
+        }
+    };
+    let mut out: Vec<InstanceFacts> = pages
+        .into_iter()
+        .flat_map(|p| p.reservations.unwrap_or_default())
+        .flat_map(|r| r.instances.unwrap_or_default())
+        .filter_map(|i| {
+            let state = i
+                .state
+                .and_then(|s| s.name)
+                .map(|n| n.as_str().to_string())
+                .unwrap_or_default();
+            if !InstanceFacts::is_live(&state) {
+                return None;
+            }
+            let options = i.metadata_options;
+            Some(InstanceFacts {
+                instance_id: i.instance_id?,
+                state,
+                // AWS's defaults when an option is not given.
+                http_tokens: options
+                    .as_ref()
+                    .and_then(|o| o.http_tokens.as_ref())
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_else(|| "optional".into()),
+                http_endpoint: options
+                    .as_ref()
+                    .and_then(|o| o.http_endpoint.as_ref())
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_else(|| "enabled".into()),
+                name: i
+                    .tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|t| t.key.as_deref() == Some("Name"))
+                    .and_then(|t| t.value)
+                    .filter(|v| !v.is_empty()),
+                vpc_id: i.vpc_id,
             })
         })
         .collect();
@@ -218,6 +345,79 @@ pub async fn revoke_rules(
         }
         other => other,
     }
+}
+
+/// Adds one entry to a network ACL. An entry of the same number that is
+/// already exactly this one (an apply interrupted after the call) counts as
+/// made; any other entry of that number is a conflict the plan did not see,
+/// and fails.
+pub async fn create_nacl_entry(rc: &RegionClients, new: &NewNaclEntry) -> Result<(), CallFailure> {
+    use aws_sdk_ec2::types::{PortRange, RuleAction};
+    let e = &new.entry;
+    let got = rc
+        .ec2
+        .create_network_acl_entry()
+        .network_acl_id(&new.network_acl_id)
+        .rule_number(e.rule_number)
+        .egress(e.egress)
+        .protocol(&e.protocol)
+        .rule_action(RuleAction::from(e.rule_action.as_str()))
+        .set_cidr_block(e.cidr_ipv4.clone())
+        .set_ipv6_cidr_block(e.cidr_ipv6.clone())
+        .port_range(
+            PortRange::builder()
+                .set_from(e.from_port)
+                .set_to(e.to_port)
+                .build(),
+        )
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|err| {
+            failure(
+                network_acl::WRITE,
+                &rc.region,
+                Some(&new.network_acl_id),
+                &err,
+            )
+        });
+    match got {
+        Err(f) if f.code.as_deref() == Some("NetworkAclEntryAlreadyExists") => {
+            let acls = match read_network_acls(rc, &Limiter::new(1)).await {
+                Observed::Ok(a) => a,
+                Observed::Failed(_) => return Err(f),
+            };
+            let same = acls
+                .iter()
+                .filter(|a| a.network_acl_id == new.network_acl_id)
+                .flat_map(|a| a.entries.iter())
+                .any(|x| x == e);
+            if same {
+                tracing::info!(acl = %new.network_acl_id, rule = e.rule_number, "entry already made");
+                Ok(())
+            } else {
+                Err(f)
+            }
+        }
+        other => other,
+    }
+}
+
+/// Requires IMDSv2 on one instance; only `HttpTokens` is sent.
+pub async fn require_imdsv2(
+    rc: &RegionClients,
+    instance_id: &str,
+    http_tokens: &str,
+) -> Result<(), CallFailure> {
+    use aws_sdk_ec2::types::HttpTokensState;
+    rc.ec2
+        .modify_instance_metadata_options()
+        .instance_id(instance_id)
+        .http_tokens(HttpTokensState::from(http_tokens))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| failure(instance_metadata::WRITE, &rc.region, Some(instance_id), &e))
 }
 
 pub async fn enable_ebs_default(rc: &RegionClients) -> Result<(), CallFailure> {

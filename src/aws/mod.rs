@@ -433,14 +433,17 @@ async fn read_flow_logs(
 }
 
 /// One planned region's networking reads, concurrently: its security
-/// groups with their rules, its network interfaces (who uses each group)
-/// and EBS encryption by default.
+/// groups with their rules, its network interfaces (who uses each group or
+/// sits behind each network ACL), EBS encryption by default, its network
+/// ACLs and its instances' metadata options.
 async fn read_network(aws: &Aws, limit: &Limiter, region: &str) -> Reads {
     let rc = aws.region(region);
-    let (groups, interfaces, ebs) = futures::join!(
+    let (groups, interfaces, ebs, acls, instances) = futures::join!(
         ec2::read_security_groups(&rc, limit),
         ec2::read_interfaces(&rc, limit),
         ec2::read_ebs_default(&rc, limit),
+        ec2::read_network_acls(&rc, limit),
+        ec2::read_instances(&rc, limit),
     );
     vec![
         (
@@ -454,6 +457,14 @@ async fn read_network(aws: &Aws, limit: &Limiter, region: &str) -> Reads {
         (
             ReadKey::new(ebs_encryption::READ, region, None),
             ebs.map(ReadData::EbsEncryptionByDefault),
+        ),
+        (
+            ReadKey::new(crate::kinds::network_acl::READ, region, None),
+            acls.map(ReadData::NetworkAcls),
+        ),
+        (
+            ReadKey::new(crate::kinds::instance_metadata::READ, region, None),
+            instances.map(ReadData::Instances),
         ),
     ]
 }
@@ -668,6 +679,15 @@ pub async fn execute(
         WriteCall::EnableEbsEncryptionByDefault => {
             ec2::enable_ebs_default(&rc()).await.map(|()| None)
         }
+        WriteCall::CreateNetworkAclEntry(e) => {
+            ec2::create_nacl_entry(&rc(), e).await.map(|()| None)
+        }
+        WriteCall::ModifyInstanceMetadataOptions {
+            instance_id,
+            http_tokens,
+        } => ec2::require_imdsv2(&rc(), instance_id, http_tokens)
+            .await
+            .map(|()| None),
         WriteCall::PutBucketLogging {
             bucket,
             target_bucket,

@@ -44,6 +44,8 @@ pub const FAMILIES: &[Family] = &[
     network::DEFAULT_SG,
     network::SG_ADMIN_PORTS,
     network::EBS,
+    network::NACL_ADMIN_PORTS,
+    network::IMDSV2,
 ];
 
 pub fn family(kind: Kind) -> Option<&'static Family> {

@@ -1,7 +1,8 @@
 //! The networking controls, in every planned region: the default security
 //! group of every VPC has no rules; no security group rule admits the
 //! internet (0.0.0.0/0, ::/0, as the control says) to an administration
-//! port; EBS encryption is on by default.
+//! port, and no network ACL either ([`nacl`]); EBS encryption is on by
+//! default; every instance requires IMDSv2 ([`imds`]).
 //!
 //! Emptying a default group or revoking a rule can cut a running workload
 //! off, so those changes carry their evidence (the network interfaces in the
@@ -26,8 +27,8 @@ use crate::benchmark::{Benchmark, Control};
 use crate::desired::{AdminPortsControl, Desired, KmsControl};
 use crate::kinds::security_group::{self, InterfaceUse, SecurityGroupFacts, used_by};
 use crate::kinds::{
-    Action, DefaultSecurityGroup, EbsEncryptionByDefault, Kind, Resource, SecurityGroupIngressRule,
-    ebs_encryption,
+    Action, DefaultSecurityGroup, EbsEncryptionByDefault, InstanceMetadataOptions, Kind,
+    NetworkAclRule, Resource, SecurityGroupIngressRule, ebs_encryption,
 };
 use crate::observed::CallFailure;
 use crate::plan::{Cause, Change, ControlStatus, OptIn};
@@ -45,6 +46,20 @@ pub const SG_ADMIN_PORTS: super::Family = super::Family {
     kind: crate::benchmark::Kind::SgAdminPorts,
     resource_kinds: &[SecurityGroupIngressRule::TYPE],
     needs: admin_needs,
+};
+
+pub const NACL_ADMIN_PORTS: super::Family = super::Family {
+    kind: crate::benchmark::Kind::NaclAdminPorts,
+    resource_kinds: &[NetworkAclRule::TYPE],
+    needs: nacl::needs,
+};
+
+pub const IMDSV2: super::Family = super::Family {
+    kind: crate::benchmark::Kind::Imdsv2,
+    resource_kinds: &[InstanceMetadataOptions::TYPE],
+    needs: |_, _| {
+        "IMDSv2 required (HttpTokens required, or the metadata endpoint off) on every instance in every planned region (requiring it needs the destructive opt-in)".into()
+    },
 };
 
 pub const EBS: super::Family = super::Family {
@@ -130,15 +145,25 @@ fn evidence(used: &[InterfaceUse]) -> String {
 /// The verdict of a control whose regions were surveyed: unknown on a
 /// failure, compliant with nothing to do, will-fix when every change is
 /// planned, blocked on the opt-in when one is held back.
+#[derive(Default)]
 struct Verdict {
     failed: Vec<CallFailure>,
     planned: usize,
     held: Vec<(OptIn, String)>,
+    /// What cis-fix cannot fix: a person must.
+    stuck: Vec<String>,
     found: Vec<String>,
     compliant: String,
 }
 
 impl Verdict {
+    fn new(failed: Option<CallFailure>) -> Self {
+        Verdict {
+            failed: failed.into_iter().collect(),
+            ..Verdict::default()
+        }
+    }
+
     fn report(self, out: &mut PlanBuilder, controls: &[(&str, &str)]) {
         let (status, reason, cause) = if let Some(first) = self.failed.first() {
             (
@@ -162,6 +187,28 @@ impl Verdict {
             )
         } else if self.found.is_empty() {
             (ControlStatus::Compliant, self.compliant, None)
+        } else if !self.stuck.is_empty() {
+            (
+                ControlStatus::Blocked,
+                format!(
+                    "{}; cis-fix cannot fix: {}{}",
+                    self.found.join("; "),
+                    self.stuck.join("; "),
+                    if self.held.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; held back until you opt in: {}",
+                            self.held
+                                .iter()
+                                .map(|(_, a)| a.clone())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                ),
+                self.held.first().map(|(o, _)| Cause::needs_opt_in(*o)),
+            )
         } else if let Some((opt_in, _)) = self.held.first() {
             (
                 ControlStatus::Blocked,
@@ -219,6 +266,12 @@ pub fn plan(d: &Desired, snap: &Snapshot, out: &mut PlanBuilder) {
     if !n.ebs.is_empty() {
         ebs(&n.ebs, snap, out);
     }
+    for c in &n.nacl_admin_ports {
+        nacl::plan(c, snap, d.destructive.network_acl_rules, out);
+    }
+    if !n.imdsv2.is_empty() {
+        imds::plan(&n.imdsv2, snap, d.destructive.instance_metadata, out);
+    }
 }
 
 /// Plans (or holds back) emptying every default group with rules; returns
@@ -233,13 +286,7 @@ fn default_groups(
     out: &mut PlanBuilder,
 ) -> BTreeMap<String, Address> {
     let mut addresses = BTreeMap::new();
-    let mut v = Verdict {
-        failed: failed.into_iter().collect(),
-        planned: 0,
-        held: vec![],
-        found: vec![],
-        compliant: String::new(),
-    };
+    let mut v = Verdict::new(failed);
     let mut vpcs = 0;
     for r in regions {
         let (groups, interfaces) = match &r.facts {
@@ -326,13 +373,7 @@ fn admin_ports(
     allowed: bool,
     out: &mut PlanBuilder,
 ) {
-    let mut v = Verdict {
-        failed: failed.into_iter().collect(),
-        planned: 0,
-        held: vec![],
-        found: vec![],
-        compliant: String::new(),
-    };
+    let mut v = Verdict::new(failed);
     for r in regions {
         let (groups, interfaces) = match &r.facts {
             Ok(f) => *f,
@@ -454,13 +495,7 @@ fn serve_or_hold(out: &mut PlanBuilder, address: &Address, id: &str, v: &mut Ver
 /// off (safe: only new volumes are affected).
 fn ebs(controls: &[KmsControl], snap: &Snapshot, out: &mut PlanBuilder) {
     let (regions, failed) = snap.regions_for(ebs_encryption::READ);
-    let mut v = Verdict {
-        failed: failed.into_iter().collect(),
-        planned: 0,
-        held: vec![],
-        found: vec![],
-        compliant: String::new(),
-    };
+    let mut v = Verdict::new(failed);
     let mut addresses = vec![];
     for r in &regions {
         match snap.read(ebs_encryption::READ, r, None, ebs_encryption::from_read) {
@@ -503,5 +538,7 @@ fn ebs(controls: &[KmsControl], snap: &Snapshot, out: &mut PlanBuilder) {
     v.report(out, &ids);
 }
 
+mod imds;
+mod nacl;
 #[cfg(test)]
 mod tests;

@@ -153,6 +153,14 @@ impl Fixture {
                 crate::kinds::ebs_encryption::READ,
                 ReadData::EbsEncryptionByDefault(true),
             ),
+            (
+                crate::kinds::network_acl::READ,
+                ReadData::NetworkAcls(vec![]),
+            ),
+            (
+                crate::kinds::instance_metadata::READ,
+                ReadData::Instances(vec![]),
+            ),
         ] {
             s.record(ReadKey::new(call, REGION, None), Observed::Ok(data));
         }
@@ -502,6 +510,38 @@ pub(super) fn simulate_apply(mut s: Fixture, p: &Plan, confirm: bool) -> Fixture
                 }
             }
             Resource::SecurityGroupIngressRule(_) => panic!("a rule is only ever deleted"),
+            Resource::NetworkAclRule(x) => {
+                if let Some(Observed::Ok(ReadData::NetworkAcls(acls))) = s.extra.get_mut(
+                    &ReadKey::new(crate::kinds::network_acl::READ, &region, None),
+                ) {
+                    for a in acls
+                        .iter_mut()
+                        .filter(|a| a.network_acl_id == x.network_acl_id)
+                    {
+                        a.entries.push(crate::kinds::NaclEntry {
+                            rule_number: x.rule_number,
+                            egress: x.egress,
+                            protocol: x.protocol.clone(),
+                            rule_action: x.rule_action.clone(),
+                            cidr_ipv4: x.cidr_block.clone(),
+                            cidr_ipv6: x.ipv6_cidr_block.clone(),
+                            from_port: Some(x.from_port),
+                            to_port: Some(x.to_port),
+                        });
+                    }
+                }
+            }
+            Resource::InstanceMetadataOptions(x) => {
+                if let Some(Observed::Ok(ReadData::Instances(is))) = s.extra.get_mut(&ReadKey::new(
+                    crate::kinds::instance_metadata::READ,
+                    &region,
+                    None,
+                )) {
+                    for i in is.iter_mut().filter(|i| i.instance_id == x.instance_id) {
+                        i.http_tokens = x.http_tokens.clone();
+                    }
+                }
+            }
             Resource::EbsEncryptionByDefault(x) => {
                 s.extra.insert(
                     ReadKey::new(crate::kinds::ebs_encryption::READ, &region, None),

@@ -16,11 +16,13 @@ pub mod cloudtrail;
 pub mod ebs_encryption;
 pub mod flow_log;
 pub mod iam_role;
+pub mod instance_metadata;
 pub mod kms_key;
 pub mod kms_key_rotation;
 pub mod log_group;
 pub mod metric_alarm;
 pub mod metric_filter;
+pub mod network_acl;
 pub mod password_policy;
 pub mod s3_bucket;
 pub mod security_group;
@@ -37,11 +39,13 @@ pub use cloudtrail::{CloudTrail, TrailSettings};
 pub use ebs_encryption::EbsEncryptionByDefault;
 pub use flow_log::{FlowLog, FlowLogFacts, Vpc};
 pub use iam_role::{IamRole, InlinePolicy};
+pub use instance_metadata::{InstanceFacts, InstanceMetadataOptions};
 pub use kms_key::{KmsKey, KmsKeyFacts};
 pub use kms_key_rotation::KmsKeyRotation;
 pub use log_group::LogGroup;
 pub use metric_alarm::MetricAlarm;
 pub use metric_filter::MetricFilter;
+pub use network_acl::{NaclEntry, NetworkAclFacts, NetworkAclRule, NewNaclEntry};
 pub use password_policy::PasswordPolicy;
 pub use s3_bucket::{
     BucketFacts, BucketLogging, BucketPublicAccessBlock, PublicAccessBlock, S3Bucket,
@@ -308,6 +312,8 @@ registry! {
     "aws_default_security_group" => DefaultSecurityGroup(DefaultSecurityGroup),
     "aws_vpc_security_group_ingress_rule" => SecurityGroupIngressRule(SecurityGroupIngressRule),
     "aws_ebs_encryption_by_default" => EbsEncryptionByDefault(EbsEncryptionByDefault),
+    "aws_network_acl_rule" => NetworkAclRule(NetworkAclRule),
+    "aws_instance_metadata_options" => InstanceMetadataOptions(InstanceMetadataOptions),
 }
 
 /// What one read returned: each variant is the payload of one kind of read
@@ -346,6 +352,11 @@ pub enum ReadData {
     NetworkInterfaces(Vec<InterfaceUse>),
     /// Whether EBS encryption by default is on in the region.
     EbsEncryptionByDefault(bool),
+    /// A region's network ACLs, each with its entries and subnets.
+    NetworkAcls(Vec<NetworkAclFacts>),
+    /// A region's instances that EC2 can still change, with their metadata
+    /// options.
+    Instances(Vec<InstanceFacts>),
 }
 
 impl ReadData {
@@ -500,6 +511,14 @@ pub enum WriteCall {
     },
     /// In the region of the change.
     EnableEbsEncryptionByDefault,
+    /// Adds one entry to a network ACL (an entry of that number already
+    /// there fails: the plan chose a free one).
+    CreateNetworkAclEntry(NewNaclEntry),
+    /// Sets `HttpTokens` only; the instance's other options stay.
+    ModifyInstanceMetadataOptions {
+        instance_id: String,
+        http_tokens: String,
+    },
 }
 
 impl WriteCall {
@@ -603,6 +622,8 @@ impl WriteCall {
             WriteCall::RevokeSecurityGroupIngress { .. } => "ec2:RevokeSecurityGroupIngress",
             WriteCall::RevokeSecurityGroupEgress { .. } => "ec2:RevokeSecurityGroupEgress",
             WriteCall::EnableEbsEncryptionByDefault => ebs_encryption::WRITE,
+            WriteCall::CreateNetworkAclEntry(_) => network_acl::WRITE,
+            WriteCall::ModifyInstanceMetadataOptions { .. } => instance_metadata::WRITE,
         }
     }
 
@@ -688,6 +709,12 @@ impl WriteCall {
             }
             // A regional setting: the action takes no resource.
             WriteCall::EnableEbsEncryptionByDefault => "*".into(),
+            WriteCall::CreateNetworkAclEntry(e) => {
+                arn("ec2", format!("network-acl/{}", e.network_acl_id))
+            }
+            WriteCall::ModifyInstanceMetadataOptions { instance_id, .. } => {
+                arn("ec2", format!("instance/{instance_id}"))
+            }
         }
     }
 }

@@ -187,6 +187,9 @@ pub struct InterfaceUse {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+    /// Its subnet: whose network ACL it is behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
 }
 
 impl std::fmt::Display for InterfaceUse {
@@ -437,6 +440,7 @@ pub(crate) mod tests {
             requester_id: None,
             description: Some("web".into()),
             groups: groups.iter().map(|g| g.to_string()).collect(),
+            subnet_id: None,
         };
         let all = [
             eni("eni-2", &["sg-1"]),

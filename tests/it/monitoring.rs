@@ -26,7 +26,7 @@ fn an_empty_account_plans_a_trail_and_its_chain_and_says_first_who_must_act() {
     assert!(!human.stdout.contains("Error:"), "{}", human.stdout);
 
     let plan = acct.cis_fix(&["plan", "--json"]).expect_code(0).json();
-    assert_eq!(plan["format_version"], "2.3");
+    assert_eq!(plan["format_version"], "2.4");
     assert_eq!(plan["benchmark"], "3.0.0");
     let changes = plan["changes"].as_array().expect("changes");
     assert!(
@@ -36,9 +36,10 @@ fn an_empty_account_plans_a_trail_and_its_chain_and_says_first_who_must_act() {
         "{plan:#}"
     );
     // Every monitoring control, two password, four trail controls, KMS
-    // rotation, VPC flow logs, EBS encryption by default, the default security groups and
-    // the two security group administration-port controls.
-    assert_eq!(statuses(&plan).len(), 27);
+    // rotation, VPC flow logs, EBS encryption by default, the default security groups,
+    // the two security group administration-port controls, the network ACL
+    // control and IMDSv2.
+    assert_eq!(statuses(&plan).len(), 29);
     let st = monitoring_statuses(&plan);
     assert_eq!(st.len(), 15);
     assert!(st.iter().all(|(_, s)| s == "blocked"), "{st:?}");
@@ -148,7 +149,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     assert!(
         again
             .stdout
-            .contains("No changes. All 27 managed controls are compliant")
+            .contains("No changes. All 29 managed controls are compliant")
     );
 
     let second = acct.cis_fix(&["apply", "--auto-approve", "--config", cfg]);

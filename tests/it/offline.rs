@@ -109,7 +109,7 @@ fn compliant_and_new_accounts() {
     ]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("No changes. All 27 managed controls are compliant; 2 controls of v3.0.0 are not managed by cis-fix (`cis-fix controls`)."),
+        out.contains("No changes. All 29 managed controls are compliant; 1 control of v3.0.0 is not managed by cis-fix (`cis-fix controls`)."),
         "{out}"
     );
     let p = json(&[
@@ -246,7 +246,7 @@ fn bad_snapshot_and_unknown_version_are_clear_errors() {
     std::fs::write(
         &snap,
         full.replacen(
-            "\"format_version\": \"2.3\"",
+            "\"format_version\": \"2.4\"",
             "\"format_version\": \"7.0\"",
             1,
         ),
@@ -292,8 +292,12 @@ fn controls_lists_managed_and_unmanaged() {
     let (code, out, _) = cis_fix(&["controls", "--benchmark", "3.0.0"]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("5.1    not managed"),
-        "the network ACL control is listed as not managed: {out}"
+        out.contains("5.1    managed"),
+        "the network ACL control is managed: {out}"
+    );
+    assert!(
+        out.contains("4.16   not managed"),
+        "Security Hub is listed as not managed: {out}"
     );
     let (code, out, _) = cis_fix(&["controls", "--json"]);
     assert_eq!(code, 0);
@@ -305,10 +309,10 @@ fn controls_lists_managed_and_unmanaged() {
         .filter(|c| c["managed"] == true)
         .count();
     // v3.0.0: 15 monitoring, 2 password-policy, 4 CloudTrail controls, KMS
-    // rotation, VPC flow logs, EBS encryption by default, the default security groups and
-    // the two security group administration-port controls (the NACL one is
-    // not managed yet).
-    assert_eq!(managed, 27);
+    // rotation, VPC flow logs, EBS encryption by default, the default security groups,
+    // the two security group administration-port controls, the network ACL
+    // control and IMDSv2 (Security Hub is not managed).
+    assert_eq!(managed, 29);
 }
 
 #[test]
@@ -377,7 +381,7 @@ fn show_renders_a_saved_plan_exactly_and_refuses_damaged_ones() {
     std::fs::write(
         &saved,
         out.replacen(
-            "\"format_version\": \"2.3\"",
+            "\"format_version\": \"2.4\"",
             "\"format_version\": \"0.9\"",
             1,
         ),
@@ -615,7 +619,7 @@ fn errors_go_to_stderr_and_exit_codes_tell_a_schedule_what_to_do() {
         "{out}"
     );
     assert!(out.contains("Blocked (4.1–4.15): topic"), "{out}");
-    assert!(out.contains("17 blocked."), "{out}");
+    assert!(out.contains("18 blocked."), "{out}");
     // Only a person confirming a subscription is missing: still 2.
     let (code, out, _) = cis_fix(&[
         "plan",

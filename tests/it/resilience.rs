@@ -11,7 +11,7 @@ use crate::support::account::{
     Account, Run, Stderr, monitoring_statuses, password_ids, statuses, trail_ids, trail_only,
 };
 use crate::support::faults::{FaultProxy, Signal};
-use crate::support::fixtures::LOG_GROUP;
+use crate::support::fixtures::{EMAIL_CONFIG, LOG_GROUP};
 
 /// Starts `apply --auto-approve` through the proxy, output captured, and
 /// makes it the target of the proxy's signals.
@@ -638,6 +638,8 @@ fn every_read_is_made_once() {
         "ec2:DescribeSecurityGroupRules",
         "ec2:DescribeNetworkInterfaces",
         "ec2:GetEbsEncryptionByDefault",
+        "ec2:DescribeNetworkAcls",
+        "ec2:DescribeInstances",
     ] {
         let mut regions: Vec<&str> = calls
             .iter()
@@ -668,8 +670,8 @@ fn every_read_is_made_once() {
             // The trail's own reads too: cis-fix's log group, role and
             // bucket looked for (none exists: a 404 and a NoSuchEntity),
             // the region's keys (the trail's, whose rotation the rotation
-            // control reads), its security groups, network interfaces and
-            // EBS default, the trail's bucket in full, and the region's VPCs
+            // control reads), its security groups, network interfaces, network
+            // ACLs, instances and EBS default, the trail's bucket in full, and the region's VPCs
             // and flow logs (every VPC is logged: cis-fix's flow-log group
             // and role are not looked for).
             [
@@ -679,6 +681,8 @@ fn every_read_is_made_once() {
                 "cloudtrail:ListTrails",
                 "cloudwatch:DescribeAlarms",
                 "ec2:DescribeFlowLogs",
+                "ec2:DescribeInstances",
+                "ec2:DescribeNetworkAcls",
                 "ec2:DescribeNetworkInterfaces",
                 "ec2:DescribeSecurityGroupRules",
                 "ec2:DescribeSecurityGroups",
@@ -707,6 +711,85 @@ fn every_read_is_made_once() {
                 "sts:GetCallerIdentity",
             ],
             "{command:?}"
+        );
+    }
+}
+
+/// Each regional read denied in one region of two, in turn: exactly the
+/// controls resting on it are `unknown` (named with the read and region),
+/// every other control stays compliant, and apply writes nothing.
+#[test]
+fn each_regional_read_denied_in_one_region_makes_only_its_controls_unknown() {
+    let acct = Account::with_trail();
+    let cfg = acct
+        .config(&format!(
+            "{EMAIL_CONFIG}regions:\n  - us-east-1\n  - eu-west-1\n"
+        ))
+        .to_string_lossy()
+        .into_owned();
+    acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
+        .expect_code(0);
+    let proxy = FaultProxy::start(&acct.moto);
+    // v3.0.0: 2.2.1 EBS, 3.6 key rotation, 3.7 flow logs, 5.1 ACLs, 5.2 /
+    // 5.3 security groups, 5.4 default groups, 5.6 IMDSv2.
+    let groups = ["5.1", "5.2", "5.3", "5.4"];
+    for (read, resting) in [
+        ("ec2:DescribeSecurityGroups", &["5.2", "5.3", "5.4"][..]),
+        ("ec2:DescribeSecurityGroupRules", &["5.2", "5.3", "5.4"]),
+        ("ec2:DescribeNetworkInterfaces", &groups),
+        ("ec2:DescribeNetworkAcls", &["5.1"]),
+        ("ec2:DescribeInstances", &["5.6"]),
+        ("ec2:GetEbsEncryptionByDefault", &["2.2.1"]),
+        ("ec2:DescribeVpcs", &["3.7"]),
+        ("ec2:DescribeFlowLogs", &["3.7"]),
+        ("kms:ListKeys", &["3.6"]),
+    ] {
+        proxy.clear();
+        proxy.deny_in(read, "eu-west-1");
+        let run = via(
+            &proxy,
+            &acct,
+            &["plan", "--json", "--detailed-exitcode", "--config", &cfg],
+        );
+        run.expect_code(1);
+        let plan = run.json();
+        let failed: Vec<(&str, &str)> = plan["failed_reads"]
+            .as_array()
+            .expect("failed_reads")
+            .iter()
+            .filter_map(|f| Some((f["call"].as_str()?, f["region"].as_str()?)))
+            .collect();
+        assert_eq!(failed, [(read, "eu-west-1")], "{plan:#}");
+        let mut unknown: Vec<String> = statuses(&plan)
+            .into_iter()
+            .filter(|(_, s)| s != "compliant")
+            .map(|(id, s)| {
+                assert_eq!(s, "unknown", "{read}: {id} is {s}");
+                id
+            })
+            .collect();
+        unknown.sort();
+        assert_eq!(unknown, resting, "{read}: {plan:#}");
+        for id in resting {
+            let reason = plan["controls"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["id"] == *id))
+                .and_then(|c| c["reason"].as_str())
+                .unwrap_or_default();
+            assert!(
+                reason.contains(&format!("{read} in eu-west-1")),
+                "{read}: {reason}"
+            );
+        }
+        let apply = via(
+            &proxy,
+            &acct,
+            &["apply", "--auto-approve", "--config", &cfg],
+        );
+        apply.expect_code(1);
+        assert!(
+            !proxy.calls().iter().any(|c| c.is_write()),
+            "{read}: apply wrote something"
         );
     }
 }

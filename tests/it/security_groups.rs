@@ -11,9 +11,17 @@
 //! * Rules are listed by DescribeSecurityGroupRules with ids and revoked by
 //!   id, as in AWS.
 //!
+//! * A new VPC's default network ACL allows everything in at rule 100, as
+//!   in AWS; entries are created and listed as in AWS.
+//! * ModifyInstanceMetadataOptions in moto resets every option it is not
+//!   given to moto's default, where AWS keeps them; cis-fix sends only
+//!   HttpTokens and touches only instances whose endpoint is on, so both
+//!   end the same here. RunInstances does not check the AMI id.
+//!
 //! The harness starts every region network-compliant (default groups
-//! emptied, EBS encryption by default on: `fixtures::network_compliant`),
-//! so what fails here is what each test adds.
+//! emptied, default ACLs closed to SSH/RDP, EBS encryption by default on:
+//! `fixtures::network_compliant`), so what fails here is what each test
+//! adds.
 
 use aws_sdk_ec2::types::{IpPermission, IpRange};
 
@@ -26,6 +34,9 @@ const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
 /// v3.0.0: 5.4 default groups, 5.2 / 5.3 administration ports from
 /// 0.0.0.0/0 / ::/0, 2.2.1 EBS encryption by default.
 const DEFAULT_SG: &str = "5.4";
+/// v3.0.0: 5.1 network ACLs open to 0.0.0.0/0 on 22/3389, 5.6 IMDSv2.
+const NACL: &str = "5.1";
+const IMDS: &str = "5.6";
 const ADMIN_V4: &str = "5.2";
 const ADMIN_V6: &str = "5.3";
 const EBS: &str = "2.2.1";
@@ -38,12 +49,17 @@ fn ec2_in(acct: &Account, region: &str) -> aws_sdk_ec2::Client {
 /// What one region holds: a VPC whose default group admits 10.0.0.0/8 on
 /// 443 (and, as moto makes it, sends anywhere), an interface in that group
 /// and in `web`, a group opening SSH to the world beside HTTPS; and EBS
-/// encryption by default off (the harness starts every region compliant).
+/// encryption by default off (the harness starts every region compliant);
+/// the VPC's default network ACL as EC2 makes it (allowing everything in)
+/// and an instance in the subnet that still allows IMDSv1.
 struct Network {
     region: &'static str,
     default_group: String,
     web: String,
     eni: String,
+    acl: String,
+    subnet: String,
+    instance: String,
 }
 
 fn tcp(port: i32, cidr: &str) -> IpPermission {
@@ -133,11 +149,52 @@ fn make_network(acct: &Account, region: &'static str) -> Network {
             .network_interface
             .and_then(|n| n.network_interface_id)
             .expect("eni id");
+        let acl = ec2
+            .describe_network_acls()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("vpc-id")
+                    .values(&vpc)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("DescribeNetworkAcls")
+            .network_acls
+            .unwrap_or_default()
+            .into_iter()
+            .find(|a| a.is_default == Some(true))
+            .and_then(|a| a.network_acl_id)
+            .expect("the VPC's default ACL");
+        let instance = ec2
+            .run_instances()
+            .image_id("ami-12c6146b")
+            .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(&subnet)
+            .metadata_options(
+                aws_sdk_ec2::types::InstanceMetadataOptionsRequest::builder()
+                    .http_tokens(aws_sdk_ec2::types::HttpTokensState::Optional)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("RunInstances")
+            .instances
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .and_then(|i| i.instance_id)
+            .expect("instance id");
         Network {
             region,
             default_group,
             web,
             eni,
+            acl,
+            subnet,
+            instance,
         }
     })
 }
@@ -195,6 +252,56 @@ fn ingress_ports(acct: &Account, region: &str, group: &str) -> Vec<i32> {
     })
 }
 
+/// The inbound deny entries of an ACL numbered below 100: (number,
+/// protocol, port).
+fn acl_denies(acct: &Account, region: &str, acl: &str) -> Vec<(i32, String, i32)> {
+    let ec2 = ec2_in(acct, region);
+    acct.block_on(async {
+        let mut out: Vec<(i32, String, i32)> = ec2
+            .describe_network_acls()
+            .network_acl_ids(acl)
+            .send()
+            .await
+            .expect("DescribeNetworkAcls")
+            .network_acls
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|a| a.entries().to_vec())
+            .filter(|e| e.egress() == Some(false) && e.rule_number().unwrap_or(0) < 100)
+            .filter(|e| e.rule_action().map(|r| r.as_str()) == Some("deny"))
+            .map(|e| {
+                (
+                    e.rule_number().unwrap_or_default(),
+                    e.protocol().unwrap_or_default().to_string(),
+                    e.port_range().and_then(|p| p.from()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    })
+}
+
+fn http_tokens(acct: &Account, region: &str, instance: &str) -> String {
+    let ec2 = ec2_in(acct, region);
+    acct.block_on(async {
+        ec2.describe_instances()
+            .instance_ids(instance)
+            .send()
+            .await
+            .expect("DescribeInstances")
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .find_map(|i| {
+                i.metadata_options()?
+                    .http_tokens()
+                    .map(|t| t.as_str().to_string())
+            })
+            .expect("metadata options")
+    })
+}
+
 fn ebs_on(acct: &Account, region: &str) -> bool {
     let ec2 = ec2_in(acct, region);
     acct.block_on(async {
@@ -232,11 +339,15 @@ fn default_groups_and_open_admin_ports_are_changed_only_with_the_opt_in() {
         "{before:?}"
     );
     assert!(REGIONS.iter().all(|r| !ebs_on(&acct, r)));
+    for n in &nets {
+        assert!(acl_denies(&acct, n.region, &n.acl).is_empty());
+        assert_eq!(http_tokens(&acct, n.region, &n.instance), "optional");
+    }
 
     // Without the opt-in: the group changes are held back with their
     // evidence, the controls blocked on the opt-in; EBS is planned.
     let plan = acct.cis_fix(&["plan", "--json", "--config", cfg]).json();
-    for id in [DEFAULT_SG, ADMIN_V4] {
+    for id in [DEFAULT_SG, ADMIN_V4, NACL, IMDS] {
         let c = control(&plan, id);
         assert_eq!(c["status"], "blocked", "{c:#}");
         assert_eq!(c["cause"]["kind"], "needs_opt_in", "{c:#}");
@@ -284,6 +395,45 @@ fn default_groups_and_open_admin_ports_are_changed_only_with_the_opt_in() {
             "destructive.admin_port_rules"
         );
     }
+    for n in &nets {
+        // The default ACL: a deny per port and protocol, just below its
+        // allow-all, with the subnet and its interfaces as evidence.
+        let denies: Vec<_> = of_type(held, "aws_network_acl_rule")
+            .into_iter()
+            .filter(|c| c["after"]["network_acl_id"] == n.acl.as_str())
+            .collect();
+        assert_eq!(denies.len(), 4, "{held:#}");
+        for d in &denies {
+            assert_eq!(d["action"], "create", "{d:#}");
+            assert_eq!(d["after"]["rule_action"], "deny", "{d:#}");
+            assert_eq!(d["after"]["cidr_block"], "0.0.0.0/0", "{d:#}");
+            assert_eq!(
+                d["needs_opt_in"]["setting"],
+                "destructive.network_acl_rules"
+            );
+            assert_eq!(
+                d["after"]["subnets"],
+                serde_json::json!([n.subnet]),
+                "{d:#}"
+            );
+            assert!(
+                d["after"]["used_by"]
+                    .as_array()
+                    .is_some_and(|u| u.iter().any(|i| i["interface_id"] == n.eni.as_str())),
+                "{d:#}"
+            );
+        }
+        let imds = of_type(held, "aws_instance_metadata_options")
+            .into_iter()
+            .find(|c| c["key"] == n.instance.as_str())
+            .unwrap_or_else(|| panic!("{} held back in {held:#}", n.instance));
+        assert_eq!(imds["before"]["http_tokens"], "optional");
+        assert_eq!(imds["after"]["http_tokens"], "required");
+        assert_eq!(
+            imds["needs_opt_in"]["setting"],
+            "destructive.instance_metadata"
+        );
+    }
     // Not the HTTPS rule.
     assert!(
         !of_type(held, "aws_vpc_security_group_ingress_rule")
@@ -322,6 +472,8 @@ fn default_groups_and_open_admin_ports_are_changed_only_with_the_opt_in() {
         assert_eq!(&rules(&acct, n.region, &n.default_group), b, "{}", n.region);
         assert_eq!(ingress_ports(&acct, n.region, &n.web), [22, 443]);
         assert!(ebs_on(&acct, n.region), "{}", n.region);
+        assert!(acl_denies(&acct, n.region, &n.acl).is_empty());
+        assert_eq!(http_tokens(&acct, n.region, &n.instance), "optional");
     }
 
     // With it: the default groups are emptied, the SSH rule revoked, the
@@ -342,13 +494,23 @@ fn default_groups_and_open_admin_ports_are_changed_only_with_the_opt_in() {
             n.region
         );
         assert_eq!(ingress_ports(&acct, n.region, &n.web), [443]);
+        assert_eq!(
+            acl_denies(&acct, n.region, &n.acl),
+            [
+                (96, "17".to_string(), 3389),
+                (97, "6".to_string(), 3389),
+                (98, "17".to_string(), 22),
+                (99, "6".to_string(), 22),
+            ]
+        );
+        assert_eq!(http_tokens(&acct, n.region, &n.instance), "required");
     }
 
     // Compliant now, without any opt-in.
     let again = acct.cis_fix(&["plan", "--json", "--detailed-exitcode", "--config", cfg]);
     again.expect_code(0);
     let again = again.json();
-    for id in [DEFAULT_SG, ADMIN_V4, ADMIN_V6, EBS] {
+    for id in [DEFAULT_SG, ADMIN_V4, ADMIN_V6, EBS, NACL, IMDS] {
         assert_eq!(status_of(&again, id), "compliant", "{id}: {again:#}");
     }
     assert!(again.get("held_back").is_none(), "{again:#}");

@@ -46,6 +46,8 @@ fn desired(destructive: Destructive) -> Desired {
             admin("5.3", &[World::Ipv6], &[22, 3389]),
         ],
         ebs: vec![control("2.2.1")],
+        nacl_admin_ports: vec![],
+        imdsv2: vec![],
     };
     d.destructive = destructive;
     d
@@ -69,6 +71,7 @@ fn eni(id: &str, group: &str, instance: Option<&str>, kind: &str) -> InterfaceUs
         requester_id: None,
         description: Some(format!("{id} description")),
         groups: vec![group.into()],
+        subnet_id: None,
     }
 }
 
@@ -233,6 +236,7 @@ fn with_the_opt_in_every_rule_of_a_default_group_is_revoked() {
         &desired(Destructive {
             default_security_groups: true,
             admin_port_rules: false,
+            ..Destructive::default()
         }),
         &s,
     );
@@ -334,6 +338,7 @@ fn admin_port_rules_are_revoked_one_by_one_with_the_opt_in() {
         &desired(Destructive {
             default_security_groups: false,
             admin_port_rules: true,
+            ..Destructive::default()
         }),
         &s,
     );
@@ -467,4 +472,279 @@ fn the_ipv6_world_is_its_own_source() {
     let p = run(&desired(Destructive::all()), &s);
     assert_eq!(p.control("5.2").status, ControlStatus::Compliant);
     assert_eq!(p.control("5.3").status, ControlStatus::WillFix);
+}
+
+mod acls_and_instances {
+    //! Network ACLs (first matching entry decides; closed by denies below
+    //! the allow) and IMDSv2 (one change per instance), both behind their
+    //! opt-ins.
+
+    use super::*;
+    use crate::kinds::InstanceFacts;
+    use crate::kinds::instance_metadata;
+    use crate::kinds::network_acl::tests::{acl, default_entries, entry};
+    use crate::kinds::network_acl::{self, LAST_RULE, NetworkAclFacts};
+    use std::collections::BTreeSet;
+
+    fn desired_v3(destructive: Destructive) -> Desired {
+        let mut d = desired(destructive);
+        d.network = NetworkControls {
+            nacl_admin_ports: vec![admin("5.1", &[World::Ipv4], &[22, 3389])],
+            imdsv2: vec![control("5.6")],
+            ..NetworkControls::default()
+        };
+        d
+    }
+
+    fn subnet_eni(id: &str, subnet: &str) -> InterfaceUse {
+        InterfaceUse {
+            subnet_id: Some(subnet.into()),
+            ..eni(id, "sg-x", Some(&format!("i-{id}")), "interface")
+        }
+    }
+
+    fn instance(id: &str, tokens: &str, endpoint: &str) -> InstanceFacts {
+        InstanceFacts {
+            instance_id: id.into(),
+            state: "running".into(),
+            http_tokens: tokens.into(),
+            http_endpoint: endpoint.into(),
+            name: Some(format!("{id}-name")),
+            vpc_id: Some("vpc-1".into()),
+        }
+    }
+
+    /// A region's ACLs, instances and network interfaces.
+    type Facts<'a> = (
+        &'a str,
+        Observed<Vec<NetworkAclFacts>>,
+        Observed<Vec<InstanceFacts>>,
+        Vec<InterfaceUse>,
+    );
+
+    fn snap_with(regions: Vec<Facts<'_>>) -> Snapshot {
+        let mut s = snap(
+            regions
+                .iter()
+                .map(|(r, _, _, i)| (*r, ok(vec![], i.clone())))
+                .collect(),
+        );
+        for (r, acls, instances, _) in regions {
+            s.record(
+                ReadKey::new(network_acl::READ, r, None),
+                acls.map(ReadData::NetworkAcls),
+            );
+            s.record(
+                ReadKey::new(instance_metadata::READ, r, None),
+                instances.map(ReadData::Instances),
+            );
+        }
+        s
+    }
+
+    fn all_on() -> Destructive {
+        Destructive::all()
+    }
+
+    #[test]
+    fn the_default_acl_gets_a_deny_per_port_and_protocol_just_below_its_allow() {
+        let s = snap_with(vec![(
+            "us-east-1",
+            Observed::Ok(vec![acl(default_entries())]),
+            Observed::Ok(vec![]),
+            vec![
+                subnet_eni("eni-1", "subnet-1"),
+                subnet_eni("eni-2", "subnet-9"),
+            ],
+        )]);
+        let p = run(&desired_v3(all_on()), &s);
+        let made: Vec<(String, i32, String, i32)> = p
+            .changes
+            .iter()
+            .map(|c| {
+                let Some(Resource::NetworkAclRule(r)) = &c.after else {
+                    panic!("{c:?}")
+                };
+                assert_eq!(c.action, Action::Create);
+                assert_eq!(r.rule_action, "deny");
+                assert_eq!(r.cidr_block.as_deref(), Some(WORLD_V4));
+                // The evidence: the interface in the ACL's subnet only.
+                assert_eq!(r.used_by.len(), 1);
+                assert_eq!(r.used_by[0].interface_id, "eni-1");
+                (
+                    c.address.to_string(),
+                    r.rule_number,
+                    r.protocol.clone(),
+                    r.from_port,
+                )
+            })
+            .collect();
+        let numbers: BTreeSet<i32> = made.iter().map(|m| m.1).collect();
+        assert_eq!(numbers, [96, 97, 98, 99].into_iter().collect());
+        assert!(
+            made.iter().any(|m| m.0
+                == "123456789012/us-east-1/aws_network_acl_rule.deny_admin[\"acl-1/tcp/22/ipv4\"]"
+                && m.2 == "6"
+                && m.3 == 22),
+            "{made:?}"
+        );
+        assert_eq!(p.control("5.1").status, ControlStatus::WillFix);
+    }
+
+    #[test]
+    fn without_the_opt_in_acl_denies_are_held_back() {
+        let s = snap_with(vec![(
+            "us-east-1",
+            Observed::Ok(vec![acl(default_entries())]),
+            Observed::Ok(vec![]),
+            vec![],
+        )]);
+        let p = run(&desired_v3(Destructive::default()), &s);
+        assert!(p.changes.is_empty());
+        assert_eq!(p.held_back.len(), 4);
+        assert!(
+            p.held_back
+                .iter()
+                .all(|h| h.opt_in == OptIn::NetworkAclRules)
+        );
+        let c = p.control("5.1");
+        assert_eq!(c.status, ControlStatus::Blocked);
+        assert_eq!(c.cause, Some(Cause::needs_opt_in(OptIn::NetworkAclRules)));
+        assert!(
+            c.reason.contains("destructive.network_acl_rules"),
+            "{}",
+            c.reason
+        );
+    }
+
+    #[test]
+    fn applied_denies_make_the_acl_compliant_and_plan_nothing_more() {
+        let mut e = default_entries();
+        for (n, proto, port) in [
+            (99, "6", 22),
+            (98, "17", 22),
+            (97, "6", 3389),
+            (96, "17", 3389),
+        ] {
+            e.push(entry(n, "deny", proto, Some((port, port)), WORLD_V4));
+        }
+        let s = snap_with(vec![(
+            "us-east-1",
+            Observed::Ok(vec![acl(e)]),
+            Observed::Ok(vec![]),
+            vec![],
+        )]);
+        let p = run(&desired_v3(all_on()), &s);
+        assert!(p.changes.is_empty() && p.held_back.is_empty());
+        assert_eq!(p.control("5.1").status, ControlStatus::Compliant);
+    }
+
+    #[test]
+    fn an_allow_at_rule_one_cannot_be_closed_by_cis_fix() {
+        let s = snap_with(vec![(
+            "us-east-1",
+            Observed::Ok(vec![acl(vec![
+                entry(1, "allow", "6", Some((22, 22)), WORLD_V4),
+                entry(LAST_RULE, "deny", "-1", None, WORLD_V4),
+            ])]),
+            Observed::Ok(vec![]),
+            vec![],
+        )]);
+        let p = run(&desired_v3(all_on()), &s);
+        assert!(p.changes.is_empty());
+        let c = p.control("5.1");
+        assert_eq!(c.status, ControlStatus::Blocked);
+        assert!(
+            c.reason.contains("no rule number is free below entry 1"),
+            "{}",
+            c.reason
+        );
+    }
+
+    #[test]
+    fn a_failed_acl_read_leaves_its_region_unknown_and_plans_the_other() {
+        let s = snap_with(vec![
+            (
+                "us-east-1",
+                Observed::Failed(denied(network_acl::READ, "us-east-1")),
+                Observed::Ok(vec![]),
+                vec![],
+            ),
+            (
+                "eu-west-1",
+                Observed::Ok(vec![acl(default_entries())]),
+                Observed::Ok(vec![]),
+                vec![],
+            ),
+        ]);
+        let p = run(&desired_v3(all_on()), &s);
+        let c = p.control("5.1");
+        assert_eq!(c.status, ControlStatus::Unknown);
+        assert!(c.reason.contains("us-east-1"), "{}", c.reason);
+        assert_eq!(p.changes.len(), 4);
+        assert!(p.changes.iter().all(|c| c.address.region() == "eu-west-1"));
+    }
+
+    #[test]
+    fn every_instance_allowing_imdsv1_gets_tokens_required_with_the_opt_in() {
+        let s = snap_with(vec![(
+            "us-east-1",
+            Observed::Ok(vec![]),
+            Observed::Ok(vec![
+                instance("i-1", "optional", "enabled"),
+                instance("i-2", "required", "enabled"),
+                instance("i-3", "optional", "disabled"),
+            ]),
+            vec![],
+        )]);
+        let held = run(&desired_v3(Destructive::default()), &s);
+        assert!(held.changes.is_empty());
+        assert_eq!(held.held_back.len(), 1);
+        assert_eq!(held.held_back[0].opt_in, OptIn::InstanceMetadata);
+        assert_eq!(held.control("5.6").status, ControlStatus::Blocked);
+
+        let p = run(&desired_v3(all_on()), &s);
+        assert_eq!(p.changes.len(), 1);
+        let c = &p.changes[0];
+        assert_eq!(
+            c.address.to_string(),
+            "123456789012/us-east-1/aws_instance_metadata_options.this[\"i-1\"]"
+        );
+        assert!(c.reason.contains("i-1-name"), "{}", c.reason);
+        let (
+            Some(Resource::InstanceMetadataOptions(b)),
+            Some(Resource::InstanceMetadataOptions(a)),
+        ) = (&c.before, &c.after)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (b.http_tokens.as_str(), a.http_tokens.as_str()),
+            ("optional", "required")
+        );
+        assert_eq!(p.control("5.6").status, ControlStatus::WillFix);
+
+        let done = snap_with(vec![(
+            "us-east-1",
+            Observed::Ok(vec![]),
+            Observed::Ok(vec![instance("i-1", "required", "enabled")]),
+            vec![],
+        )]);
+        let after = run(&desired_v3(all_on()), &done);
+        assert!(after.changes.is_empty());
+        assert_eq!(after.control("5.6").status, ControlStatus::Compliant);
+    }
+
+    #[test]
+    fn a_failed_instance_read_is_unknown() {
+        let s = snap_with(vec![(
+            "us-east-1",
+            Observed::Ok(vec![]),
+            Observed::Failed(denied(instance_metadata::READ, "us-east-1")),
+            vec![],
+        )]);
+        let p = run(&desired_v3(all_on()), &s);
+        assert_eq!(p.control("5.6").status, ControlStatus::Unknown);
+        assert!(p.changes.is_empty());
+    }
 }

@@ -84,7 +84,8 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// moto gives every region a default VPC whose default security group
-/// sends anywhere (AWS's also admits the group itself), with EBS encryption
+/// sends anywhere (AWS's also admits the group itself) and whose default
+/// network ACL allows everything in (as AWS's does), with EBS encryption
 /// by default off, so every region would fail the networking controls.
 /// Tests start from an account whose networking is compliant in every
 /// region cis-fix plans by default (as the standard trail's key already
@@ -169,9 +170,58 @@ pub fn network_compliant(endpoint: &str) {
                         .unwrap_or_else(|e| panic!("RevokeSecurityGroupEgress {region}: {e:?}"));
                 }
             }
+            close_admin_ports(&ec2, &region).await;
         });
         futures::future::join_all(each).await;
     });
+}
+
+/// Closes SSH and RDP (TCP and UDP) to 0.0.0.0/0 in every network ACL of
+/// the region that still admits them through an allow at 100 (the default
+/// ACL's allow-all, in moto as in AWS), as cis-fix's fix would: denies at
+/// 99 to 96. Entries already there are left alone, so a test may call it
+/// again after making a VPC.
+pub async fn close_admin_ports(ec2: &aws_sdk_ec2::Client, region: &str) {
+    use aws_sdk_ec2::types::{PortRange, RuleAction};
+    let acls = ec2
+        .describe_network_acls()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeNetworkAcls {region}: {e:?}"))
+        .network_acls
+        .unwrap_or_default();
+    for acl in acls {
+        let Some(id) = acl.network_acl_id.clone() else {
+            continue;
+        };
+        let taken: Vec<i32> = acl
+            .entries()
+            .iter()
+            .filter(|e| e.egress() == Some(false))
+            .filter_map(|e| e.rule_number())
+            .collect();
+        for (n, protocol, port) in [
+            (99, "6", 22),
+            (98, "17", 22),
+            (97, "6", 3389),
+            (96, "17", 3389),
+        ] {
+            if taken.contains(&n) {
+                continue;
+            }
+            ec2.create_network_acl_entry()
+                .network_acl_id(&id)
+                .rule_number(n)
+                .egress(false)
+                .protocol(protocol)
+                .rule_action(RuleAction::Deny)
+                .cidr_block("0.0.0.0/0")
+                .port_range(PortRange::builder().from(port).to(port).build())
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("CreateNetworkAclEntry {region}: {e:?}"));
+        }
+    }
 }
 
 /// One SDK client per service the tests set up or inspect.
