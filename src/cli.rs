@@ -28,11 +28,12 @@ pub struct Cli {
 pub enum Command {
     /// Show what apply would change to make the account match the benchmark.
     Plan(PlanArgs),
-    /// Make the changes a fresh plan shows, after confirmation.
+    /// Make the changes a fresh plan shows, after confirmation; or, given a
+    /// plan saved with `plan -out FILE`, exactly those changes.
     Apply(ApplyArgs),
     /// List the controls of a benchmark version and what each needs.
     Controls(ControlsArgs),
-    /// Render a plan saved with `plan --json`.
+    /// Render a plan saved with `plan -out FILE` or `plan --json`.
     Show(ShowArgs),
     /// Write the account state a plan is computed from, as JSON.
     Snapshot(SnapshotArgs),
@@ -104,10 +105,19 @@ pub struct PlanArgs {
     /// their evidence. cis-fix.yaml's `destructive:` opts in per kind.
     #[arg(long)]
     pub allow_destructive: bool,
+    /// Save the plan to FILE (also `-out FILE`, as Terraform spells it), to
+    /// apply exactly it later with `cis-fix apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved with `cis-fix plan -out FILE`: make exactly its changes,
+    /// without asking, if the account and the plan's inputs have not
+    /// changed since (else nothing is changed).
+    #[arg(value_name = "FILE")]
+    pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub target: Target,
     #[command(flatten)]
@@ -160,11 +170,24 @@ pub struct ControlsArgs {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// A plan saved with `cis-fix plan --json > plan.json`.
+    /// A plan saved with `cis-fix plan -out FILE`, or with `cis-fix plan
+    /// --json > plan.json`.
     pub file: PathBuf,
-    /// Print it as JSON again (validated and normalised).
-    #[arg(long)]
+    /// Print it as JSON again (validated and normalised); the same as
+    /// `--format json`.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// How to print it: as `plan` does, as JSON, or as Markdown for a pull
+    /// request comment.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ShowFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowFormat {
+    Human,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]

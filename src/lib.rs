@@ -3,12 +3,13 @@
 //!
 //! Data flows one way:
 //! `benchmark` + `config` → `desired`; `aws` → `snapshot`; `diff` → `plan`;
-//! `plan` → `jsonplan` → `render`, or `plan` → `apply` → `aws`.
+//! `plan` → `jsonplan` → `render`, or `plan` → `apply` → `aws`; a plan
+//! saved with the `fingerprint` of its snapshot is a `saved_plan`.
 //!
 //! Layers, lowest first (a module imports only from layers below it):
 //! `arn`, `observed`, `format`, `address`, `logging`, `events`, `pattern` →
 //! `kinds` → `snapshot`, `benchmark` → `config` → `aws`, `desired`, `plan` →
-//! `diff`, `jsonplan`, `apply` → `render`.
+//! `diff`, `jsonplan`, `apply`, `fingerprint` → `saved_plan`, `render`.
 
 pub mod address;
 pub mod apply;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod desired;
 pub mod diff;
 pub mod events;
+pub mod fingerprint;
 pub mod format;
 pub mod jsonplan;
 pub mod kinds;
@@ -28,4 +30,5 @@ pub mod pattern;
 pub mod plan;
 pub mod progress;
 pub mod render;
+pub mod saved_plan;
 pub mod snapshot;

@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -12,7 +13,7 @@ use cli::{Cli, Command};
 use commands::Exit;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(terraform_spellings(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => return usage(&e),
     };
@@ -70,6 +71,35 @@ fn main() -> ExitCode {
     exit.into()
 }
 
+/// Terraform's single-dash `-out FILE` / `-out=FILE` for `plan`, which
+/// clap cannot parse, as `--out`. Only for `plan` (the first argument not a
+/// flag: the global flags take no value), and not after `--`.
+fn terraform_spellings(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    let Some(sub) = args
+        .iter()
+        .skip(1)
+        .position(|a| !a.to_string_lossy().starts_with('-'))
+        .map(|i| i + 1)
+    else {
+        return args;
+    };
+    if args[sub] != "plan" {
+        return args;
+    }
+    for a in args.iter_mut().skip(sub + 1) {
+        if a == "--" {
+            break;
+        }
+        if a == "-out" {
+            *a = "--out".into();
+        } else if let Some(rest) = a.to_str().and_then(|t| t.strip_prefix("-out=")) {
+            *a = format!("--out={rest}").into();
+        }
+    }
+    args
+}
+
 /// clap's own messages in the house style: help and version on stdout with
 /// exit 0; every usage error as `Error: …` on stderr with exit 1 (never 2,
 /// which means "changes" under `--detailed-exitcode`).
@@ -105,4 +135,38 @@ fn report(e: &anyhow::Error) {
         }
     }
     commands::out::errln!("Error: {text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terraform_spellings;
+
+    fn rewrite(args: &[&str]) -> Vec<String> {
+        terraform_spellings(args.iter().map(Into::into))
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn plan_takes_terraforms_out_flag() {
+        assert_eq!(
+            rewrite(&["cis-fix", "plan", "-out", "p.cisplan", "--json"]),
+            ["cis-fix", "plan", "--out", "p.cisplan", "--json"]
+        );
+        assert_eq!(
+            rewrite(&["cis-fix", "-v", "plan", "-out=p"]),
+            ["cis-fix", "-v", "plan", "--out=p"]
+        );
+        // Only for plan, and not after `--`.
+        assert_eq!(
+            rewrite(&["cis-fix", "apply", "-out", "p"]),
+            ["cis-fix", "apply", "-out", "p"]
+        );
+        assert_eq!(
+            rewrite(&["cis-fix", "plan", "--", "-out"]),
+            ["cis-fix", "plan", "--", "-out"]
+        );
+        assert_eq!(rewrite(&["cis-fix"]), ["cis-fix"]);
+    }
 }

@@ -25,10 +25,16 @@ pub const FILE: FileKind = FileKind {
     version: FormatVersion::new(2, 4),
     remedy: "take a new snapshot with `cis-fix snapshot`",
     marker: "reads",
-    others: &[(
-        "changes",
-        "this is a plan file (from `cis-fix plan --json`), not a snapshot; render it with `cis-fix show FILE`, or plan from a snapshot (`cis-fix snapshot --out FILE`)",
-    )],
+    others: &[
+        (
+            "changes",
+            "this is a plan file (from `cis-fix plan --json`), not a snapshot; render it with `cis-fix show FILE`, or plan from a snapshot (`cis-fix snapshot --out FILE`)",
+        ),
+        (
+            "saved_plan",
+            "this is a saved plan (from `cis-fix plan -out FILE`), not a snapshot; apply it with `cis-fix apply FILE`, or render it with `cis-fix show FILE`",
+        ),
+    ],
 };
 
 /// The caller-identity read: in a snapshot only when it failed (its answer

@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Instant;
@@ -11,6 +12,7 @@ use super::out::{errln, out, outln};
 use crate::cli::ApplyArgs;
 use cis_fix::address::Address;
 use cis_fix::apply::{self, Event, Outcome};
+use cis_fix::aws::Aws;
 use cis_fix::aws::permissions::{self, PermissionCheck, Request};
 use cis_fix::jsonplan::JsonPlan;
 use cis_fix::kinds;
@@ -19,6 +21,9 @@ use cis_fix::render::{self, Style};
 use cis_fix::snapshot::Snapshot;
 
 pub async fn run(args: ApplyArgs) -> Result<Exit> {
+    if let Some(file) = &args.plan {
+        return super::apply_saved::run(&args, file).await;
+    }
     let desired = super::desired(&args.target, args.allow_destructive)?;
     // The prompt reads stdin and writes to stderr: both must be a terminal.
     let can_ask = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -31,11 +36,34 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     let aws = super::connect(&args.connection).await?;
     let snap = super::read(&aws, &scope).await;
     let plan = super::compute(&desired, &snap)?;
+    super::show_plan(&JsonPlan::from_plan(&plan), false);
+    let ask = !args.auto_approve;
+    carry_out(
+        &plan,
+        &snap,
+        &aws,
+        ask,
+        args.detailed_exitcode,
+        args.target.config.as_deref(),
+    )
+    .await
+}
+
+/// A plan already shown, carried out: the guards that must hold before any
+/// write (somebody to notify, the permissions), the prompt when `ask`, the
+/// writes, and the report. `config` names the config file in advice.
+pub(super) async fn carry_out(
+    plan: &Plan,
+    snap: &Snapshot,
+    aws: &Aws,
+    ask: bool,
+    detailed: bool,
+    config: Option<&Path>,
+) -> Result<Exit> {
     let s = Style::for_stdout();
     let e = Style::for_stderr();
-    super::show_plan(&JsonPlan::from_plan(&plan), false);
     if !plan.has_changes() {
-        return Ok(outcome(&plan, args.detailed_exitcode, e));
+        return Ok(outcome(plan, detailed, e));
     }
     // Alarms that reach nobody fix nothing: say so before any write rather
     // than build a chain no person is at the end of.
@@ -45,14 +73,12 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     }) {
         bail!(
             "nobody would receive the alarms: topic `{topic}` has no confirmed subscription and none is configured. Add one under sns.subscriptions in the config ({}; `cis-fix init --email ADDRESS` writes one) and run apply again. Nothing was changed.",
-            args.target
-                .config
-                .as_deref()
+            config
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| cis_fix::config::DEFAULT_FILE.to_string())
         );
     }
-    match permissions::check(&aws, snap.caller_arn.as_deref(), &requests(&plan, &snap)).await {
+    match permissions::check(aws, snap.caller_arn.as_deref(), &requests(plan, snap)).await {
         PermissionCheck::Allowed { .. } => {}
         PermissionCheck::Missing { principal, actions } => bail!(
             "{principal} may not make the calls this plan needs (checked with iam:SimulatePrincipalPolicy): {}. Nothing was changed. Grant them (see examples/iam/cis-fix-apply.json) and run apply again.",
@@ -63,7 +89,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
             e.yellow("Warning:")
         ),
     }
-    if !args.auto_approve && !confirm()? {
+    if ask && !confirm()? {
         bail!("Apply cancelled.");
     }
     outln!();
@@ -74,7 +100,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     // the orderly exit code.
     let _watcher = watch_signals(stop.clone(), signal.clone());
     let mut started: HashMap<Address, Instant> = HashMap::new();
-    let report = apply::apply(&plan, &aws, &stop, |ev| match ev {
+    let report = apply::apply(plan, aws, &stop, |ev| match ev {
         Event::Started(c) => {
             started.insert(c.address.clone(), Instant::now());
             outln!(
@@ -149,11 +175,11 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
 
     // Where each control stands now, derived from the plan and what was
     // done, without reading everything again (the next plan reads it).
-    let now = apply::after(&plan, &report);
+    let now = apply::after(plan, &report);
     outln!();
     out!("{}", render::controls_table(&JsonPlan::from_plan(&now), s));
     Ok(match interrupted {
-        0 if report.all_done() => outcome(&now, args.detailed_exitcode, e),
+        0 if report.all_done() => outcome(&now, detailed, e),
         0 => Exit::Failed,
         code => Exit::Interrupted(code),
     })

@@ -1,6 +1,7 @@
 //! One module per subcommand: glue between the stages, no decisions.
 
 pub mod apply;
+pub mod apply_saved;
 pub mod controls;
 pub mod generate;
 pub mod init;
@@ -19,8 +20,10 @@ use cis_fix::aws::{Aws, ConnectOptions, Limiter};
 use cis_fix::config::Config;
 use cis_fix::desired::{self, Desired};
 use cis_fix::jsonplan::JsonPlan;
+use cis_fix::plan::OptIn;
 use cis_fix::progress::Progress;
 use cis_fix::render::{self, Style};
+use cis_fix::saved_plan::ConfigInput;
 use cis_fix::snapshot::{ReadScope, Snapshot};
 use cis_fix::{benchmark, diff, plan::Plan};
 
@@ -52,7 +55,21 @@ impl From<Exit> for ExitCode {
 /// Config + benchmark → desired state; `allow_destructive`
 /// (`--allow-destructive`) gives every destructive opt-in at once.
 pub fn desired(target: &Target, allow_destructive: bool) -> Result<Desired> {
+    Ok(desired_from(target, allow_destructive)?.0)
+}
+
+/// [`desired`], and the config file it was built from (what a saved plan
+/// records, and `apply FILE` finds again).
+pub fn desired_from(target: &Target, allow_destructive: bool) -> Result<(Desired, ConfigInput)> {
     let (config, path) = Config::discover(target.config.as_deref())?;
+    let input = ConfigInput::of(target.config.as_deref(), path.as_deref()).with_context(|| {
+        format!(
+            "cannot read config file {}",
+            path.as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
+        )
+    })?;
     let b = load_benchmark(target.benchmark.as_deref(), &config)?;
     let origin = path
         .map(|p| p.display().to_string())
@@ -61,7 +78,19 @@ pub fn desired(target: &Target, allow_destructive: bool) -> Result<Desired> {
     if allow_destructive {
         d.destructive = cis_fix::config::Destructive::all();
     }
-    Ok(d)
+    Ok((d, input))
+}
+
+/// The destructive opt-ins `desired` gives, as a saved plan lists them.
+pub fn opt_ins(desired: &Desired) -> Vec<OptIn> {
+    let d = desired.destructive;
+    [
+        (d.default_security_groups, OptIn::DefaultSecurityGroups),
+        (d.admin_port_rules, OptIn::AdminPortRules),
+    ]
+    .into_iter()
+    .filter_map(|(on, o)| on.then_some(o))
+    .collect()
 }
 
 /// The one place every command gets its benchmark version: `--benchmark`,

@@ -258,7 +258,7 @@ pub fn controls_table(p: &JsonPlan, s: Style) -> String {
 
 /// A shared cause in words, said once for all the controls it holds; what
 /// the errors on stderr already explain is only pointed at.
-fn cause_text(c: &Cause) -> String {
+pub(super) fn cause_text(c: &Cause) -> String {
     match c {
         Cause::NoQualifyingTrail => {
             "no CloudTrail trail delivers all management events to CloudWatch Logs (see Error above)".into()
@@ -330,7 +330,7 @@ fn held_back(out: &mut String, p: &JsonPlan, s: Style) {
     }
 }
 
-fn change(out: &mut String, c: &JsonChange, s: Style) {
+pub(super) fn change(out: &mut String, c: &JsonChange, s: Style) {
     let (verb, symbol) = match c.action {
         Action::Create => ("will be created", s.green("+")),
         Action::Update => ("will be updated in-place", s.yellow("~")),
@@ -463,7 +463,7 @@ fn pattern_diff(out: &mut String, old: &Value, new: &Value, s: Style) {
 
 /// Control ids with runs of three or more consecutive ones of a section
 /// shortened (`3.1, 4.1–4.15`): a trail fix serves every monitoring control.
-fn id_ranges(ids: &[String]) -> String {
+pub(super) fn id_ranges(ids: &[String]) -> String {
     let split = |id: &str| -> Option<(String, u32)> {
         let (major, minor) = id.rsplit_once('.')?;
         Some((major.to_string(), minor.parse().ok()?))

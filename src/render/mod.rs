@@ -1,11 +1,13 @@
-//! Plan → text, Terraform's way, or → JSON. Pure: no I/O, no decisions. Both
-//! read the plan's JSON form, so `show` of a saved plan prints exactly what
-//! `plan` printed.
+//! Plan → text, Terraform's way, or → JSON, or → Markdown for a pull
+//! request comment. Pure: no I/O, no decisions. All read the plan's JSON
+//! form, so `show` of a saved plan prints exactly what `plan` printed.
 
 mod human;
+mod markdown;
 mod style;
 
 pub use human::{apply_line, controls_table, header, plan as human, problems};
+pub use markdown::markdown;
 pub use style::Style;
 
 use crate::jsonplan::JsonPlan;

@@ -3,6 +3,7 @@
 
 use cis_fix::config::Config;
 use cis_fix::jsonplan::JsonPlan as Plan;
+use cis_fix::saved_plan::{ConfigInput, HomeFrom, Inputs, SavedPlan};
 use cis_fix::snapshot::Snapshot;
 use proptest::prelude::*;
 
@@ -19,6 +20,34 @@ fn make_plan_text() -> String {
     let d = cis_fix::desired::build(&b, &Config::default(), "defaults").expect("desired");
     let s = Snapshot::from_json(SNAPSHOT, "snap").expect("snapshot");
     Plan::from_plan(&cis_fix::diff::plan(&d, &s).expect("plan")).to_json()
+}
+
+/// A saved plan of the same account.
+fn saved_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let b = cis_fix::benchmark::load("3.0.0").expect("benchmark");
+        let d = cis_fix::desired::build(&b, &Config::default(), "defaults").expect("desired");
+        let s = Snapshot::from_json(SNAPSHOT, "snap").expect("snapshot");
+        let inputs = Inputs {
+            account_id: s.account_id.clone(),
+            home_region: s.region.clone(),
+            home_from: HomeFrom::Snapshot,
+            chosen_regions: s.chosen_regions.clone(),
+            regions: s.planned_regions().unwrap_or_default(),
+            benchmark: "3.0.0".into(),
+            benchmark_flag: None,
+            config: ConfigInput {
+                flag: None,
+                path: None,
+                sha256: None,
+            },
+            allow_destructive: false,
+            opt_ins: vec![],
+            snapshot_file: Some("snap".into()),
+        };
+        SavedPlan::new(&cis_fix::diff::plan(&d, &s).expect("plan"), &s, inputs).to_json()
+    })
 }
 
 fn corrupt(text: &str, at: usize, byte: u8, cut: bool) -> String {
@@ -38,6 +67,9 @@ fn valid_files_load() {
     assert!(Config::parse(CONFIG, "c").is_ok());
     let text = plan_text();
     assert_eq!(Plan::from_json(text, "p").expect("plan").to_json(), text);
+    let saved = SavedPlan::from_json(saved_text(), "s").expect("saved plan");
+    assert_eq!(saved.to_json(), saved_text());
+    saved.internal_plan("s").expect("its plan to apply");
 }
 
 proptest! {
@@ -48,6 +80,7 @@ proptest! {
         let _ = Config::parse(&s, "c.yaml");
         let _ = Snapshot::from_json(&s, "s.json");
         let _ = Plan::from_json(&s, "p.json");
+        let _ = SavedPlan::from_json(&s, "p.cisplan");
         let _ = cis_fix::pattern::parse(&s);
     }
 
@@ -72,6 +105,17 @@ proptest! {
         let bad = corrupt(plan_text(), at, byte, cut);
         if let Err(e) = Plan::from_json(&bad, "plan.json") {
             prop_assert!(e.to_string().starts_with("plan.json"), "{}", e);
+        }
+    }
+
+    /// A saved plan is applied only as it was written: any corruption is
+    /// an error naming the file, unless it only touched the layout.
+    #[test]
+    fn corrupted_saved_plan_is_an_error_or_the_same_plan(at in 0usize..200_000, byte in any::<u8>(), cut in any::<bool>()) {
+        let bad = corrupt(saved_text(), at, byte, cut);
+        match SavedPlan::from_json(&bad, "plan.cisplan") {
+            Err(e) => prop_assert!(e.to_string().starts_with("plan.cisplan"), "{}", e),
+            Ok(p) => prop_assert_eq!(p, SavedPlan::from_json(saved_text(), "x").expect("original")),
         }
     }
 }

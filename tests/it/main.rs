@@ -20,5 +20,6 @@ mod pattern_corpus;
 mod pattern_props;
 mod render_golden;
 mod resilience;
+mod saved_plan;
 mod security_groups;
 mod trail_io;

@@ -22,7 +22,12 @@ fn plan_of(account: &str, config: &str) -> JsonPlan {
 }
 
 fn check(name: &str, actual: &str) {
-    let path = format!("{}/tests/golden/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+    let file = if name.contains('.') {
+        name.to_string()
+    } else {
+        format!("{name}.txt")
+    };
+    let path = format!("{}/tests/golden/{file}", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, actual).expect("write golden");
         return;
@@ -59,6 +64,14 @@ fn pending_confirmation() {
         "pending-confirmation",
         &render::human(&plan_of("pending-confirmation", ""), Style::PLAIN),
     );
+}
+
+/// The Markdown a pull request comment gets (`show FILE --format markdown`).
+#[test]
+fn partly_compliant_markdown() {
+    let md = render::markdown(&plan_of("partly-compliant", EMAIL_CONFIG));
+    assert!(!md.contains('\x1b'));
+    check("partly-compliant.md", &md);
 }
 
 #[test]
