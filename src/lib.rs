@@ -6,7 +6,7 @@
 //! `plan` → `jsonplan` → `render`, or `plan` → `apply` → `aws`.
 //!
 //! Layers, lowest first (a module imports only from layers below it):
-//! `arn`, `observed`, `format`, `address`, `logging`, `events`, `pattern` →
+//! `arn`, `date`, `observed`, `format`, `address`, `logging`, `events`, `pattern` →
 //! `kinds` → `snapshot`, `benchmark` → `config` → `aws`, `desired`, `plan` →
 //! `diff`, `jsonplan`, `apply` → `render`.
 
@@ -16,6 +16,7 @@ pub mod arn;
 pub mod aws;
 pub mod benchmark;
 pub mod config;
+pub mod date;
 pub mod desired;
 pub mod diff;
 pub mod events;
