@@ -379,7 +379,10 @@ impl Config {
         })?;
         let items = item_lines(text, "exceptions");
         for (i, e) in config.exceptions.iter_mut().enumerate() {
-            e.line = items.get(i).copied().unwrap_or_else(|| locate(text, &["exceptions".into()]));
+            e.line = items
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| locate(text, &["exceptions".into()]));
         }
         check_exceptions(&config.exceptions, text)
             .map_err(|(line, message)| invalid(line, message))?;
@@ -513,11 +516,16 @@ fn check_exceptions(list: &[ExceptionConfig], text: &str) -> Result<(), (usize, 
     };
     for (i, e) in list.iter().enumerate() {
         let looks_like_id = !e.control.is_empty()
-            && e.control.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+            && e.control
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
         if !looks_like_id {
             return Err((
                 at(i, "control"),
-                format!("exceptions.control: `{}` is not a control id (e.g. \"4.3\")", e.control),
+                format!(
+                    "exceptions.control: `{}` is not a control id (e.g. \"4.3\")",
+                    e.control
+                ),
             ));
         }
         if e.reason.trim().is_empty() {
@@ -526,7 +534,10 @@ fn check_exceptions(list: &[ExceptionConfig], text: &str) -> Result<(), (usize, 
                 "exceptions.reason: must say why the control is excepted".into(),
             ));
         }
-        if e.approved_by.as_deref().is_some_and(|a| a.trim().is_empty()) {
+        if e.approved_by
+            .as_deref()
+            .is_some_and(|a| a.trim().is_empty())
+        {
             return Err((
                 at(i, "approved_by"),
                 "exceptions.approved_by: must name who approved it, or be left out".into(),
@@ -551,7 +562,10 @@ fn check_exceptions(list: &[ExceptionConfig], text: &str) -> Result<(), (usize, 
                 format!(
                     "exceptions: control {}{} is already excepted on line {}; give each control (and resource) one entry",
                     e.control,
-                    e.resource.as_deref().map(|r| format!(" resource `{r}`")).unwrap_or_default(),
+                    e.resource
+                        .as_deref()
+                        .map(|r| format!(" resource `{r}`"))
+                        .unwrap_or_default(),
                     first.line
                 ),
             ));
@@ -928,28 +942,82 @@ mod tests {
 
     #[test]
     fn exception_errors_name_the_field_and_its_line() {
-        let entry = |body: &str| format!("sns: {{}}\nexceptions:\n  - control: \"1.8\"\n    reason: ok\n    expires: 2027-01-01\n  - {body}\n");
+        let entry = |body: &str| {
+            format!(
+                "sns: {{}}\nexceptions:\n  - control: \"1.8\"\n    reason: ok\n    expires: 2027-01-01\n  - {body}\n"
+            )
+        };
         for (body, line, says) in [
             // serde's own: a missing field, a bad date, an unknown key.
-            ("control: \"1.9\"\n    expires: 2027-01-01", 6, "missing field `reason`"),
-            ("control: \"1.9\"\n    reason: x", 6, "missing field `expires`"),
-            ("control: \"1.9\"\n    reason: x\n    expires: 2027-02-30", 6, "expires: `2027-02-30` is not a day of the calendar"),
-            ("control: \"1.9\"\n    reason: x\n    expires: 31/12/2027", 6, "YYYY-MM-DD"),
-            ("control: \"1.9\"\n    reason: x\n    expires: 2027-01-01\n    approver: me", 9, "did you mean `approved_by`"),
-            ("control: 4.10\n    reason: x\n    expires: 2027-01-01", 6, "write the id in quotes"),
+            (
+                "control: \"1.9\"\n    expires: 2027-01-01",
+                6,
+                "missing field `reason`",
+            ),
+            (
+                "control: \"1.9\"\n    reason: x",
+                6,
+                "missing field `expires`",
+            ),
+            (
+                "control: \"1.9\"\n    reason: x\n    expires: 2027-02-30",
+                6,
+                "expires: `2027-02-30` is not a day of the calendar",
+            ),
+            (
+                "control: \"1.9\"\n    reason: x\n    expires: 31/12/2027",
+                6,
+                "YYYY-MM-DD",
+            ),
+            (
+                "control: \"1.9\"\n    reason: x\n    expires: 2027-01-01\n    approver: me",
+                9,
+                "did you mean `approved_by`",
+            ),
+            (
+                "control: 4.10\n    reason: x\n    expires: 2027-01-01",
+                6,
+                "write the id in quotes",
+            ),
             // Ours: checked after parsing, each at its own line.
-            ("control: \"1.9\"\n    reason: \"  \"\n    expires: 2027-01-01", 7, "exceptions.reason: must say why"),
-            ("control: \"one\"\n    reason: x\n    expires: 2027-01-01", 6, "exceptions.control: `one` is not a control id"),
-            ("control: \"1.9\"\n    resource: sg 1\n    reason: x\n    expires: 2027-01-01", 7, "exceptions.resource: `sg 1` is not a resource"),
-            ("control: \"1.9\"\n    reason: x\n    expires: 2027-01-01\n    approved_by: \"\"", 9, "exceptions.approved_by"),
-            ("control: \"1.8\"\n    reason: again\n    expires: 2027-01-01", 6, "control 1.8 is already excepted on line 3"),
+            (
+                "control: \"1.9\"\n    reason: \"  \"\n    expires: 2027-01-01",
+                7,
+                "exceptions.reason: must say why",
+            ),
+            (
+                "control: \"one\"\n    reason: x\n    expires: 2027-01-01",
+                6,
+                "exceptions.control: `one` is not a control id",
+            ),
+            (
+                "control: \"1.9\"\n    resource: sg 1\n    reason: x\n    expires: 2027-01-01",
+                7,
+                "exceptions.resource: `sg 1` is not a resource",
+            ),
+            (
+                "control: \"1.9\"\n    reason: x\n    expires: 2027-01-01\n    approved_by: \"\"",
+                9,
+                "exceptions.approved_by",
+            ),
+            (
+                "control: \"1.8\"\n    reason: again\n    expires: 2027-01-01",
+                6,
+                "control 1.8 is already excepted on line 3",
+            ),
         ] {
-            let err = Config::parse(&entry(body), "c.yaml").unwrap_err().to_string();
-            assert!(err.starts_with(&format!("c.yaml:{line}: ")), "{body}: {err}");
+            let err = Config::parse(&entry(body), "c.yaml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("c.yaml:{line}: ")),
+                "{body}: {err}"
+            );
             assert!(err.contains(says), "{body}: {err}");
         }
         // One resource and the whole control are two entries.
-        let ok = entry("control: \"1.8\"\n    resource: global\n    reason: x\n    expires: 2027-01-01");
+        let ok =
+            entry("control: \"1.8\"\n    resource: global\n    reason: x\n    expires: 2027-01-01");
         assert!(Config::parse(&ok, "c.yaml").is_ok());
     }
 

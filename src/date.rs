@@ -125,13 +125,23 @@ mod tests {
 
     #[test]
     fn parses_only_real_days_in_one_spelling() {
-        assert_eq!(Date::parse("2027-03-31").map(|d| d.to_string()), Ok("2027-03-31".into()));
+        assert_eq!(
+            Date::parse("2027-03-31").map(|d| d.to_string()),
+            Ok("2027-03-31".into())
+        );
         assert!(Date::parse("2028-02-29").is_ok());
         for bad in ["2027-02-29", "2027-13-01", "2027-04-31", "2027-00-10"] {
             let e = Date::parse(bad).unwrap_err();
             assert!(e.contains("not a day of the calendar"), "{bad}: {e}");
         }
-        for bad in ["27-03-31", "2027/03/31", "2027-3-31", "31.03.2027", "2027-03-31T00", "+027-03-31"] {
+        for bad in [
+            "27-03-31",
+            "2027/03/31",
+            "2027-3-31",
+            "31.03.2027",
+            "2027-03-31T00",
+            "+027-03-31",
+        ] {
             let e = Date::parse(bad).unwrap_err();
             assert!(e.contains("write it as YYYY-MM-DD"), "{bad}: {e}");
         }
@@ -147,7 +157,13 @@ mod tests {
         let d = Date::parse("2028-02-28").expect("date");
         assert_eq!(d.plus_days(1).to_string(), "2028-02-29");
         assert_eq!(d.plus_days(2).to_string(), "2028-03-01");
-        assert_eq!(Date::parse("2026-12-31").expect("date").plus_days(1).to_string(), "2027-01-01");
+        assert_eq!(
+            Date::parse("2026-12-31")
+                .expect("date")
+                .plus_days(1)
+                .to_string(),
+            "2027-01-01"
+        );
         assert_eq!(d.days_until(Date::parse("2029-02-28").expect("date")), 366);
         assert_eq!(d.days_until(Date::parse("2028-02-18").expect("date")), -10);
     }

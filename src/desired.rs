@@ -579,7 +579,11 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
 /// The config's exceptions, each naming a control of version `b`: an id
 /// of another version is an error with the file and line, since it would
 /// silently except nothing.
-fn exceptions(b: &Benchmark, config: &Config, origin: &str) -> Result<Vec<Exception>, DesiredError> {
+fn exceptions(
+    b: &Benchmark,
+    config: &Config,
+    origin: &str,
+) -> Result<Vec<Exception>, DesiredError> {
     config
         .exceptions
         .iter()

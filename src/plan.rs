@@ -600,12 +600,10 @@ impl Plan {
     /// a person). An excepted control was decided on: it needs nothing.
     pub fn needs_action(&self) -> bool {
         self.has_changes()
-            || self.controls.iter().any(|c| {
-                !matches!(
-                    c.status,
-                    ControlStatus::Compliant | ControlStatus::Excepted
-                )
-            })
+            || self
+                .controls
+                .iter()
+                .any(|c| !matches!(c.status, ControlStatus::Compliant | ControlStatus::Excepted))
     }
 
     pub fn change(&self, address: &Address) -> Option<&Change> {

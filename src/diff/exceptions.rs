@@ -75,7 +75,11 @@ fn grant(e: &Exception) -> Grant {
 
 /// The exception in force that excepts `change` for `control`: the whole
 /// control's first, else the first resource selector naming it.
-fn excepting<'a>(in_force: &[&'a Exception], control: &str, change: &Change) -> Option<&'a Exception> {
+fn excepting<'a>(
+    in_force: &[&'a Exception],
+    control: &str,
+    change: &Change,
+) -> Option<&'a Exception> {
     in_force
         .iter()
         .find(|e| e.control == control && e.resource.is_none())
@@ -151,8 +155,7 @@ pub fn apply(exceptions: &[Exception], today: Date, out: &mut PlanBuilder) {
     // prerequisites join the left-out ones (those are not the user's
     // resource): left out, or changed anyway because something not
     // excepted needs it.
-    let mut by_selector: BTreeMap<(String, String), (Vec<Address>, Vec<Address>)> =
-        BTreeMap::new();
+    let mut by_selector: BTreeMap<(String, String), (Vec<Address>, Vec<Address>)> = BTreeMap::new();
     for c in &all {
         for id in &c.controls {
             if let Some(e) = excepting(&in_force, id, c)
@@ -168,11 +171,12 @@ pub fn apply(exceptions: &[Exception], today: Date, out: &mut PlanBuilder) {
         }
     }
     // A prerequisite only left-out changes needed, for none but their
-    // controls, goes with them.
+    // controls (the flow-log group and role serve none of their own), goes
+    // with them.
     loop {
         let orphans: Vec<Address> = all
             .iter()
-            .filter(|p| !dropped.contains(&p.address) && !p.controls.is_empty())
+            .filter(|p| !dropped.contains(&p.address))
             .filter(|p| {
                 let dependents: Vec<&Change> = all
                     .iter()
@@ -192,7 +196,8 @@ pub fn apply(exceptions: &[Exception], today: Date, out: &mut PlanBuilder) {
         dropped.extend(orphans);
     }
     out.changes.retain(|c| !dropped.contains(&c.address));
-    out.held_back.retain(|h| !dropped.contains(&h.change.address));
+    out.held_back
+        .retain(|h| !dropped.contains(&h.change.address));
 
     let serves = |c: &Change, id: &str| c.controls.iter().any(|x| x == id);
     let mut unused: Vec<Notice> = Vec::new();

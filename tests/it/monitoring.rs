@@ -26,7 +26,7 @@ fn an_empty_account_plans_a_trail_and_its_chain_and_says_first_who_must_act() {
     assert!(!human.stdout.contains("Error:"), "{}", human.stdout);
 
     let plan = acct.cis_fix(&["plan", "--json"]).expect_code(0).json();
-    assert_eq!(plan["format_version"], "2.3");
+    assert_eq!(plan["format_version"], "2.4");
     assert_eq!(plan["benchmark"], "3.0.0");
     let changes = plan["changes"].as_array().expect("changes");
     assert!(

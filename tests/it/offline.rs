@@ -377,7 +377,7 @@ fn show_renders_a_saved_plan_exactly_and_refuses_damaged_ones() {
     std::fs::write(
         &saved,
         out.replacen(
-            "\"format_version\": \"2.3\"",
+            "\"format_version\": \"2.4\"",
             "\"format_version\": \"0.9\"",
             1,
         ),

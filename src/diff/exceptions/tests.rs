@@ -137,7 +137,11 @@ fn a_whole_control_is_excepted_and_only_its_own_changes_leave() {
     );
     apply(&[exception("4.3", None, "2027-06-30")], day(TODAY), &mut b);
     assert_eq!(addresses(&b), [topic.address.to_string()]);
-    assert_eq!(b.changes[0].controls, ["4.1", "4.3"], "the shared change is unchanged");
+    assert_eq!(
+        b.changes[0].controls,
+        ["4.1", "4.3"],
+        "the shared change is unchanged"
+    );
     let c = control(&b, "4.3");
     assert_eq!(c.status, ControlStatus::Excepted);
     assert_eq!(c.cause, None, "an excepted control holds nothing back");
@@ -145,7 +149,8 @@ fn a_whole_control_is_excepted_and_only_its_own_changes_leave() {
     assert_eq!(g.expires, day("2027-06-30"));
     assert_eq!(g.approved_by.as_deref(), Some("CISO"));
     assert!(
-        c.reason.starts_with("excepted until 2027-06-30, approved by CISO: legacy workload")
+        c.reason
+            .starts_with("excepted until 2027-06-30, approved by CISO: legacy workload")
             && c.reason.contains("it would be blocked: as judged for 4.3"),
         "{}",
         c.reason
@@ -163,7 +168,11 @@ fn one_excepted_resource_is_left_and_the_others_fixed() {
         vec![group.clone(), a.clone(), b_log.clone()],
         vec![report("3.9", ControlStatus::WillFix, None)],
     );
-    apply(&[exception("3.9", Some("vpc-a"), "2027-06-30")], day(TODAY), &mut b);
+    apply(
+        &[exception("3.9", Some("vpc-a"), "2027-06-30")],
+        day(TODAY),
+        &mut b,
+    );
     assert_eq!(
         addresses(&b),
         [group.address.to_string(), b_log.address.to_string()],
@@ -180,18 +189,27 @@ fn one_excepted_resource_is_left_and_the_others_fixed() {
 
 #[test]
 fn when_every_failing_resource_is_excepted_the_control_is_and_its_prerequisites_go() {
-    let group = log_group("eu-west-1", "vpc_flow_logs", &["3.9"]);
-    let a = flow_log("eu-west-1", "vpc-a", &group);
+    // As the flow-logs family plans them: the log group and role serve no
+    // control of their own, the flow log depends on both.
+    let group = log_group("eu-west-1", "vpc_flow_logs", &[]);
+    let role = log_group("global", "vpc_flow_logs_role", &[]);
+    let mut a = flow_log("eu-west-1", "vpc-a", &group);
+    a.depends_on.push(role.address.clone());
     let mut b = builder(
-        vec![group, a.clone()],
+        vec![role, group, a.clone()],
         vec![report("3.9", ControlStatus::WillFix, None)],
     );
-    apply(&[exception("3.9", Some("vpc-a"), "2027-06-30")], day(TODAY), &mut b);
+    apply(
+        &[exception("3.9", Some("vpc-a"), "2027-06-30")],
+        day(TODAY),
+        &mut b,
+    );
     assert!(b.changes.is_empty(), "{:?}", addresses(&b));
     let c = control(&b, "3.9");
     assert_eq!(c.status, ControlStatus::Excepted);
     assert!(
-        c.reason.starts_with("every resource that fails it is excepted")
+        c.reason
+            .starts_with("every resource that fails it is excepted")
             && c.reason.contains("it would be will-fix"),
         "{}",
         c.reason
@@ -211,7 +229,11 @@ fn a_region_names_every_resource_of_the_control_there() {
         vec![east.clone(), east_a.clone(), west, west_b],
         vec![report("3.9", ControlStatus::WillFix, None)],
     );
-    apply(&[exception("3.9", Some("eu-west-1"), "2027-06-30")], day(TODAY), &mut b);
+    apply(
+        &[exception("3.9", Some("eu-west-1"), "2027-06-30")],
+        day(TODAY),
+        &mut b,
+    );
     assert_eq!(
         addresses(&b),
         [east.address.to_string(), east_a.address.to_string()]
@@ -273,13 +295,25 @@ fn a_shared_change_is_made_anyway_and_says_so() {
             report("5.2", ControlStatus::WillFix, None),
         ],
     );
-    apply(&[exception("5.2", Some("sg-1"), "2027-06-30")], day(TODAY), &mut b);
+    apply(
+        &[exception("5.2", Some("sg-1"), "2027-06-30")],
+        day(TODAY),
+        &mut b,
+    );
     assert_eq!(addresses(&b), [sg.address.to_string()]);
     let c = control(&b, "5.2");
-    assert_eq!(c.status, ControlStatus::WillFix, "the change fixes it anyway");
+    assert_eq!(
+        c.status,
+        ControlStatus::WillFix,
+        "the change fixes it anyway"
+    );
     assert!(c.excepted[0].addresses.is_empty());
     assert_eq!(c.excepted[0].changed_anyway, [sg.address.clone()]);
-    assert!(b.notices.is_empty(), "named, so not unused: {:?}", b.notices);
+    assert!(
+        b.notices.is_empty(),
+        "named, so not unused: {:?}",
+        b.notices
+    );
 }
 
 #[test]
@@ -298,7 +332,11 @@ fn held_back_changes_are_excepted_too() {
         opt_in: OptIn::DefaultSecurityGroups,
     });
     // The VPC names its default group.
-    apply(&[exception("5.4", Some("vpc-1"), "2027-06-30")], day(TODAY), &mut b);
+    apply(
+        &[exception("5.4", Some("vpc-1"), "2027-06-30")],
+        day(TODAY),
+        &mut b,
+    );
     assert!(b.held_back.is_empty());
     let c = control(&b, "5.4");
     assert_eq!(c.status, ControlStatus::Excepted);
@@ -323,7 +361,11 @@ fn what_waited_for_an_opt_in_excepted_leaves_the_rest_planned() {
         change: rule,
         opt_in: OptIn::AdminPortRules,
     });
-    apply(&[exception("5.2", Some("sg-web"), "2027-06-30")], day(TODAY), &mut b);
+    apply(
+        &[exception("5.2", Some("sg-web"), "2027-06-30")],
+        day(TODAY),
+        &mut b,
+    );
     let c = control(&b, "5.2");
     assert_eq!(c.status, ControlStatus::WillFix);
     assert_eq!(c.cause, None);
@@ -397,7 +439,11 @@ fn an_expired_resource_exception_no_longer_excepts() {
         vec![group, a],
         vec![report("3.9", ControlStatus::WillFix, None)],
     );
-    apply(&[exception("3.9", Some("vpc-a"), "2027-02-28")], day(TODAY), &mut b);
+    apply(
+        &[exception("3.9", Some("vpc-a"), "2027-02-28")],
+        day(TODAY),
+        &mut b,
+    );
     assert_eq!(b.changes.len(), 2);
     let c = control(&b, "3.9");
     assert_eq!(c.status, ControlStatus::WillFix);
@@ -428,7 +474,11 @@ fn exceptions_that_except_nothing_are_noted() {
         day(TODAY),
         &mut b,
     );
-    assert_eq!(b.changes.len(), 1, "a selector that names nothing excepts nothing");
+    assert_eq!(
+        b.changes.len(),
+        1,
+        "a selector that names nothing excepts nothing"
+    );
     assert_eq!(control(&b, "1.8").status, ControlStatus::Compliant);
     assert_eq!(control(&b, "1.8").exception, None);
     let unused: Vec<(String, Option<String>)> = b
@@ -462,7 +512,13 @@ fn a_selector_names_a_resource_as_users_know_it() {
     ] {
         assert!(names(yes, &sg), "{yes}");
     }
-    for no in ["sg-0ab", "us-east-1", "default", "aws_default_security_group", "vpc-0de"] {
+    for no in [
+        "sg-0ab",
+        "us-east-1",
+        "default",
+        "aws_default_security_group",
+        "vpc-0de",
+    ] {
         assert!(!names(no, &sg), "{no}");
     }
     let key = change(
