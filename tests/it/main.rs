@@ -7,6 +7,7 @@ mod support;
 
 mod cli_inputs;
 mod cloudtrail;
+mod exceptions;
 mod faults_selftest;
 mod flow_logs;
 mod harness_selftest;

@@ -183,7 +183,7 @@ fn one_excepted_resource_is_left_and_the_others_fixed() {
     assert_eq!(c.exception, None);
     assert_eq!(c.excepted.len(), 1);
     assert_eq!(c.excepted[0].resource, "vpc-a");
-    assert_eq!(c.excepted[0].addresses, [a.address.clone()]);
+    assert_eq!(c.excepted[0].addresses, std::slice::from_ref(&a.address));
     assert!(c.excepted[0].changed_anyway.is_empty());
 }
 
@@ -308,7 +308,10 @@ fn a_shared_change_is_made_anyway_and_says_so() {
         "the change fixes it anyway"
     );
     assert!(c.excepted[0].addresses.is_empty());
-    assert_eq!(c.excepted[0].changed_anyway, [sg.address.clone()]);
+    assert_eq!(
+        c.excepted[0].changed_anyway,
+        std::slice::from_ref(&sg.address)
+    );
     assert!(
         b.notices.is_empty(),
         "named, so not unused: {:?}",
