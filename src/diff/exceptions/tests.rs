@@ -572,3 +572,107 @@ fn a_plan_whose_only_gaps_are_excepted_needs_no_action() {
     assert!(!plan.needs_action());
     assert!(!plan.is_incomplete());
 }
+
+/// Through every family, on the saved new account (no trail): the
+/// monitoring chain's topic and subscription serve all 15 monitoring
+/// controls, the trail's resources serve the trail controls and the
+/// monitoring ones.
+mod whole_plan {
+    use crate::config::Config;
+    use crate::date::Date;
+    use crate::plan::{ControlStatus, Plan};
+    use crate::snapshot::Snapshot;
+
+    const EMAIL: &str =
+        "sns:\n  subscriptions:\n    - protocol: email\n      endpoint: a@example.com\n";
+
+    fn plan(exceptions: &[&str]) -> Plan {
+        plan_with(EMAIL, exceptions)
+    }
+
+    fn plan_with(config: &str, exceptions: &[&str]) -> Plan {
+        let mut yaml = format!("{config}exceptions:\n");
+        for id in exceptions {
+            yaml.push_str(&format!(
+                "  - control: \"{id}\"\n    reason: r\n    expires: 2025-01-01\n"
+            ));
+        }
+        let b = crate::benchmark::load("3.0.0").expect("benchmark");
+        let c = Config::parse(&yaml, "c.yaml").expect("config");
+        let d = crate::desired::build(&b, &c, "c.yaml").expect("desired");
+        let s = Snapshot::from_json(
+            include_str!("../../../examples/accounts/new-account.json"),
+            "new-account.json",
+        )
+        .expect("snapshot");
+        crate::diff::plan(&d, &s, Date::parse("2024-10-04").expect("date")).expect("plan")
+    }
+
+    fn kinds(p: &Plan) -> Vec<(String, String)> {
+        p.changes
+            .iter()
+            .map(|c| (c.address.kind.clone(), c.address.name.clone()))
+            .collect()
+    }
+
+    fn has(p: &Plan, kind: &str, name: &str) -> bool {
+        kinds(p).iter().any(|(k, n)| k == kind && n == name)
+    }
+
+    #[test]
+    fn the_shared_topic_stays_while_one_monitoring_control_is_not_excepted() {
+        let all = plan(&[]);
+        let monitoring: Vec<String> = (2..=15).map(|n| format!("4.{n}")).collect();
+        let ids: Vec<&str> = monitoring.iter().map(String::as_str).collect();
+        let p = plan(&ids);
+        assert!(has(&p, "aws_sns_topic", "cis_fix_alarms"));
+        assert!(has(&p, "aws_sns_topic_subscription", "cis_fix_alarms"));
+        assert!(has(&p, "aws_cloudwatch_metric_alarm", "cis_4_1"));
+        assert!(!has(&p, "aws_cloudwatch_metric_alarm", "cis_4_3"));
+        assert!(!has(&p, "aws_cloudwatch_log_metric_filter", "cis_4_3"));
+        // 14 filters and 14 alarms fewer, nothing else.
+        assert_eq!(all.changes.len() - p.changes.len(), 28);
+        let status = |id: &str| p.controls.iter().find(|c| c.id == id).map(|c| c.status);
+        // A new email subscription waits for its confirmation.
+        assert_eq!(status("4.1"), Some(ControlStatus::PendingConfirmation));
+        assert_eq!(status("4.3"), Some(ControlStatus::Excepted));
+        assert!(p.needs_action(), "4.1 and the rest are still to fix");
+    }
+
+    #[test]
+    fn every_monitoring_control_excepted_takes_the_chain_but_not_the_trail() {
+        let monitoring: Vec<String> = (1..=15).map(|n| format!("4.{n}")).collect();
+        let ids: Vec<&str> = monitoring.iter().map(String::as_str).collect();
+        let p = plan(&ids);
+        for (kind, name) in kinds(&p) {
+            assert!(
+                !kind.starts_with("aws_sns") && !kind.starts_with("aws_cloudwatch_metric"),
+                "{kind}.{name}"
+            );
+        }
+        // The trail and what it needs serve the trail controls too.
+        assert!(has(&p, "aws_cloudtrail", "trail"));
+        assert!(has(&p, "aws_cloudwatch_log_group", "cloudtrail"));
+        // With nobody subscribed, the alarms' missing subscriber stands in
+        // the way only while a monitoring control is not excepted.
+        let nobody = |p: &Plan| {
+            p.notices
+                .iter()
+                .any(|n| matches!(n, crate::plan::Notice::NobodyToNotify { .. }))
+        };
+        assert!(nobody(&plan_with("", &[])));
+        let p = plan_with("", &ids);
+        assert!(!nobody(&p), "{:?}", p.notices);
+        assert!(
+            p.controls
+                .iter()
+                .all(|c| !matches!(c.cause, Some(crate::plan::Cause::NoSubscriber { .. })))
+        );
+        // With the trail controls excepted too, the trail is not made.
+        let mut more = ids.clone();
+        more.extend(["3.1", "3.2", "3.4", "3.5"]);
+        let p = plan(&more);
+        assert!(!has(&p, "aws_cloudtrail", "trail"), "{:?}", kinds(&p));
+        assert!(!has(&p, "aws_s3_bucket", "cloudtrail"), "{:?}", kinds(&p));
+    }
+}
