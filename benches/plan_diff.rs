@@ -164,14 +164,21 @@ fn bench(c: &mut Criterion) {
     .expect("config");
     let desired = cis_fix::desired::build(&b, &config, "bench").expect("desired");
     let snap = large_account(&b);
-    let plan = cis_fix::diff::plan(&desired, &snap).expect("plan");
+    let plan =
+        cis_fix::diff::plan(&desired, &snap, cis_fix::date::Date::from_days(20_000)).expect("plan");
     assert!(
         plan.controls
             .iter()
             .any(|c| c.status == cis_fix::plan::ControlStatus::Compliant)
     );
     c.bench_function("plan_large_account", |bench| {
-        bench.iter(|| cis_fix::diff::plan(black_box(&desired), black_box(&snap)))
+        bench.iter(|| {
+            cis_fix::diff::plan(
+                black_box(&desired),
+                black_box(&snap),
+                cis_fix::date::Date::from_days(20_000),
+            )
+        })
     });
 }
 

@@ -306,7 +306,8 @@ mod tests {
             "partly",
         )
         .expect("snapshot");
-        let plan = crate::diff::plan(&d, &snap).expect("plan");
+        let plan =
+            crate::diff::plan(&d, &snap, crate::date::Date::from_days(20_000)).expect("plan");
         let done = |c: &Change| ChangeResult {
             address: c.address.clone(),
             action: c.action,

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::date::Date;
+
 /// The file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "cis-fix.yaml";
 pub const DEFAULT_NAMING: &str = "cis-{id}-{slug}";
@@ -51,6 +53,60 @@ pub struct Config {
     /// `--allow-destructive`).
     #[serde(default)]
     pub destructive: Destructive,
+    /// Controls, or single resources under them, the user has decided to
+    /// leave as they are until a date: never changed, shown as excepted,
+    /// judged again once the date comes.
+    #[serde(default)]
+    pub exceptions: Vec<ExceptionConfig>,
+}
+
+/// One exception as written: the control, optionally one resource under
+/// it, why, until when, and who approved it. A risk accepted without a
+/// reason or an end date is a risk forgotten, so both are required.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionConfig {
+    /// The control's id in the chosen benchmark version (`"4.3"`); checked
+    /// against the version once it is known (`desired`).
+    #[serde(deserialize_with = "control_id")]
+    pub control: String,
+    /// One resource under the control, by its id (`sg-…`, `vpc-…`, a KMS
+    /// key id, ARN or alias), its plan address, or a region for all of the
+    /// control's resources there (the README's "Exceptions"); absent: the
+    /// whole control.
+    #[serde(default)]
+    pub resource: Option<String>,
+    pub reason: String,
+    /// The first day the exception no longer holds.
+    #[serde(deserialize_with = "expiry")]
+    pub expires: Date,
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    /// The line the entry starts on (1-based), for errors found once the
+    /// benchmark version is known.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// serde_yaml places a value's error at its entry, not its line: the
+/// message names the field.
+fn expiry<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+    let text = String::deserialize(d)?;
+    Date::parse(&text).map_err(|e| serde::de::Error::custom(format!("expires: {e}")))
+}
+
+/// A control id must be a string: a YAML number loses what matters
+/// (`4.10` reads as 4.1).
+fn control_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match serde_yaml::Value::deserialize(d)? {
+        serde_yaml::Value::String(s) => Ok(s),
+        serde_yaml::Value::Number(n) => Err(serde::de::Error::custom(format!(
+            "control: write the id in quotes, `control: \"{n}\"`: as a number YAML reads 4.10 as 4.1"
+        ))),
+        _ => Err(serde::de::Error::custom(
+            "control: expected a control id in quotes, e.g. `control: \"4.3\"`",
+        )),
+    }
 }
 
 /// What the flow-logs control leaves to the user: which traffic a new flow
@@ -320,7 +376,7 @@ impl Config {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
-        let config: Config = serde_yaml::from_str(text).map_err(|e| {
+        let mut config: Config = serde_yaml::from_str(text).map_err(|e| {
             let line = e.location().map(|l| l.line()).unwrap_or(1);
             invalid(line, with_suggestion(&e.to_string()))
         })?;
@@ -330,6 +386,15 @@ impl Config {
                 format!("{}: {message}", path.join(".")),
             )
         })?;
+        let items = item_lines(text, "exceptions");
+        for (i, e) in config.exceptions.iter_mut().enumerate() {
+            e.line = items
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| locate(text, &["exceptions".into()]));
+        }
+        check_exceptions(&config.exceptions, text)
+            .map_err(|(line, message)| invalid(line, message))?;
         Ok(config)
     }
 
@@ -446,6 +511,129 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// What serde cannot check of the exceptions: text that says something,
+/// a resource named in one word, and one entry per control and resource.
+/// Errors carry the line of the field in its own entry.
+fn check_exceptions(list: &[ExceptionConfig], text: &str) -> Result<(), (usize, String)> {
+    let items = item_lines(text, "exceptions");
+    let at = |i: usize, field: &str| {
+        let start = items.get(i).copied().unwrap_or(1);
+        let end = items.get(i + 1).copied().unwrap_or(usize::MAX);
+        field_line(text, start, end, field)
+    };
+    for (i, e) in list.iter().enumerate() {
+        let looks_like_id = !e.control.is_empty()
+            && e.control
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        if !looks_like_id {
+            return Err((
+                at(i, "control"),
+                format!(
+                    "exceptions.control: `{}` is not a control id (e.g. \"4.3\")",
+                    e.control
+                ),
+            ));
+        }
+        if e.reason.trim().is_empty() {
+            return Err((
+                at(i, "reason"),
+                "exceptions.reason: must say why the control is excepted".into(),
+            ));
+        }
+        if e.approved_by
+            .as_deref()
+            .is_some_and(|a| a.trim().is_empty())
+        {
+            return Err((
+                at(i, "approved_by"),
+                "exceptions.approved_by: must name who approved it, or be left out".into(),
+            ));
+        }
+        if let Some(r) = &e.resource
+            && (r.is_empty() || r.chars().any(char::is_whitespace))
+        {
+            return Err((
+                at(i, "resource"),
+                format!(
+                    "exceptions.resource: `{r}` is not a resource: give its id (sg-…, vpc-…, a KMS key id, ARN or alias), a region, or its address in the plan"
+                ),
+            ));
+        }
+        if let Some(first) = list[..i]
+            .iter()
+            .find(|f| f.control == e.control && f.resource == e.resource)
+        {
+            return Err((
+                e.line,
+                format!(
+                    "exceptions: control {}{} is already excepted on line {}; give each control (and resource) one entry",
+                    e.control,
+                    e.resource
+                        .as_deref()
+                        .map(|r| format!(" resource `{r}`"))
+                        .unwrap_or_default(),
+                    first.line
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The lines (1-based) where the items of the block list under the
+/// top-level `key` start. A flow list (`key: [...]`) has none; callers
+/// fall back to the key's line.
+fn item_lines(text: &str, key: &str) -> Vec<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().position(|l| {
+        l.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    }) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    let mut indent: Option<usize> = None;
+    for (i, l) in lines.iter().enumerate().skip(start + 1) {
+        let t = l.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let here = l.len() - t.len();
+        // The next top-level key ends the list (items may sit at column 0).
+        if here == 0 && !t.starts_with('-') {
+            break;
+        }
+        if t == "-" || t.starts_with("- ") {
+            match indent {
+                None => {
+                    indent = Some(here);
+                    out.push(i + 1);
+                }
+                Some(n) if n == here => out.push(i + 1),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The line of `field:` within lines `start..end` (1-based, the item's
+/// own), else the item's first line.
+fn field_line(text: &str, start: usize, end: usize, field: &str) -> usize {
+    text.lines()
+        .enumerate()
+        .skip(start.saturating_sub(1))
+        .take_while(|(i, _)| i + 1 < end)
+        .find(|(_, l)| {
+            let t = l.trim_start().trim_start_matches("- ").trim_start();
+            t.strip_prefix(field).is_some_and(|r| r.starts_with(':'))
+                || t.starts_with('{') && t.contains(&format!("{field}:"))
+        })
+        .map(|(i, _)| i + 1)
+        .unwrap_or(start)
 }
 
 fn check_template(t: &str) -> Result<(), String> {
@@ -740,6 +928,106 @@ mod tests {
             );
             assert!(err.contains(says), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn exceptions_parse_with_their_lines() {
+        let c = Config::parse(
+            "sns: {}\nexceptions:\n  # the legacy VPC\n  - control: \"3.9\"\n    resource: vpc-0abc\n    reason: replaced in Q2\n    expires: 2027-03-31\n    approved_by: CISO\n  - {control: \"4.10\", reason: x, expires: \"2027-01-01\"}\nregions: [us-east-1]\n",
+            "c.yaml",
+        )
+        .expect("ok");
+        let e = &c.exceptions;
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].control, "3.9");
+        assert_eq!(e[0].resource.as_deref(), Some("vpc-0abc"));
+        assert_eq!(e[0].expires.to_string(), "2027-03-31");
+        assert_eq!(e[0].approved_by.as_deref(), Some("CISO"));
+        assert_eq!(e[0].line, 4);
+        assert_eq!(e[1].control, "4.10", "quoted, 4.10 stays 4.10");
+        assert_eq!(e[1].approved_by, None);
+        assert_eq!(e[1].line, 9);
+    }
+
+    #[test]
+    fn exception_errors_name_the_field_and_its_line() {
+        let entry = |body: &str| {
+            format!(
+                "sns: {{}}\nexceptions:\n  - control: \"1.8\"\n    reason: ok\n    expires: 2027-01-01\n  - {body}\n"
+            )
+        };
+        for (body, line, says) in [
+            // serde's own: a missing field, a bad date, an unknown key.
+            (
+                "control: \"1.9\"\n    expires: 2027-01-01",
+                6,
+                "missing field `reason`",
+            ),
+            (
+                "control: \"1.9\"\n    reason: x",
+                6,
+                "missing field `expires`",
+            ),
+            (
+                "control: \"1.9\"\n    reason: x\n    expires: 2027-02-30",
+                6,
+                "expires: `2027-02-30` is not a day of the calendar",
+            ),
+            (
+                "control: \"1.9\"\n    reason: x\n    expires: 31/12/2027",
+                6,
+                "YYYY-MM-DD",
+            ),
+            (
+                "control: \"1.9\"\n    reason: x\n    expires: 2027-01-01\n    approver: me",
+                9,
+                "did you mean `approved_by`",
+            ),
+            (
+                "control: 4.10\n    reason: x\n    expires: 2027-01-01",
+                6,
+                "write the id in quotes",
+            ),
+            // Ours: checked after parsing, each at its own line.
+            (
+                "control: \"1.9\"\n    reason: \"  \"\n    expires: 2027-01-01",
+                7,
+                "exceptions.reason: must say why",
+            ),
+            (
+                "control: \"one\"\n    reason: x\n    expires: 2027-01-01",
+                6,
+                "exceptions.control: `one` is not a control id",
+            ),
+            (
+                "control: \"1.9\"\n    resource: sg 1\n    reason: x\n    expires: 2027-01-01",
+                7,
+                "exceptions.resource: `sg 1` is not a resource",
+            ),
+            (
+                "control: \"1.9\"\n    reason: x\n    expires: 2027-01-01\n    approved_by: \"\"",
+                9,
+                "exceptions.approved_by",
+            ),
+            (
+                "control: \"1.8\"\n    reason: again\n    expires: 2027-01-01",
+                6,
+                "control 1.8 is already excepted on line 3",
+            ),
+        ] {
+            let err = Config::parse(&entry(body), "c.yaml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("c.yaml:{line}: ")),
+                "{body}: {err}"
+            );
+            assert!(err.contains(says), "{body}: {err}");
+        }
+        // One resource and the whole control are two entries.
+        let ok =
+            entry("control: \"1.8\"\n    resource: global\n    reason: x\n    expires: 2027-01-01");
+        assert!(Config::parse(&ok, "c.yaml").is_ok());
     }
 
     #[test]

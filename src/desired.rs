@@ -31,6 +31,21 @@ pub struct Desired {
     pub network: NetworkControls,
     /// The opt-ins given for changes that can cut workloads off.
     pub destructive: Destructive,
+    /// What the user excepted, each naming a control of this version; the
+    /// diff decides on the day it is given which are still in force.
+    pub exceptions: Vec<Exception>,
+}
+
+/// One exception, its control checked against the version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exception {
+    pub control: String,
+    /// One resource under the control; `None`: the whole control.
+    pub resource: Option<String>,
+    pub reason: String,
+    pub approved_by: Option<String>,
+    /// The first day it no longer holds.
+    pub expires: crate::date::Date,
 }
 
 /// The networking controls of the version.
@@ -364,6 +379,17 @@ pub enum DesiredError {
         first: String,
         second: String,
     },
+    #[error(
+        "{origin}:{line}: exceptions.control: `{id}` is not a control of CIS AWS Foundations v{version}{hint} (`cis-fix controls` lists them)"
+    )]
+    UnknownExceptionControl {
+        origin: String,
+        line: usize,
+        id: String,
+        version: String,
+        /// Where the id is a control of other versions: which.
+        hint: String,
+    },
     #[error("benchmark v{version} control {id}: {message}")]
     Pattern {
         version: String,
@@ -475,6 +501,7 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
         .next()
         .unwrap_or(SelectorForm::Classic);
     let retired = retired_names(config, &controls);
+    let exceptions = exceptions(b, config, origin)?;
     Ok(Desired {
         benchmark_version: b.version.clone(),
         benchmark_title: b.title.clone(),
@@ -540,6 +567,7 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
             imdsv2: simple(b, Kind::Imdsv2),
         },
         destructive: config.destructive,
+        exceptions,
     })
 }
 
@@ -553,6 +581,47 @@ fn admin_ports(b: &Benchmark, kind: Kind) -> Vec<AdminPortsControl> {
                 id: c.id.clone(),
                 title: c.title.clone(),
                 check: c.admin_ports.clone()?,
+            })
+        })
+        .collect()
+}
+
+/// The config's exceptions, each naming a control of version `b`: an id
+/// of another version is an error with the file and line, since it would
+/// silently except nothing.
+fn exceptions(
+    b: &Benchmark,
+    config: &Config,
+    origin: &str,
+) -> Result<Vec<Exception>, DesiredError> {
+    config
+        .exceptions
+        .iter()
+        .map(|e| {
+            if !b.controls.iter().any(|c| c.id == e.control) {
+                let elsewhere: Vec<&str> = crate::benchmark::all()
+                    .iter()
+                    .filter(|o| o.controls.iter().any(|c| c.id == e.control))
+                    .map(|o| o.version.as_str())
+                    .collect();
+                return Err(DesiredError::UnknownExceptionControl {
+                    origin: origin.to_string(),
+                    line: e.line,
+                    id: e.control.clone(),
+                    version: b.version.clone(),
+                    hint: if elsewhere.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (it is one of v{})", elsewhere.join(", v"))
+                    },
+                });
+            }
+            Ok(Exception {
+                control: e.control.clone(),
+                resource: e.resource.clone(),
+                reason: e.reason.trim().to_string(),
+                approved_by: e.approved_by.as_ref().map(|a| a.trim().to_string()),
+                expires: e.expires,
             })
         })
         .collect()
@@ -627,6 +696,34 @@ mod tests {
         let b = crate::benchmark::load("3.0.0").expect("loads");
         let d = build(&b, &Config::default(), "defaults").expect("builds");
         assert!(d.monitoring.controls.iter().all(|c| c.noisy.is_none()));
+    }
+
+    #[test]
+    fn exceptions_name_controls_of_the_version() {
+        let b = crate::benchmark::load("3.0.0").expect("loads");
+        let c = Config::parse(
+            "exceptions:\n  - control: \"4.3\"\n    reason: x\n    expires: 2027-01-01\n    approved_by: \" CISO \"\n",
+            "c.yaml",
+        )
+        .expect("parses");
+        let d = build(&b, &c, "c.yaml").expect("builds");
+        assert_eq!(d.exceptions.len(), 1);
+        assert_eq!(d.exceptions[0].approved_by.as_deref(), Some("CISO"));
+        // No version has 9.9; 1.5 is a control of v1.2.0, not of v3.0.0.
+        for (id, hint) in [("9.9", ""), ("1.5", " (it is one of v1.2.0")] {
+            let c = Config::parse(
+                &format!("sns: {{}}\nexceptions:\n  - reason: x\n    control: \"{id}\"\n    expires: 2027-01-01\n"),
+                "c.yaml",
+            )
+            .expect("parses");
+            let err = build(&b, &c, "c.yaml").unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!(
+                    "c.yaml:3: exceptions.control: `{id}` is not a control of CIS AWS Foundations v3.0.0{hint}"
+                )),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -11,14 +11,16 @@ use crate::address::Address;
 use crate::format::{self, FileError, FileKind, FormatVersion};
 use crate::kinds::Action;
 use crate::observed::CallFailure;
-use crate::plan::{Cause, Change, ControlStatus, OptIn, Plan, Severity, Summary};
+use crate::plan::{Cause, Change, ControlStatus, Grant, OptIn, Plan, Severity, Summary};
 
 /// 2.0: addresses carry account and region, changes can destroy and
 /// replace, notices and control causes are structured; 2.2 adds KMS key
 /// rotation (`aws_kms_key_rotation`, the `kms_keys_skipped` notice) and
 /// VPC flow logs (`aws_flow_log`); 2.3 the networking kinds, `held_back`
 /// changes and the `needs_opt_in` cause; 2.4 `aws_network_acl_rule`,
-/// `aws_instance_metadata_options` and their opt-ins.
+/// `aws_instance_metadata_options` and their opt-ins, and exceptions (the
+/// `excepted` status, a control's `exception` and `excepted` resources, the
+/// `exception_*` notices).
 pub const FILE: FileKind = FileKind {
     what: "plan",
     version: FormatVersion::new(2, 4),
@@ -118,6 +120,27 @@ pub struct JsonControl {
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<Cause>,
+    /// Only on an `excepted` control: the exception that excepts it whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<Grant>,
+    /// Resources under the control excepted from its fix.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excepted: Vec<JsonExcepted>,
+}
+
+/// A resource excepted under a control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonExcepted {
+    /// The selector as written in cis-fix.yaml.
+    pub resource: String,
+    /// The changes left out of the plan because of it.
+    pub addresses: Vec<String>,
+    /// Changes it names that stay in the plan, because something that is
+    /// not excepted needs them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed_anyway: Vec<String>,
+    pub exception: Grant,
 }
 
 impl JsonPlan {
@@ -162,6 +185,21 @@ impl JsonPlan {
                     status: c.status,
                     reason: c.reason.clone(),
                     cause: c.cause.clone(),
+                    exception: c.exception.clone(),
+                    excepted: c
+                        .excepted
+                        .iter()
+                        .map(|e| JsonExcepted {
+                            resource: e.resource.clone(),
+                            addresses: e.addresses.iter().map(ToString::to_string).collect(),
+                            changed_anyway: e
+                                .changed_anyway
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect(),
+                            exception: e.exception.clone(),
+                        })
+                        .collect(),
                 })
                 .collect(),
             summary: p.summary(),

@@ -7,7 +7,7 @@
 //! saved with the `fingerprint` of its snapshot is a `saved_plan`.
 //!
 //! Layers, lowest first (a module imports only from layers below it):
-//! `arn`, `observed`, `format`, `address`, `logging`, `events`, `pattern` →
+//! `arn`, `date`, `observed`, `format`, `address`, `logging`, `events`, `pattern` →
 //! `kinds` → `snapshot`, `benchmark` → `config` → `aws`, `desired`, `plan` →
 //! `diff`, `jsonplan`, `apply`, `fingerprint` → `saved_plan`, `render`.
 
@@ -17,6 +17,7 @@ pub mod arn;
 pub mod aws;
 pub mod benchmark;
 pub mod config;
+pub mod date;
 pub mod desired;
 pub mod diff;
 pub mod events;

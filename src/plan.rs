@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
+use crate::date::Date;
 pub use crate::kinds::Action;
 use crate::kinds::Resource;
 use crate::observed::CallFailure;
@@ -104,6 +105,40 @@ pub enum Notice {
         log_group: String,
         alarms: Vec<String>,
     },
+    /// An exception's date has come: what it covered is judged again.
+    ExceptionExpired {
+        control: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resource: Option<String>,
+        expired: Date,
+    },
+    /// An exception ends within [`EXPIRY_WARNING_DAYS`]: someone must renew
+    /// it or plan the fix before it does.
+    ExceptionExpiring {
+        control: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resource: Option<String>,
+        expires: Date,
+        days: i64,
+    },
+    /// An exception in force that excepts nothing: the control holds, or
+    /// the resource is not among its failing ones (a typo, or fixed since).
+    ExceptionUnused {
+        control: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resource: Option<String>,
+    },
+}
+
+/// How many days before its expiry a plan warns about an exception.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+
+/// `4.3` or `5.4 resource sg-0abc`, for messages.
+fn excepted_what(control: &str, resource: Option<&str>) -> String {
+    match resource {
+        Some(r) => format!("{control} resource `{r}`"),
+        None => control.to_string(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,11 +156,15 @@ impl Notice {
             | Notice::NoQualifyingTrail { .. }
             | Notice::ReadsFailed { .. }
             | Notice::NobodyToNotify { .. } => Severity::Error,
-            Notice::PreferredTrailIgnored { .. } | Notice::NoisyPattern { .. } => Severity::Warning,
+            Notice::PreferredTrailIgnored { .. }
+            | Notice::NoisyPattern { .. }
+            | Notice::ExceptionExpired { .. }
+            | Notice::ExceptionExpiring { .. } => Severity::Warning,
             Notice::UsingTrails { .. }
             | Notice::RetirementKept { .. }
             | Notice::FixingTrail { .. }
-            | Notice::KmsKeysSkipped { .. } => Severity::Info,
+            | Notice::KmsKeysSkipped { .. }
+            | Notice::ExceptionUnused { .. } => Severity::Info,
         }
     }
 
@@ -135,11 +174,15 @@ impl Notice {
         match self {
             Notice::TrailsUnreadable { .. } | Notice::NoQualifyingTrail { .. } => 0,
             Notice::ReadsFailed { .. } | Notice::NobodyToNotify { .. } => 1,
-            Notice::PreferredTrailIgnored { .. } | Notice::NoisyPattern { .. } => 2,
+            Notice::PreferredTrailIgnored { .. }
+            | Notice::NoisyPattern { .. }
+            | Notice::ExceptionExpired { .. }
+            | Notice::ExceptionExpiring { .. } => 2,
             Notice::UsingTrails { .. }
             | Notice::RetirementKept { .. }
             | Notice::FixingTrail { .. }
-            | Notice::KmsKeysSkipped { .. } => 3,
+            | Notice::KmsKeysSkipped { .. }
+            | Notice::ExceptionUnused { .. } => 3,
         }
     }
 
@@ -156,6 +199,9 @@ impl Notice {
             Notice::RetirementKept { .. } => "retirement_kept",
             Notice::FixingTrail { .. } => "fixing_trail",
             Notice::KmsKeysSkipped { .. } => "kms_keys_skipped",
+            Notice::ExceptionExpired { .. } => "exception_expired",
+            Notice::ExceptionExpiring { .. } => "exception_expiring",
+            Notice::ExceptionUnused { .. } => "exception_unused",
         }
     }
 
@@ -211,6 +257,33 @@ impl Notice {
                 if trails.len() == 1 { "" } else { "s" },
                 trails.join(", ")
             ),
+            Notice::ExceptionExpired {
+                control,
+                resource,
+                expired,
+            } => format!(
+                "The exception for {} expired on {expired}: it is judged again, and fixed where it fails.",
+                excepted_what(control, resource.as_deref())
+            ),
+            Notice::ExceptionExpiring {
+                control,
+                resource,
+                expires,
+                days,
+            } => format!(
+                "The exception for {} expires on {expires}, in {days} day{}: renew it in cis-fix.yaml or plan the fix.",
+                excepted_what(control, resource.as_deref()),
+                if *days == 1 { "" } else { "s" }
+            ),
+            Notice::ExceptionUnused { control, resource } => match resource {
+                Some(_) => format!(
+                    "The exception for {} excepts nothing: no change for that control matches it.",
+                    excepted_what(control, resource.as_deref())
+                ),
+                None => format!(
+                    "The exception for {control} excepts nothing: the control is compliant, or not managed by cis-fix."
+                ),
+            },
         }
     }
 
@@ -229,7 +302,10 @@ impl Notice {
             Notice::PreferredTrailIgnored { .. }
             | Notice::RetirementKept { .. }
             | Notice::NoisyPattern { .. }
-            | Notice::NobodyToNotify { .. } => vec![],
+            | Notice::NobodyToNotify { .. }
+            | Notice::ExceptionExpired { .. }
+            | Notice::ExceptionExpiring { .. }
+            | Notice::ExceptionUnused { .. } => vec![],
         }
     }
 }
@@ -365,6 +441,9 @@ pub enum ControlStatus {
     Blocked,
     /// A read failed: cis-fix cannot tell, and plans nothing for it.
     Unknown,
+    /// Not compliant, and left so on purpose until an exception expires:
+    /// nothing is changed for it, and it needs no action.
+    Excepted,
 }
 
 impl ControlStatus {
@@ -375,6 +454,7 @@ impl ControlStatus {
             ControlStatus::PendingConfirmation => "pending-confirmation",
             ControlStatus::Blocked => "blocked",
             ControlStatus::Unknown => "unknown",
+            ControlStatus::Excepted => "excepted",
         }
     }
 }
@@ -391,6 +471,51 @@ pub struct ControlReport {
     /// several at once: output says it once, with the controls it holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<Cause>,
+    /// The exception that excepts the whole control (status `excepted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<Grant>,
+    /// Resources under the control that are excepted, and so not changed,
+    /// while the control is judged on the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excepted: Vec<ExceptedResource>,
+}
+
+/// What an exception grants, as the user wrote it in cis-fix.yaml.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// The first day it no longer holds.
+    pub expires: Date,
+}
+
+/// `until 2027-03-31, approved by Jane: <reason>`.
+impl std::fmt::Display for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "until {}", self.expires)?;
+        if let Some(a) = &self.approved_by {
+            write!(f, ", approved by {a}")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+/// A resource excepted under a control: the selector as written and the
+/// changes it kept out of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptedResource {
+    /// As written in cis-fix.yaml (`sg-0abc…`, `eu-west-1`, an address).
+    pub resource: String,
+    /// The changes not made because of it.
+    pub addresses: Vec<Address>,
+    /// Changes it names that are made all the same, because a control that
+    /// is not excepted, or another change, needs them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed_anyway: Vec<Address>,
+    pub exception: Grant,
 }
 
 /// A shared reason a control is not (yet) compliant.
@@ -483,13 +608,13 @@ impl Plan {
 
     /// Whether a scheduled run should hear about this plan: something to
     /// change, or a control that is not compliant (blocked, or waiting for
-    /// a person).
+    /// a person). An excepted control was decided on: it needs nothing.
     pub fn needs_action(&self) -> bool {
         self.has_changes()
             || self
                 .controls
                 .iter()
-                .any(|c| c.status != ControlStatus::Compliant)
+                .any(|c| !matches!(c.status, ControlStatus::Compliant | ControlStatus::Excepted))
     }
 
     pub fn change(&self, address: &Address) -> Option<&Change> {

@@ -16,6 +16,15 @@ const REASON_WIDTH: usize = 76;
 pub fn run(args: ControlsArgs) -> Result<Exit> {
     let (config, _) = Config::discover(args.target.config.as_deref())?;
     let b = super::load_benchmark(args.target.benchmark.as_deref(), &config)?;
+    let today = cis_fix::date::Date::today();
+    // The config's exceptions of a control, as the plan will take them.
+    let exceptions_of = |id: &str| {
+        config
+            .exceptions
+            .iter()
+            .filter(|e| e.control == id)
+            .collect::<Vec<_>>()
+    };
     if args.json {
         let controls: Vec<_> = b
             .controls
@@ -36,6 +45,13 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
                         "matches": n.matches,
                         "fixed_in": n.fixed_in,
                     })),
+                    "exceptions": exceptions_of(&c.id).iter().map(|e| json!({
+                        "resource": e.resource,
+                        "reason": e.reason,
+                        "approved_by": e.approved_by,
+                        "expires": e.expires,
+                        "expired": e.expires <= today,
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -80,6 +96,27 @@ pub fn run(args: ControlsArgs) -> Result<Exit> {
                 "",
                 s.dim(&format!("{}: not yet planned by cis-fix", c.kind.label()))
             ),
+        }
+        for e in exceptions_of(&c.id) {
+            let what = e
+                .resource
+                .as_deref()
+                .map(|r| format!(" `{r}`"))
+                .unwrap_or_default();
+            let who = e
+                .approved_by
+                .as_deref()
+                .map(|a| format!(", approved by {a}"))
+                .unwrap_or_default();
+            let line = if e.expires <= today {
+                format!(
+                    "exception{what} expired on {}: judged again ({})",
+                    e.expires, e.reason
+                )
+            } else {
+                format!("excepted{what} until {}{who}: {}", e.expires, e.reason)
+            };
+            outln!("  {:<w$}  {}", "", s.bold(&line));
         }
         if let Some(reason) = c.unconfirmed_reason(REASON_WIDTH) {
             outln!(

@@ -176,7 +176,8 @@ pub fn read_scope(config: &Config) -> ReadScope {
 }
 
 pub fn compute(desired: &Desired, snap: &Snapshot) -> Result<Plan> {
-    Ok(diff::plan(desired, snap)?)
+    // The one clock read of a plan: which exceptions hold today (UTC).
+    Ok(diff::plan(desired, snap, cis_fix::date::Date::today())?)
 }
 
 /// Shows a plan: its errors and warnings on stderr, the plan itself (human

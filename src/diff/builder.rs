@@ -150,6 +150,8 @@ impl PlanBuilder {
             status,
             reason,
             cause,
+            exception: None,
+            excepted: vec![],
         });
     }
 

@@ -8,6 +8,7 @@
 
 mod builder;
 pub mod cloudtrail;
+pub mod exceptions;
 pub mod flow_logs;
 pub mod kms_rotation;
 pub mod monitoring;
@@ -19,6 +20,7 @@ pub mod trail;
 pub use builder::DiffError;
 
 use crate::benchmark::{Benchmark, Control, Kind};
+use crate::date::Date;
 use crate::desired::Desired;
 use crate::plan::{Notice, Plan};
 use crate::snapshot::Snapshot;
@@ -52,7 +54,10 @@ pub fn family(kind: Kind) -> Option<&'static Family> {
     FAMILIES.iter().find(|f| f.kind == kind)
 }
 
-pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
+/// The plan for `desired` against `snap` on `today`, the day that decides
+/// which exceptions are in force: given by the caller, so the diff reads no
+/// clock.
+pub fn plan(desired: &Desired, snap: &Snapshot, today: Date) -> Result<Plan, DiffError> {
     let mut out = PlanBuilder::new(snap.account_id.as_deref());
     // The trail first: the monitoring chain starts from the trail it fixes
     // or creates, in the same plan.
@@ -77,6 +82,9 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Result<Plan, DiffError> {
     kms_rotation::plan(&desired.kms, snap, &mut out);
     flow_logs::plan(&desired.flow_logs, snap, &mut out);
     network::plan(desired, snap, &mut out);
+    // After every family: what is excepted leaves the plan before anything
+    // below counts its changes or causes.
+    exceptions::apply(&desired.exceptions, today, &mut out);
     // Say it before apply refuses, so plan and apply agree.
     if out.has_changes()
         && let Some(topic) = out.controls.iter().find_map(|c| match &c.cause {

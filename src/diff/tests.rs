@@ -227,7 +227,8 @@ fn compliant_password_policy() -> PasswordPolicy {
 /// The plan, with only the monitoring controls' reports: these tests are
 /// about the chain (the trail family's tests are in `cloudtrail/tests.rs`).
 fn diff(d: &Desired, f: &Fixture) -> Plan {
-    let mut p = super::plan(d, &f.to_snapshot()).expect("plan");
+    let mut p =
+        super::plan(d, &f.to_snapshot(), crate::date::Date::from_days(20_000)).expect("plan");
     p.controls
         .retain(|c| d.monitoring.controls.iter().any(|m| m.id == c.id));
     p
@@ -672,7 +673,12 @@ fn no_trails_blocks_every_control_and_says_so_first() {
     assert_eq!(p.controls.len(), 15);
     // Only the monitoring controls need a trail: the password controls are
     // judged on their own.
-    let all = super::plan(&email(), &s.to_snapshot()).expect("plan");
+    let all = super::plan(
+        &email(),
+        &s.to_snapshot(),
+        crate::date::Date::from_days(20_000),
+    )
+    .expect("plan");
     for id in ["1.8", "1.9"] {
         assert_eq!(status(&all, id), ControlStatus::Compliant);
     }

@@ -120,7 +120,7 @@ pub fn plan(p: &JsonPlan, s: Style) -> String {
     } else if p
         .controls
         .iter()
-        .all(|c| c.status == ControlStatus::Compliant)
+        .all(|c| matches!(c.status, ControlStatus::Compliant | ControlStatus::Excepted))
     {
         // Never claim more than was judged.
         let managed = p.controls.len();
@@ -135,9 +135,19 @@ pub fn plan(p: &JsonPlan, s: Style) -> String {
                 if p.unmanaged.len() == 1 { "is" } else { "are" }
             )
         };
+        let excepted = p
+            .controls
+            .iter()
+            .filter(|c| c.status == ControlStatus::Excepted)
+            .count();
+        let verdict = if excepted == 0 {
+            "compliant".to_string()
+        } else {
+            format!("compliant or excepted ({excepted} excepted)")
+        };
         let _ = writeln!(
             out,
-            "{} All {managed} managed control{} compliant{unmanaged}.",
+            "{} All {managed} managed control{} {verdict}{unmanaged}.",
             s.green(&s.bold("No changes.")),
             if managed == 1 { " is" } else { "s are" }
         );
@@ -151,7 +161,12 @@ pub fn plan(p: &JsonPlan, s: Style) -> String {
         let open = p
             .controls
             .iter()
-            .filter(|c| !matches!(c.status, ControlStatus::Compliant | ControlStatus::Unknown))
+            .filter(|c| {
+                !matches!(
+                    c.status,
+                    ControlStatus::Compliant | ControlStatus::Unknown | ControlStatus::Excepted
+                )
+            })
             .count();
         let plural = |n: usize| if n == 1 { " is" } else { "s are" };
         let mut why = Vec::new();
@@ -207,10 +222,31 @@ pub fn controls_table(p: &JsonPlan, s: Style) -> String {
             ControlStatus::WillFix => s.yellow(&label),
             ControlStatus::PendingConfirmation => s.yellow(&label),
             ControlStatus::Blocked | ControlStatus::Unknown => s.red(&label),
+            ControlStatus::Excepted => s.bold(&label),
         };
         let _ = writeln!(out, "  {:<id_w$}  {label}  {}", c.id, c.title);
+        // What is excepted, and until when, is said at the control: each
+        // exception is its own decision.
+        if let Some(g) = &c.exception {
+            let _ = writeln!(out, "  {:<id_w$}  {}", "", s.dim(&format!("excepted {g}")));
+        }
+        for e in &c.excepted {
+            let kept = if e.changed_anyway.is_empty() {
+                String::new()
+            } else {
+                format!(" (changed anyway: {})", e.changed_anyway.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "  {:<id_w$}  {}",
+                "",
+                s.dim(&format!("excepted `{}` {}{kept}", e.resource, e.exception))
+            );
+        }
         let held_by = match (&c.cause, c.status) {
-            (_, ControlStatus::Compliant | ControlStatus::WillFix) => None,
+            (_, ControlStatus::Compliant | ControlStatus::WillFix | ControlStatus::Excepted) => {
+                None
+            }
             (Some(cause), _) => Some(cause_text(cause)),
             (None, ControlStatus::PendingConfirmation) => None,
             (None, _) => {
@@ -244,6 +280,7 @@ pub fn controls_table(p: &JsonPlan, s: Style) -> String {
         ControlStatus::PendingConfirmation,
         ControlStatus::Blocked,
         ControlStatus::Unknown,
+        ControlStatus::Excepted,
     ] {
         let n = p.controls.iter().filter(|c| c.status == st).count();
         if n > 0 {

@@ -19,7 +19,10 @@ fn make_plan_text() -> String {
     let b = cis_fix::benchmark::load("3.0.0").expect("benchmark");
     let d = cis_fix::desired::build(&b, &Config::default(), "defaults").expect("desired");
     let s = Snapshot::from_json(SNAPSHOT, "snap").expect("snapshot");
-    Plan::from_plan(&cis_fix::diff::plan(&d, &s).expect("plan")).to_json()
+    Plan::from_plan(
+        &cis_fix::diff::plan(&d, &s, cis_fix::date::Date::from_days(20_000)).expect("plan"),
+    )
+    .to_json()
 }
 
 /// A saved plan of the same account.
@@ -46,7 +49,12 @@ fn saved_text() -> &'static str {
             opt_ins: vec![],
             snapshot_file: Some("snap".into()),
         };
-        SavedPlan::new(&cis_fix::diff::plan(&d, &s).expect("plan"), &s, inputs).to_json()
+        SavedPlan::new(
+            &cis_fix::diff::plan(&d, &s, cis_fix::date::Date::from_days(20_000)).expect("plan"),
+            &s,
+            inputs,
+        )
+        .to_json()
     })
 }
 

@@ -8,6 +8,7 @@ mod support;
 mod cli_inputs;
 mod cloudtrail;
 mod examples;
+mod exceptions;
 mod faults_selftest;
 mod flow_logs;
 mod harness_selftest;

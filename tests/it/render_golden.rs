@@ -18,7 +18,9 @@ fn plan_of(account: &str, config: &str) -> JsonPlan {
         env!("CARGO_MANIFEST_DIR")
     );
     let s = Snapshot::load(std::path::Path::new(&path)).expect("snapshot");
-    JsonPlan::from_plan(&cis_fix::diff::plan(&d, &s).expect("plan"))
+    JsonPlan::from_plan(
+        &cis_fix::diff::plan(&d, &s, cis_fix::date::Date::from_days(20_000)).expect("plan"),
+    )
 }
 
 fn check(name: &str, actual: &str) {
@@ -74,6 +76,25 @@ fn partly_compliant_markdown() {
     check("partly-compliant.md", &md);
 }
 
+/// Exceptions on a fixed day (2024-10-04): a whole will-fix control, a
+/// whole blocked one expiring in 6 days, a region's flow logs, and an
+/// expired one; the stderr warnings first, then the plan.
+#[test]
+fn partly_compliant_with_exceptions() {
+    let config = format!(
+        "{EMAIL_CONFIG}exceptions:\n  - control: \"1.9\"\n    reason: the identity provider enforces reuse rules\n    expires: 2025-06-30\n    approved_by: CISO\n  - control: \"3.4\"\n    reason: access logs go to the SIEM account from Q1\n    expires: 2024-10-10\n  - control: \"3.7\"\n    resource: us-east-1\n    reason: flow logs come with the network rebuild\n    expires: 2025-01-31\n    approved_by: network team\n  - control: \"4.4\"\n    reason: the old exception\n    expires: 2024-10-04\n"
+    );
+    let p = plan_of("partly-compliant", &config);
+    check(
+        "partly-compliant-exceptions",
+        &format!(
+            "{}{}",
+            render::problems(&p, Style::PLAIN),
+            render::human(&p, Style::PLAIN)
+        ),
+    );
+}
+
 #[test]
 fn colour_only_when_asked() {
     let p = plan_of("partly-compliant", EMAIL_CONFIG);
@@ -108,7 +129,9 @@ fn password_policy_update() {
         env!("CARGO_MANIFEST_DIR")
     );
     let s = Snapshot::load(std::path::Path::new(&path)).expect("snapshot");
-    let mut p = JsonPlan::from_plan(&cis_fix::diff::plan(&d, &s).expect("plan"));
+    let mut p = JsonPlan::from_plan(
+        &cis_fix::diff::plan(&d, &s, cis_fix::date::Date::from_days(20_000)).expect("plan"),
+    );
     let ids: Vec<String> = b.password_controls().map(|(c, _)| c.id.clone()).collect();
     p.notices.clear();
     p.changes

@@ -17,7 +17,7 @@ const ACCESS_LOGS: &str = "cloudtrail:\n  access_logs:\n    bucket: access-logs\
 
 fn plan(version: &str, config: &str, f: &Fixture) -> Plan {
     let d = desired_v(version, config);
-    crate::diff::plan(&d, &f.to_snapshot()).expect("plan")
+    crate::diff::plan(&d, &f.to_snapshot(), crate::date::Date::from_days(20_000)).expect("plan")
 }
 
 fn config() -> String {
@@ -518,7 +518,8 @@ fn a_delivery_error_the_plan_cannot_change_is_blocked_not_fixed_forever() {
         ReadKey::new(iam_role::READ, GLOBAL, Some("cis-fix-cloudtrail-logs")),
         Observed::Ok(ReadData::Role(Some(role))),
     );
-    let p = crate::diff::plan(&d, &f.to_snapshot()).expect("plan");
+    let p = crate::diff::plan(&d, &f.to_snapshot(), crate::date::Date::from_days(20_000))
+        .expect("plan");
     assert!(
         !p.changes.iter().any(|c| c.address.kind == "aws_cloudtrail"),
         "{:#?}",
