@@ -8,7 +8,8 @@
 //! Layers, lowest first (a module imports only from layers below it):
 //! `arn`, `observed`, `format`, `address`, `logging`, `events`, `pattern` →
 //! `kinds` → `snapshot`, `benchmark` → `config` → `aws`, `desired`, `plan` →
-//! `diff`, `jsonplan`, `apply` → `render`.
+//! `diff`, `jsonplan`, `apply` → `lock`, `render`.
+//! `stamp` (who, when, a run id, the state directory) sits with the lowest.
 
 pub mod address;
 pub mod apply;
@@ -22,6 +23,7 @@ pub mod events;
 pub mod format;
 pub mod jsonplan;
 pub mod kinds;
+pub mod lock;
 pub mod logging;
 pub mod observed;
 pub mod pattern;
@@ -29,3 +31,4 @@ pub mod plan;
 pub mod progress;
 pub mod render;
 pub mod snapshot;
+pub mod stamp;
