@@ -8,7 +8,7 @@
 //! Layers, lowest first (a module imports only from layers below it):
 //! `arn`, `observed`, `format`, `address`, `logging`, `events`, `pattern` →
 //! `kinds` → `snapshot`, `benchmark` → `config` → `aws`, `desired`, `plan` →
-//! `diff`, `jsonplan`, `apply` → `lock`, `render`.
+//! `diff`, `jsonplan`, `apply` → `lock`, `journal`, `jsonreport`, `render`.
 //! `stamp` (who, when, a run id, the state directory) sits with the lowest.
 
 pub mod address;
@@ -21,7 +21,9 @@ pub mod desired;
 pub mod diff;
 pub mod events;
 pub mod format;
+pub mod journal;
 pub mod jsonplan;
+pub mod jsonreport;
 pub mod kinds;
 pub mod lock;
 pub mod logging;
