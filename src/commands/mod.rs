@@ -2,7 +2,9 @@
 
 pub mod apply;
 pub mod controls;
+pub mod force_unlock;
 pub mod generate;
+pub mod guards;
 pub mod init;
 pub mod out;
 pub mod pattern;
