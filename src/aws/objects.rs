@@ -97,7 +97,11 @@ pub async fn read_text(
 }
 
 /// DeleteObject, with `If-Match: etag` when the ETag is known, so a lock
-/// taken by another run after this one's was removed is never deleted.
+/// taken by another run after this one's was removed is never deleted. The
+/// caller has read the object and checked its ID first, so where the
+/// store does not implement conditional deletes (501: an S3-compatible
+/// store, or a bucket type without them) the delete is made without the
+/// condition rather than leaving the lock behind.
 pub async fn delete_if_match(
     aws: &Aws,
     region: &str,
@@ -106,17 +110,21 @@ pub async fn delete_if_match(
     etag: Option<&str>,
 ) -> Result<Deleted, CallFailure> {
     let rc = aws.region(region);
-    match rc
-        .s3
-        .delete_object()
-        .bucket(bucket)
-        .key(key)
-        .set_if_match(etag.map(str::to_string))
-        .send()
-        .await
-    {
-        Ok(_) => Ok(Deleted::Deleted),
-        Err(e) if status(&e) == Some(412) => Ok(Deleted::Changed),
-        Err(e) => Err(failure(DELETE, region, Some(&resource(bucket, key)), &e)),
+    let mut condition = etag.map(str::to_string);
+    loop {
+        match rc
+            .s3
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .set_if_match(condition.clone())
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(Deleted::Deleted),
+            Err(e) if status(&e) == Some(412) => return Ok(Deleted::Changed),
+            Err(e) if status(&e) == Some(501) && condition.is_some() => condition = None,
+            Err(e) => return Err(failure(DELETE, region, Some(&resource(bucket, key)), &e)),
+        }
     }
 }
