@@ -505,3 +505,64 @@ fn the_s3_lock_refuses_while_held_and_is_released_after_apply() {
     assert_eq!(made.len(), WRITES + 2);
     assert_eq!(object(&acct), None, "released");
 }
+
+/// Two applies at once, for real: the first is held in the middle of its
+/// writes (the proxy keeps one write's answer for a while: its "signal"
+/// goes to a bystander process, so the apply itself runs on), and the
+/// second, started meanwhile, refuses naming the first's pid and writes
+/// nothing. The first then finishes normally and releases the lock.
+#[test]
+fn two_applies_at_once_the_second_refuses_and_the_first_finishes() {
+    let (acct, cfg, lock, journal) = local_setup();
+    let first_proxy = FaultProxy::start(&acct.moto);
+    let mut bystander = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .expect("spawn sleep");
+    first_proxy.set_target(bystander.id());
+    first_proxy.signal_after_writes(2, Signal::Term);
+    first_proxy.hold_after_signal(Duration::from_secs(10));
+    let first = first_proxy
+        .command(&acct.moto, env!("CARGO_BIN_EXE_cis-fix"))
+        .current_dir(acct.dir())
+        .args(["apply", "--auto-approve", "--config", &cfg])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the first apply");
+    wait_until("the first apply's second write", || {
+        first_proxy
+            .calls()
+            .iter()
+            .any(|c| c.faulted.as_deref() == Some("signal:TERM"))
+    });
+
+    let second_proxy = FaultProxy::start(&acct.moto);
+    let second = via(
+        &second_proxy,
+        &acct,
+        &["apply", "--auto-approve", "--config", &cfg],
+    );
+    second.expect_code(1);
+    assert!(
+        second.stderr.contains(&format!("(pid {})", first.id())),
+        "names the first run: {}",
+        second.stderr
+    );
+    assert!(
+        second.stderr.contains("Nothing was changed"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(writes(&second_proxy), Vec::<String>::new());
+
+    let first = Run::from(first.wait_with_output().expect("wait"));
+    first.expect_code(0);
+    let _ = bystander.kill();
+    let _ = bystander.wait();
+    assert!(!lock.exists());
+    assert_eq!(writes(&first_proxy).len(), WRITES);
+    let lines = journal_lines(&journal);
+    assert_eq!(lines.len(), WRITES + 2, "only the first run's lines");
+}
