@@ -73,10 +73,22 @@ impl Report {
     }
 }
 
-/// Progress events for the caller to print as they happen.
+/// Progress events for the caller to print or record as they happen.
 pub enum Event<'a> {
     Started(&'a Change),
+    /// One write call of the change being made has returned: the journal's
+    /// line. A change makes one or more calls, so this is finer than
+    /// `Finished`, and it comes before the next call is made.
+    Call(CallRecord<'a>),
     Finished(&'a ChangeResult),
+}
+
+/// A write call as it was made (every value known after apply filled in)
+/// and what AWS answered: `Ok` with the id it returned, if any.
+pub struct CallRecord<'a> {
+    pub change: &'a Change,
+    pub call: &'a kinds::WriteCall,
+    pub result: Result<Option<&'a str>, &'a CallFailure>,
 }
 
 /// Orders changes so each comes after what it depends on, otherwise keeping
@@ -130,7 +142,7 @@ pub async fn apply(
             }
         } else {
             on_event(Event::Started(change));
-            execute(change, aws, &outputs).await
+            execute(change, aws, &outputs, &mut on_event).await
         };
         match &outcome {
             Outcome::Done { id: Some(id), .. } => {
@@ -209,6 +221,7 @@ async fn execute(
     change: &Change,
     aws: &Aws,
     outputs: &BTreeMap<(Address, String), String>,
+    on_event: &mut impl FnMut(Event<'_>),
 ) -> Outcome {
     let region = change.address.region();
     let fail = |call: &str, message: String| {
@@ -240,7 +253,13 @@ async fn execute(
             Ok(c) => c,
             Err(m) => return fail(call.iam_action(), m),
         };
-        match aws::execute(aws, region, &call).await {
+        let result = aws::execute(aws, region, &call).await;
+        on_event(Event::Call(CallRecord {
+            change,
+            call: &call,
+            result: result.as_ref().map(Option::as_deref),
+        }));
+        match result {
             Ok(got) => {
                 id = id.or(got);
             }

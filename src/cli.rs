@@ -35,6 +35,8 @@ pub enum Command {
     Controls(ControlsArgs),
     /// Render a plan saved with `plan -out FILE` or `plan --json`.
     Show(ShowArgs),
+    /// Remove an apply's lock left behind by a crash, given its ID.
+    ForceUnlock(ForceUnlockArgs),
     /// Write the account state a plan is computed from, as JSON.
     Snapshot(SnapshotArgs),
     /// Write a starter cis-fix.yaml naming who receives the alarms.
@@ -136,6 +138,25 @@ pub struct ApplyArgs {
     /// their evidence. cis-fix.yaml's `destructive:` opts in per kind.
     #[arg(long)]
     pub allow_destructive: bool,
+    /// Print a JSON report of the run on stdout (docs/json-apply.md): what
+    /// drifted, what was fixed, what failed; the plan and progress go to
+    /// stderr.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The lock's ID, as the refused apply printed it.
+    pub id: String,
+    /// Remove it without asking.
+    #[arg(long)]
+    pub force: bool,
+    /// Config file (default: ./cis-fix.yaml when present), for `lock:`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub connection: Connection,
 }
 
 #[derive(Debug, Args)]

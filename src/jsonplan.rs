@@ -253,8 +253,9 @@ fn json_change(c: &Change, opt_in: Option<OptIn>) -> JsonChange {
 }
 
 /// A resource's attributes, with every value known only after apply shown
-/// as the address and attribute it will come from.
-fn attributes(r: &crate::kinds::Resource) -> Value {
+/// as the address and attribute it will come from: the form of `before` and
+/// `after` in the plan, and in the journal.
+pub fn attributes(r: &crate::kinds::Resource) -> Value {
     let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
     flatten_deferred(&mut v);
     v

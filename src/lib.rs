@@ -9,7 +9,9 @@
 //! Layers, lowest first (a module imports only from layers below it):
 //! `arn`, `date`, `observed`, `format`, `address`, `logging`, `events`, `pattern` →
 //! `kinds` → `snapshot`, `benchmark` → `config` → `aws`, `desired`, `plan` →
-//! `diff`, `jsonplan`, `apply`, `fingerprint` → `saved_plan`, `render`.
+//! `diff`, `jsonplan`, `apply` → `lock`, `journal`, `jsonreport`, `fingerprint` →
+//! `saved_plan`, `render`. `stamp` (who, when, a run id, the state
+//! directory) sits with the lowest.
 
 pub mod address;
 pub mod apply;
@@ -23,8 +25,11 @@ pub mod diff;
 pub mod events;
 pub mod fingerprint;
 pub mod format;
+pub mod journal;
 pub mod jsonplan;
+pub mod jsonreport;
 pub mod kinds;
+pub mod lock;
 pub mod logging;
 pub mod observed;
 pub mod pattern;
@@ -33,3 +38,4 @@ pub mod progress;
 pub mod render;
 pub mod saved_plan;
 pub mod snapshot;
+pub mod stamp;

@@ -13,6 +13,7 @@ mod iam;
 mod iam_role;
 mod kms;
 mod logs;
+pub mod objects;
 pub mod permissions;
 mod s3;
 mod sns;
@@ -70,6 +71,15 @@ impl Limiter {
         // The semaphore is never closed, so this only fails in theory; going
         // on without a permit is then the safe choice.
         self.0.acquire().await.ok()
+    }
+}
+
+/// The account and ARN of the caller (STS GetCallerIdentity): what
+/// `force-unlock` needs to find an account's shared lock.
+pub async fn caller(aws: &Aws) -> Result<(String, String), CallFailure> {
+    match sts::caller(aws, &Limiter::new(1)).await {
+        Observed::Ok(v) => Ok(v),
+        Observed::Failed(f) => Err(f),
     }
 }
 

@@ -1,21 +1,24 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use anyhow::{Result, bail};
 
 use super::Exit;
-use super::out::{errln, out, outln};
+use super::guards::{self, Guards, Places};
+use super::out::{err, errln, out, outln};
 use crate::cli::ApplyArgs;
 use cis_fix::address::Address;
 use cis_fix::apply::{self, Event, Outcome};
 use cis_fix::aws::Aws;
 use cis_fix::aws::permissions::{self, PermissionCheck, Request};
 use cis_fix::jsonplan::JsonPlan;
+use cis_fix::jsonreport::{ApplyReport, ExitReason};
 use cis_fix::kinds;
+use cis_fix::lock::Held;
 use cis_fix::plan::{Cause, ControlStatus, Plan};
 use cis_fix::render::{self, Style};
 use cis_fix::snapshot::Snapshot;
@@ -36,34 +39,77 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     let aws = super::connect(&args.connection).await?;
     let snap = super::read(&aws, &scope).await;
     let plan = super::compute(&desired, &snap)?;
-    super::show_plan(&JsonPlan::from_plan(&plan), false);
-    let ask = !args.auto_approve;
+    let e = Style::for_stderr();
+    if args.json {
+        // With --json, stdout holds the report alone: the plan goes to
+        // stderr, styled for it.
+        let p = JsonPlan::from_plan(&plan);
+        err!("{}", render::problems(&p, e));
+        err!("{}", render::human(&p, e));
+    } else {
+        super::show_plan(&JsonPlan::from_plan(&plan), false);
+    }
     carry_out(
         &plan,
         &snap,
         &aws,
-        ask,
-        args.detailed_exitcode,
-        args.target.config.as_deref(),
+        Carry {
+            ask: !args.auto_approve,
+            detailed: args.detailed_exitcode,
+            json: args.json,
+            config: args.target.config.as_deref(),
+        },
     )
     .await
 }
 
+/// How a plan is carried out.
+pub(super) struct Carry<'a> {
+    /// Ask for a `yes` first (not for `--auto-approve` or a saved plan).
+    pub ask: bool,
+    /// `--detailed-exitcode`.
+    pub detailed: bool,
+    /// `--json`: the report alone on stdout, the rest on stderr.
+    pub json: bool,
+    /// The config file: where the lock and journal settings are, and what
+    /// advice names.
+    pub config: Option<&'a Path>,
+}
+
 /// A plan already shown, carried out: the guards that must hold before any
-/// write (somebody to notify, the permissions), the prompt when `ask`, the
-/// writes, and the report. `config` names the config file in advice.
+/// write (somebody to notify, the permissions), the prompt when asked, the
+/// lock and journal around the writes, and the report.
 pub(super) async fn carry_out(
     plan: &Plan,
     snap: &Snapshot,
     aws: &Aws,
-    ask: bool,
-    detailed: bool,
-    config: Option<&Path>,
+    how: Carry<'_>,
 ) -> Result<Exit> {
-    let s = Style::for_stdout();
     let e = Style::for_stderr();
+    let s = if how.json { e } else { Style::for_stdout() };
+    let say = |text: String| {
+        if how.json {
+            errln!("{text}");
+        } else {
+            outln!("{text}");
+        }
+    };
+    let run_id = cis_fix::stamp::random_id();
     if !plan.has_changes() {
-        return Ok(outcome(plan, detailed, e));
+        let exit = outcome(plan, how.detailed, e);
+        if how.json {
+            let report = apply::Report::default();
+            print_report(
+                &run_id,
+                plan,
+                &report,
+                plan,
+                ExitReason::NoChanges,
+                exit,
+                None,
+            );
+        }
+        return Ok(exit);
     }
     // Alarms that reach nobody fix nothing: say so before any write rather
     // than build a chain no person is at the end of.
@@ -73,7 +119,7 @@ pub(super) async fn carry_out(
     }) {
         bail!(
             "nobody would receive the alarms: topic `{topic}` has no confirmed subscription and none is configured. Add one under sns.subscriptions in the config ({}; `cis-fix init --email ADDRESS` writes one) and run apply again. Nothing was changed.",
-            config
+            how.config
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| cis_fix::config::DEFAULT_FILE.to_string())
         );
@@ -89,41 +135,49 @@ pub(super) async fn carry_out(
             e.yellow("Warning:")
         ),
     }
-    if ask && !confirm()? {
+    let places = Places::from_config(how.config, aws.home_region())?;
+    if how.ask && !confirm(how.json)? {
         bail!("Apply cancelled.");
     }
-    outln!();
+    say(String::new());
 
     let stop = Arc::new(AtomicBool::new(false));
     let signal = Arc::new(AtomicU8::new(0));
+    let held: Arc<OnceLock<Arc<Held>>> = Arc::default();
     // Kept listening to the end: a signal after the last write still gets
-    // the orderly exit code.
-    let _watcher = watch_signals(stop.clone(), signal.clone());
+    // the orderly exit code. Listening before the lock is taken, so an
+    // interrupt while taking it still gives it back.
+    let _watcher = watch_signals(stop.clone(), signal.clone(), held.clone());
+    // Taken just before the first write: after the plan was shown and
+    // confirmed, so a run waiting for a `yes` blocks nobody.
+    let mut guards = Guards::take(&places, aws, plan, &run_id).await?;
+    let _ = held.set(guards.lock.clone());
     let mut started: HashMap<Address, Instant> = HashMap::new();
     let report = apply::apply(plan, aws, &stop, |ev| match ev {
         Event::Started(c) => {
             started.insert(c.address.clone(), Instant::now());
-            outln!(
-                "{}",
-                render::apply_line(&c.address.to_string(), c.action, None, None, s)
-            )
+            say(render::apply_line(
+                &c.address.to_string(),
+                c.action,
+                None,
+                None,
+                s,
+            ))
         }
+        Event::Call(rec) => guards.on_call(&rec, &stop, e),
         Event::Finished(r) => {
             let took = started.get(&r.address).map(Instant::elapsed);
             match &r.outcome {
                 Outcome::Done { id, note } => {
-                    outln!(
-                        "{}",
-                        render::apply_line(
-                            &r.address.to_string(),
-                            r.action,
-                            Some(took.unwrap_or_default()),
-                            id.as_deref(),
-                            s
-                        )
-                    );
+                    say(render::apply_line(
+                        &r.address.to_string(),
+                        r.action,
+                        Some(took.unwrap_or_default()),
+                        id.as_deref(),
+                        s,
+                    ));
                     if let Some(n) = note {
-                        outln!("  {}", s.yellow(n));
+                        say(format!("  {}", s.yellow(n)));
                     }
                 }
                 Outcome::Failed(f) => errln!(
@@ -142,15 +196,24 @@ pub(super) async fn carry_out(
     })
     .await;
 
-    outln!();
+    let interrupted = signal.load(Ordering::SeqCst);
+    let ended = match interrupted {
+        0 if report.all_done() => "complete",
+        0 => "failed",
+        _ => "interrupted",
+    };
+    let journal_failed = guards.journal_failed();
+    let journal = guards.journal_used();
+    let released = guards.finish(&report, ended, e).await;
+
+    say(String::new());
     let done = report.summary();
     let counts = format!(
         "Resources: {} added, {} changed, {} destroyed.",
         done.add, done.change, done.destroy
     );
-    let interrupted = signal.load(Ordering::SeqCst);
     if report.all_done() {
-        outln!("{} {counts}", s.green(&s.bold("Apply complete!")));
+        say(format!("{} {counts}", s.green(&s.bold("Apply complete!"))));
     } else {
         let head = if interrupted > 0 {
             "Apply interrupted."
@@ -176,13 +239,53 @@ pub(super) async fn carry_out(
     // Where each control stands now, derived from the plan and what was
     // done, without reading everything again (the next plan reads it).
     let now = apply::after(plan, &report);
-    outln!();
-    out!("{}", render::controls_table(&JsonPlan::from_plan(&now), s));
-    Ok(match interrupted {
-        0 if report.all_done() => outcome(&now, detailed, e),
+    if how.json {
+        errln!();
+        err!("{}", render::controls_table(&JsonPlan::from_plan(&now), s));
+    } else {
+        outln!();
+        out!("{}", render::controls_table(&JsonPlan::from_plan(&now), s));
+    }
+    let mut exit = match interrupted {
+        0 if report.all_done() => outcome(&now, how.detailed, e),
         0 => Exit::Failed,
         code => Exit::Interrupted(code),
-    })
+    };
+    if let Err(why) = &released {
+        errln!("{} {why}", e.red(&e.bold("Error:")));
+    }
+    if (released.is_err() || journal_failed) && !matches!(exit, Exit::Interrupted(_)) {
+        exit = Exit::Failed;
+    }
+    if how.json {
+        let reason = match (interrupted, report.all_done()) {
+            (0, true) => ExitReason::Complete,
+            (0, false) => ExitReason::Incomplete,
+            _ => ExitReason::Interrupted,
+        };
+        print_report(&run_id, plan, &report, &now, reason, exit, journal);
+    }
+    Ok(exit)
+}
+
+/// `apply --json`'s report, on stdout alone.
+fn print_report(
+    run_id: &str,
+    planned: &Plan,
+    report: &apply::Report,
+    now: &Plan,
+    reason: ExitReason,
+    exit: Exit,
+    journal: Option<String>,
+) {
+    let code = match exit {
+        Exit::Ok => 0,
+        Exit::Failed => 1,
+        Exit::Changes => 2,
+        Exit::Interrupted(c) => c,
+    };
+    let r = ApplyReport::new(run_id, planned, report, now, reason, code).with_journal(journal);
+    outln!("{}", r.to_json());
 }
 
 /// How an apply that ran to the end exits: 1 when something could not be
@@ -264,11 +367,15 @@ fn requests(plan: &Plan, snap: &Snapshot) -> Vec<Request> {
         .collect()
 }
 
-/// Terraform's prompt: only `yes` proceeds.
-fn confirm() -> Result<bool> {
-    outln!("\nDo you want to perform these actions?");
-    outln!("  cis-fix will perform the actions described above.");
-    outln!("  Only 'yes' will be accepted to approve.\n");
+/// Terraform's prompt: only `yes` proceeds. With `--json` it is on stderr,
+/// which stdout's reader never sees.
+fn confirm(json: bool) -> Result<bool> {
+    let text = "\nDo you want to perform these actions?\n  cis-fix will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n";
+    if json {
+        errln!("{text}");
+    } else {
+        outln!("{text}");
+    }
     let answer: String = dialoguer::Input::new()
         .with_prompt("  Enter a value")
         .allow_empty(true)
@@ -277,9 +384,14 @@ fn confirm() -> Result<bool> {
 }
 
 /// First Ctrl-C / SIGTERM: start no new calls, let the one in flight finish.
-/// Second: exit at once. The handlers are installed before this returns, so
-/// a signal during the first write is already caught.
-fn watch_signals(stop: Arc<AtomicBool>, signal: Arc<AtomicU8>) -> tokio::task::JoinHandle<()> {
+/// Second: give the lock back (if taken) and exit at once. The handlers are
+/// installed before this returns, so a signal during the first write is
+/// already caught.
+fn watch_signals(
+    stop: Arc<AtomicBool>,
+    signal: Arc<AtomicU8>,
+    held: Arc<OnceLock<Arc<Held>>>,
+) -> tokio::task::JoinHandle<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal as listen};
@@ -292,14 +404,18 @@ fn watch_signals(stop: Arc<AtomicBool>, signal: Arc<AtomicU8>) -> tokio::task::J
                     Some(_) = recv(&mut term) => 143u8,
                     else => return,
                 };
-                on_signal(code, &stop, &signal);
+                if on_signal(code, &stop, &signal) {
+                    exit_now(code, &held).await;
+                }
             }
         })
     }
     #[cfg(not(unix))]
     tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
-            on_signal(130, &stop, &signal);
+            if on_signal(130, &stop, &signal) {
+                exit_now(130, &held).await;
+            }
         }
     })
 }
@@ -312,13 +428,37 @@ async fn recv(s: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
     }
 }
 
-fn on_signal(code: u8, stop: &AtomicBool, signal: &AtomicU8) {
+/// How long a second interrupt waits for the lock to be given back.
+const RELEASE_ON_EXIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The second interrupt: the call in flight is abandoned, the lock given
+/// back (a shared one within a few seconds, else left for `force-unlock`).
+async fn exit_now(code: u8, held: &OnceLock<Arc<Held>>) -> ! {
+    if let Some(lock) = held.get() {
+        let e = Style::for_stderr();
+        match tokio::time::timeout(RELEASE_ON_EXIT, guards::release(lock, e)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => errln!("{} {why}", e.red(&e.bold("Error:"))),
+            Err(_) => errln!(
+                "{} the lock at {} could not be given back in time: remove it with `cis-fix force-unlock {}`.",
+                e.red(&e.bold("Error:")),
+                lock.location(),
+                lock.info().id
+            ),
+        }
+    }
+    std::process::exit(i32::from(code));
+}
+
+/// Records a signal; true when it is the second, and the run must end now.
+fn on_signal(code: u8, stop: &AtomicBool, signal: &AtomicU8) -> bool {
     if stop.swap(true, Ordering::SeqCst) {
         errln!("\nSecond interrupt: exiting now.");
-        std::process::exit(i32::from(code));
+        return true;
     }
     signal.store(code, Ordering::SeqCst);
     errln!(
         "\nInterrupt received: finishing the call in flight, starting no new ones (interrupt again to exit at once)."
     );
+    false
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 
 use super::Exit;
-use super::out::out;
+use super::out::{err, out};
 use crate::cli::{ApplyArgs, Connection, Target};
 use cis_fix::fingerprint;
 use cis_fix::render::{self, Style};
@@ -108,15 +108,24 @@ pub async fn run(args: &ApplyArgs, file: &Path) -> Result<Exit> {
     }
 
     let plan = saved.internal_plan(&shown)?;
-    out!("{}", render::header(&saved.plan, Style::for_stdout()));
-    out!("Applying the saved plan {shown}: the account is as it was when it was made.\n");
+    // With --json, stdout holds the report alone.
+    if args.json {
+        err!("{}", render::header(&saved.plan, Style::for_stderr()));
+        err!("Applying the saved plan {shown}: the account is as it was when it was made.\n");
+    } else {
+        out!("{}", render::header(&saved.plan, Style::for_stdout()));
+        out!("Applying the saved plan {shown}: the account is as it was when it was made.\n");
+    }
     super::apply::carry_out(
         &plan,
         &snap,
         &aws,
-        false,
-        args.detailed_exitcode,
-        planned.config.path.as_deref().map(Path::new),
+        super::apply::Carry {
+            ask: false,
+            detailed: args.detailed_exitcode,
+            json: args.json,
+            config: planned.config.path.as_deref().map(Path::new),
+        },
     )
     .await
 }

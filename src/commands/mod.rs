@@ -3,7 +3,9 @@
 pub mod apply;
 pub mod apply_saved;
 pub mod controls;
+pub mod force_unlock;
 pub mod generate;
+pub mod guards;
 pub mod init;
 pub mod out;
 pub mod pattern;

@@ -14,6 +14,7 @@ mod flow_logs;
 mod harness_selftest;
 mod kms_rotation;
 mod loaders_props;
+mod lock_journal;
 mod monitoring;
 mod offline;
 mod password_policy;

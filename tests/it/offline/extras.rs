@@ -48,6 +48,7 @@ const SUBCOMMANDS: &[&str] = &[
     "apply",
     "controls",
     "show",
+    "force-unlock",
     "snapshot",
     "init",
     "pattern",
