@@ -201,6 +201,19 @@ pub fn after(plan: &Plan, report: &Report) -> Plan {
             continue;
         }
         match c.status {
+            // What was not excepted is fixed; the excepted resources are
+            // as they were, so the control is excepted, never compliant.
+            ControlStatus::WillFix if !c.excepted.is_empty() => {
+                c.status = ControlStatus::Excepted;
+                c.reason = format!(
+                    "fixed except the excepted resources ({}), which are left as they are",
+                    c.excepted
+                        .iter()
+                        .map(|e| e.resource.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             ControlStatus::WillFix => {
                 c.status = ControlStatus::Compliant;
                 c.reason = format!("fixed: {}", c.reason);
@@ -376,6 +389,53 @@ mod tests {
                 .filter(|c| c.id != "4.1")
                 .all(|c| c.status == ControlStatus::Compliant)
         );
+    }
+
+    #[test]
+    fn a_partly_excepted_control_is_excepted_after_apply_not_compliant() {
+        let b = crate::benchmark::load("3.0.0").expect("benchmark");
+        let d = crate::desired::build(&b, &crate::config::Config::default(), "c").expect("d");
+        let snap = crate::snapshot::Snapshot::from_json(
+            include_str!("../examples/accounts/partly-compliant.json"),
+            "partly",
+        )
+        .expect("snapshot");
+        let mut plan =
+            crate::diff::plan(&d, &snap, crate::date::Date::from_days(20_000)).expect("plan");
+        let c = plan
+            .controls
+            .iter_mut()
+            .find(|c| c.status == ControlStatus::WillFix)
+            .expect("a control to fix");
+        let id = c.id.clone();
+        c.excepted.push(crate::plan::ExceptedResource {
+            resource: "i-legacy".into(),
+            addresses: vec![],
+            changed_anyway: vec![],
+            exception: crate::plan::Grant {
+                reason: "r".into(),
+                approved_by: None,
+                expires: crate::date::Date::from_days(20_100),
+            },
+        });
+        let all = Report {
+            results: plan
+                .changes
+                .iter()
+                .map(|c| ChangeResult {
+                    address: c.address.clone(),
+                    action: c.action,
+                    outcome: Outcome::Done {
+                        id: None,
+                        note: None,
+                    },
+                })
+                .collect(),
+        };
+        let now = after(&plan, &all);
+        let c = now.controls.iter().find(|c| c.id == id).expect("control");
+        assert_eq!(c.status, ControlStatus::Excepted, "{c:?}");
+        assert!(c.reason.contains("i-legacy"), "{}", c.reason);
     }
 
     #[test]

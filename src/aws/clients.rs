@@ -66,6 +66,9 @@ pub struct Aws {
     region: String,
     cache: Arc<Mutex<HashMap<String, RegionClients>>>,
     notes: Vec<String>,
+    /// Who is calling, read once per run (`sts::caller`): apply asks before
+    /// it locks the account, and the snapshot does not ask again.
+    pub(super) caller: Arc<tokio::sync::OnceCell<crate::observed::Observed<(String, String)>>>,
 }
 
 impl Aws {
@@ -97,6 +100,7 @@ impl Aws {
             region,
             cache: Arc::default(),
             notes,
+            caller: Arc::default(),
         })
     }
 
@@ -125,6 +129,7 @@ impl Aws {
             region: region.to_string(),
             cache: Arc::default(),
             notes: vec![],
+            caller: Arc::default(),
         }
     }
 

@@ -75,7 +75,9 @@ impl Limiter {
 }
 
 /// The account and ARN of the caller (STS GetCallerIdentity): what
-/// `force-unlock` needs to find an account's shared lock.
+/// `force-unlock` needs to find an account's shared lock, and `apply` to
+/// lock the account before reading it. Asked once per run: the snapshot
+/// does not ask again.
 pub async fn caller(aws: &Aws) -> Result<(String, String), CallFailure> {
     match sts::caller(aws, &Limiter::new(1)).await {
         Observed::Ok(v) => Ok(v),

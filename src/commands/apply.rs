@@ -37,30 +37,119 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     }
     let scope = super::with_regions(desired.read_scope(), &args.connection)?;
     let aws = super::connect(&args.connection).await?;
-    let snap = super::read(&aws, &scope).await;
-    let plan = super::compute(&desired, &snap)?;
-    let e = Style::for_stderr();
-    if args.json {
-        // With --json, stdout holds the report alone: the plan goes to
-        // stderr, styled for it.
-        let p = JsonPlan::from_plan(&plan);
-        err!("{}", render::problems(&p, e));
-        err!("{}", render::human(&p, e));
-    } else {
-        super::show_plan(&JsonPlan::from_plan(&plan), false);
+    let places = Places::from_config(args.target.config.as_deref(), aws.home_region())?;
+    let run = Run::start();
+    // The account is locked before it is read, as Terraform locks before
+    // it refreshes: a plan made while another apply changes the account
+    // could undo that apply's work (write back a weaker policy it raised).
+    run.lock(&places, &aws).await?;
+    let result = async {
+        let snap = super::read(&aws, &scope).await;
+        let plan = super::compute(&desired, &snap)?;
+        let e = Style::for_stderr();
+        if args.json {
+            // With --json, stdout holds the report alone: the plan goes to
+            // stderr, styled for it.
+            let p = JsonPlan::from_plan(&plan);
+            err!("{}", render::problems(&p, e));
+            err!("{}", render::human(&p, e));
+        } else {
+            super::show_plan(&JsonPlan::from_plan(&plan), false);
+        }
+        carry_out(
+            &plan,
+            &snap,
+            &aws,
+            Carry {
+                ask: !args.auto_approve,
+                detailed: args.detailed_exitcode,
+                json: args.json,
+                config: args.target.config.as_deref(),
+            },
+            &run,
+            &places,
+        )
+        .await
     }
-    carry_out(
-        &plan,
-        &snap,
-        &aws,
-        Carry {
-            ask: !args.auto_approve,
-            detailed: args.detailed_exitcode,
-            json: args.json,
-            config: args.target.config.as_deref(),
-        },
-    )
-    .await
+    .await;
+    run.finish(result).await
+}
+
+/// One apply run: its id (in the lock, the journal and the report), the
+/// interrupt flags and their watcher, and the account's lock once taken.
+/// Made before the lock is taken, so an interrupt at any point after it
+/// still gives the lock back.
+pub(super) struct Run {
+    pub id: String,
+    stop: Arc<AtomicBool>,
+    signal: Arc<AtomicU8>,
+    held: Arc<OnceLock<Arc<Held>>>,
+    _watcher: tokio::task::JoinHandle<()>,
+}
+
+impl Run {
+    pub fn start() -> Run {
+        let stop = Arc::new(AtomicBool::new(false));
+        let signal = Arc::new(AtomicU8::new(0));
+        let held: Arc<OnceLock<Arc<Held>>> = Arc::default();
+        // Kept listening to the end: a signal after the last write still
+        // gets the orderly exit code.
+        let watcher = watch_signals(stop.clone(), signal.clone(), held.clone());
+        Run {
+            id: cis_fix::stamp::random_id(),
+            stop,
+            signal,
+            held,
+            _watcher: watcher,
+        }
+    }
+
+    /// Takes the lock of the account the credentials are for; refuses,
+    /// with nothing changed, when it is held or the account is unknown.
+    pub async fn lock(&self, places: &Places, aws: &Aws) -> Result<()> {
+        let account = match cis_fix::aws::caller(aws).await {
+            Ok((account, _)) => account,
+            Err(f) => bail!(
+                "cannot lock the account: which account these credentials are for is not known ({f}). Nothing was changed."
+            ),
+        };
+        let lock = guards::lock(places, aws, &account, &self.id).await?;
+        let _ = self.held.set(Arc::new(lock));
+        Ok(())
+    }
+
+    /// The lock this run holds.
+    pub fn held(&self) -> Option<Arc<Held>> {
+        self.held.get().cloned()
+    }
+
+    /// The exit code of the signal received, 0 for none.
+    pub fn interrupted(&self) -> u8 {
+        self.signal.load(Ordering::SeqCst)
+    }
+
+    /// Gives the lock back whatever `result` is; a lock that cannot be
+    /// given back is said, and fails a run that would otherwise pass.
+    pub async fn finish(self, result: Result<Exit>) -> Result<Exit> {
+        let Some(lock) = self.held.get() else {
+            return result;
+        };
+        let e = Style::for_stderr();
+        match (guards::release(lock, e).await, result) {
+            (Ok(()), r) => r,
+            (Err(why), Ok(exit)) => {
+                errln!("{} {why}", e.red(&e.bold("Error:")));
+                Ok(match exit {
+                    Exit::Interrupted(c) => Exit::Interrupted(c),
+                    _ => Exit::Failed,
+                })
+            }
+            (Err(why), Err(first)) => {
+                errln!("{} {why}", e.red(&e.bold("Error:")));
+                Err(first)
+            }
+        }
+    }
 }
 
 /// How a plan is carried out.
@@ -84,6 +173,8 @@ pub(super) async fn carry_out(
     snap: &Snapshot,
     aws: &Aws,
     how: Carry<'_>,
+    run: &Run,
+    places: &Places,
 ) -> Result<Exit> {
     let e = Style::for_stderr();
     let s = if how.json { e } else { Style::for_stdout() };
@@ -94,7 +185,7 @@ pub(super) async fn carry_out(
             outln!("{text}");
         }
     };
-    let run_id = cis_fix::stamp::random_id();
+    let run_id = run.id.clone();
     if !plan.has_changes() {
         let exit = outcome(plan, how.detailed, e);
         if how.json {
@@ -135,23 +226,21 @@ pub(super) async fn carry_out(
             e.yellow("Warning:")
         ),
     }
-    let places = Places::from_config(how.config, aws.home_region())?;
+    // An interrupt while reading: nothing is asked or written.
+    if run.interrupted() > 0 {
+        errln!("Apply interrupted before any write. Nothing was changed.");
+        return Ok(Exit::Interrupted(run.interrupted()));
+    }
     if how.ask && !confirm(how.json)? {
         bail!("Apply cancelled.");
     }
     say(String::new());
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let signal = Arc::new(AtomicU8::new(0));
-    let held: Arc<OnceLock<Arc<Held>>> = Arc::default();
-    // Kept listening to the end: a signal after the last write still gets
-    // the orderly exit code. Listening before the lock is taken, so an
-    // interrupt while taking it still gives it back.
-    let _watcher = watch_signals(stop.clone(), signal.clone(), held.clone());
-    // Taken just before the first write: after the plan was shown and
-    // confirmed, so a run waiting for a `yes` blocks nobody.
-    let mut guards = Guards::take(&places, aws, plan, &run_id).await?;
-    let _ = held.set(guards.lock.clone());
+    let stop = run.stop.clone();
+    let Some(lock) = run.held() else {
+        bail!("the account is not locked. Nothing was changed.");
+    };
+    let mut guards = Guards::open(places, plan, &run_id, lock)?;
     let mut started: HashMap<Address, Instant> = HashMap::new();
     let report = apply::apply(plan, aws, &stop, |ev| match ev {
         Event::Started(c) => {
@@ -196,15 +285,15 @@ pub(super) async fn carry_out(
     })
     .await;
 
-    let interrupted = signal.load(Ordering::SeqCst);
+    let interrupted = run.interrupted();
     let ended = match interrupted {
         0 if report.all_done() => "complete",
         0 => "failed",
         _ => "interrupted",
     };
-    let journal_failed = guards.journal_failed();
     let journal = guards.journal_used();
-    let released = guards.finish(&report, ended, e).await;
+    // The journal is closed here; the lock is given back by `Run::finish`.
+    let journal_failed = guards.finish(&report, ended, e);
 
     say(String::new());
     let done = report.summary();
@@ -251,10 +340,7 @@ pub(super) async fn carry_out(
         0 => Exit::Failed,
         code => Exit::Interrupted(code),
     };
-    if let Err(why) = &released {
-        errln!("{} {why}", e.red(&e.bold("Error:")));
-    }
-    if (released.is_err() || journal_failed) && !matches!(exit, Exit::Interrupted(_)) {
+    if journal_failed && !matches!(exit, Exit::Interrupted(_)) {
         exit = Exit::Failed;
     }
     if how.json {

@@ -9,8 +9,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 
 use super::Exit;
+use super::apply::Run;
+use super::guards::Places;
 use super::out::{err, out};
 use crate::cli::{ApplyArgs, Connection, Target};
+use cis_fix::aws::Aws;
+use cis_fix::desired::Desired;
 use cis_fix::fingerprint;
 use cis_fix::render::{self, Style};
 use cis_fix::saved_plan::{CIS_FIX_VERSION, HomeFrom, Inputs, SavedPlan};
@@ -52,7 +56,7 @@ pub async fn run(args: &ApplyArgs, file: &Path) -> Result<Exit> {
         config: planned.config.flag.as_ref().map(PathBuf::from),
     };
     let (desired, config) = super::desired_from(&target, planned.allow_destructive)?;
-    let mut now = Inputs {
+    let now = Inputs {
         benchmark: desired.benchmark_version.clone(),
         config,
         opt_ins: super::opt_ins(&desired),
@@ -84,9 +88,38 @@ pub async fn run(args: &ApplyArgs, file: &Path) -> Result<Exit> {
             )],
         ));
     }
+    let places = Places::from_config(
+        planned.config.path.as_deref().map(Path::new),
+        aws.home_region(),
+    )?;
+    let run = Run::start();
+    // Locked before the account is read again: what the staleness check
+    // sees is then what the writes meet.
+    run.lock(&places, &aws).await?;
+    let result = check_and_apply(
+        args, &saved, planned, now, &shown, &desired, &aws, &run, &places,
+    )
+    .await;
+    run.finish(result).await
+}
+
+/// Under the lock: reads the account again, refuses a stale plan, and
+/// carries out the saved one.
+#[allow(clippy::too_many_arguments)]
+async fn check_and_apply(
+    args: &ApplyArgs,
+    saved: &SavedPlan,
+    planned: &Inputs,
+    mut now: Inputs,
+    shown: &str,
+    desired: &Desired,
+    aws: &Aws,
+    run: &Run,
+    places: &Places,
+) -> Result<Exit> {
     let mut scope = desired.read_scope();
     scope.regions = planned.chosen_regions.clone();
-    let snap = super::read(&aws, &scope).await;
+    let snap = super::read(aws, &scope).await;
     now.account_id = snap.account_id.clone();
     now.home_region = snap.region.clone();
     now.regions = snap.planned_regions().unwrap_or_default();
@@ -104,10 +137,10 @@ pub async fn run(args: &ApplyArgs, file: &Path) -> Result<Exit> {
             .collect();
     }
     if !changed.is_empty() {
-        return Err(stale(&shown, changed));
+        return Err(stale(shown, changed));
     }
 
-    let plan = saved.internal_plan(&shown)?;
+    let plan = saved.internal_plan(shown)?;
     // With --json, stdout holds the report alone.
     if args.json {
         err!("{}", render::header(&saved.plan, Style::for_stderr()));
@@ -119,13 +152,15 @@ pub async fn run(args: &ApplyArgs, file: &Path) -> Result<Exit> {
     super::apply::carry_out(
         &plan,
         &snap,
-        &aws,
+        aws,
         super::apply::Carry {
             ask: false,
             detailed: args.detailed_exitcode,
             json: args.json,
             config: planned.config.path.as_deref().map(Path::new),
         },
+        run,
+        places,
     )
     .await
 }

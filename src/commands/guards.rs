@@ -1,8 +1,7 @@
-//! What surrounds an apply's writes, whichever way the plan came: the
-//! account's lock, taken just before the first write and given back however
-//! the run ends, and the journal every write call is appended to. Kept out
-//! of the apply command so every path that writes uses the same two steps:
-//! [`Guards::take`] before the engine, [`Guards::finish`] after it.
+//! What surrounds an apply, whichever way the plan came: the account's
+//! lock ([`lock`], taken before the account is read, given back by the
+//! run however it ends) and the journal every write call is appended to
+//! ([`Guards::open`] before the engine, [`Guards::finish`] after it).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -48,9 +47,16 @@ impl Places {
     }
 }
 
-/// The lock this run holds and its open journal.
+/// Takes `account`'s lock for the run `run_id`; a held lock is refused in
+/// the words the user needs.
+pub async fn lock(places: &Places, aws: &Aws, account: &str, run_id: &str) -> Result<Held> {
+    let mut info = LockInfo::new(account, "apply");
+    info.id = run_id.to_string();
+    places.lock.acquire(aws, info).await.map_err(refusal)
+}
+
+/// The open journal of a run that holds its account's lock.
 pub struct Guards {
-    pub lock: Arc<Held>,
     journal: Journal,
     /// The first journal write that failed: the run then starts no more
     /// calls, since they could not be accounted for.
@@ -58,32 +64,23 @@ pub struct Guards {
 }
 
 impl Guards {
-    /// Opens the journal, then takes the account's lock: either failing
-    /// stops the apply before any write. `run_id` names the run in the
-    /// journal and the JSON report.
-    pub async fn take(places: &Places, aws: &Aws, plan: &Plan, run_id: &str) -> Result<Guards> {
-        let Some(account) = plan.account_id.as_deref() else {
-            return Err(anyhow!(
-                "cannot lock the account: it is not known (sts:GetCallerIdentity failed). Nothing was changed."
-            ));
-        };
-        let mut info = LockInfo::new(account, "apply");
-        info.id = run_id.to_string();
+    /// Opens the journal for a run holding `lock`: failing stops the apply
+    /// before any write. `run_id` names the run in the journal and the
+    /// JSON report.
+    pub fn open(places: &Places, plan: &Plan, run_id: &str, lock: Arc<Held>) -> Result<Guards> {
         let journal = Journal::open(
             &places.journal,
             RunInfo {
                 run_id: run_id.to_string(),
-                account: account.to_string(),
+                account: lock.info().account.clone(),
                 caller_arn: plan.caller_arn.clone(),
                 benchmark: plan.benchmark.clone(),
                 regions: plan.regions.clone(),
-                lock_id: Some(info.id.clone()),
+                lock_id: Some(lock.info().id.clone()),
             },
         )
         .map_err(|e| anyhow!("{e}. Nothing was changed; set `journal:` in cis-fix.yaml to a file cis-fix can write."))?;
-        let lock = places.lock.acquire(aws, info).await.map_err(refusal)?;
         Ok(Guards {
-            lock: Arc::new(lock),
             journal,
             journal_failed: None,
         })
@@ -105,26 +102,20 @@ impl Guards {
         }
     }
 
-    /// Whether a journal write failed (the run then exits 1).
-    pub fn journal_failed(&self) -> bool {
-        self.journal_failed.is_some()
-    }
-
     /// The journal's path, if this run wrote to it.
     pub fn journal_used(&self) -> Option<String> {
         (self.journal.writes() > 0).then(|| self.journal.path().display().to_string())
     }
 
-    /// Closes the run in the journal and gives the lock back. A lock that
-    /// cannot be given back is an error naming it and how to remove it.
-    pub async fn finish(mut self, report: &Report, outcome: &'static str, e: Style) -> Result<()> {
+    /// Closes the run in the journal; whether any journal write failed.
+    pub fn finish(mut self, report: &Report, outcome: &'static str, e: Style) -> bool {
         if self.journal_failed.is_none()
             && let Err(err) = self.journal.finish(report, outcome)
         {
             errln!("{} {err}", e.red(&e.bold("Error:")));
             self.journal_failed = Some(err);
         }
-        release(&self.lock, e).await
+        self.journal_failed.is_some()
     }
 }
 

@@ -1,7 +1,7 @@
-//! One apply at a time per account. An apply takes the account's lock just
-//! before its first write and gives it back however it ends, so two applies
-//! never interleave their writes (each would plan from an account the other
-//! is changing). The lock is a file on this machine by default, or an S3
+//! One apply at a time per account. An apply takes the account's lock
+//! before it reads the account and gives it back however it ends, so no
+//! apply plans from an account another is changing (it could write back
+//! what the other just fixed), and their writes never interleave. The lock is a file on this machine by default, or an S3
 //! object created with a conditional put when applies run from several
 //! machines. A lock records who holds it and since when, so a refused run
 //! can say so, and `cis-fix force-unlock ID` can remove one left by a crash.
