@@ -421,3 +421,142 @@ fn github_matrix_shards_and_merges() {
     assert_eq!(w["jobs"]["merge"]["needs"], "shard");
     assert!(text.contains("cis-fix report merge reports/report-*.json --detailed-exitcode"));
 }
+
+/// cis-fix-fanout, the runner image's script, run by `sh` with a stand-in
+/// for cis-fix that records its arguments: K from the 0-based index, one
+/// report per shard written whole, the merge once and only once every
+/// report is in, its verdict mapped for the Job's failure policy.
+#[test]
+fn fanout_script_shards_then_the_last_worker_merges_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    let calls = tmp.path().join("calls");
+    let fake = bin.join("cis-fix");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\ncase \"$1\" in\n  report) case \"$*\" in *--json*) echo '{{\"merged\":1}}' ;; *) echo merged summary ;; esac; exit \"${{FAKE_MERGE_EXIT:-0}}\" ;;\n  *) [ -n \"${{FAKE_SILENT:-}}\" ] && exit 1; echo '{{\"shard\":1}}'; exit 2 ;;\nesac\n",
+            calls.display()
+        ),
+    )
+    .expect("fake");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let script = repo("examples/schedules/fanout/cis-fix-fanout");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let dir = tmp.path().join("reports/run");
+    let run = |args: &[&str], env: &[(&str, &str)]| -> (i32, String) {
+        let mut c = std::process::Command::new("sh");
+        c.arg(&script).args(args).env("PATH", &path);
+        c.env_remove("JOB_COMPLETION_INDEX")
+            .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+            .env_remove("CIS_FIX_CONFIG")
+            .env_remove("CIS_FIX_MODE");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().expect("sh runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let d = dir.to_str().expect("utf-8 path");
+    let recorded = || std::fs::read_to_string(&calls).unwrap_or_default();
+
+    // Workers 0 and 1 of 3 write their reports; nobody merges yet.
+    for i in ["0", "1"] {
+        let (code, err) = run(
+            &["shard-then-merge", "3", d, "--config", "c.yaml"],
+            &[("JOB_COMPLETION_INDEX", i)],
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+    assert!(dir.join("report-1.json").is_file() && dir.join("report-2.json").is_file());
+    assert!(!recorded().contains("report merge"), "{}", recorded());
+    // The last one merges; the merge said 2, which the Job sees as 3.
+    let (code, err) = run(
+        &["shard-then-merge", "3", d, "--config", "c.yaml"],
+        &[("JOB_COMPLETION_INDEX", "2"), ("FAKE_MERGE_EXIT", "2")],
+    );
+    assert_eq!(code, 3, "{err}");
+    let log = recorded();
+    for k in 1..=3 {
+        assert!(
+            log.contains(&format!(
+                "plan --organization --shard {k}/3 --json --config c.yaml"
+            )),
+            "{log}"
+        );
+    }
+    let files = (1..=3)
+        .map(|k| format!("{d}/report-{k}.json"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        log.contains(&format!("report merge {files} --detailed-exitcode")),
+        "{log}"
+    );
+    assert!(dir.join("merged.json").is_file());
+    // A retried worker finds the merge taken: it does not merge again.
+    let merges = log.matches("--detailed-exitcode").count();
+    let (code, _) = run(
+        &["shard-then-merge", "3", d],
+        &[("JOB_COMPLETION_INDEX", "2")],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(recorded().matches("--detailed-exitcode").count(), merges);
+
+    // More workers than shards, a shard that writes nothing, a missing
+    // report at merge time: each an error that names it.
+    let (code, err) = run(&["shard", "3", d], &[("AWS_BATCH_JOB_ARRAY_INDEX", "3")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("outside 3 shards"), "{err}");
+    let other = tmp.path().join("reports/other");
+    let o = other.to_str().expect("utf-8 path");
+    let (code, err) = run(
+        &["shard", "2", o],
+        &[("AWS_BATCH_JOB_ARRAY_INDEX", "1"), ("FAKE_SILENT", "1")],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("shard 2/2 wrote no report"), "{err}");
+    assert!(!other.join("report-2.json").exists() && !other.join("report-2.json.tmp").exists());
+    let (code, err) = run(&["shard", "2", o], &[("AWS_BATCH_JOB_ARRAY_INDEX", "0")]);
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = run(&["merge", "2", o], &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no report from shard(s) 2 of 2"), "{err}");
+
+    // apply, and the config from the environment (Batch's secret).
+    let (code, err) = run(
+        &["shard", "1", o],
+        &[
+            ("AWS_BATCH_JOB_ARRAY_INDEX", "0"),
+            ("CIS_FIX_MODE", "apply"),
+            ("CIS_FIX_CONFIG", "benchmark: \"3.0.0\""),
+            ("TMPDIR", tmp.path().to_str().expect("utf-8 path")),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let config = tmp.path().join("cis-fix.yaml");
+    assert!(
+        recorded().contains(&format!(
+            "apply --organization --shard 1/1 --auto-approve --json --config {}",
+            config.display()
+        )),
+        "{}",
+        recorded()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config).expect("config written"),
+        "benchmark: \"3.0.0\"\n"
+    );
+}
