@@ -66,6 +66,19 @@ pub struct Config {
     /// taken from the config file's directory.
     #[serde(default)]
     pub journal: Option<String>,
+    /// What cis-fix cannot know for the plan's cost line.
+    #[serde(default)]
+    pub cost: CostConfig,
+}
+
+/// Volumes the plan's cost depends on that no read can tell.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostConfig {
+    /// GB a month each new VPC flow log delivers, estimated by the user;
+    /// without it the plan states the price per GB and "volume unknown".
+    #[serde(default)]
+    pub flow_logs_gb_per_month: Option<f64>,
 }
 
 /// One exception as written: the control, optionally one resource under
@@ -498,6 +511,14 @@ impl Config {
                 format!(
                     "`{k}` is not an ARN; give the key's ARN or its alias's (arn:aws:kms:REGION:ACCOUNT:key/ID or ...:alias/NAME), which names its region"
                 ),
+            ));
+        }
+        if let Some(gb) = self.cost.flow_logs_gb_per_month
+            && !(gb.is_finite() && gb >= 0.0)
+        {
+            return Err((
+                at(&["cost", "flow_logs_gb_per_month"]),
+                format!("`{gb}` is not a number of GB (0 or more)"),
             ));
         }
         if let Some(arn) = &self.flow_logs.s3_bucket_arn {
@@ -1018,6 +1039,28 @@ mod tests {
                 "{err}"
             );
             assert!(err.contains(says), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_flow_log_volume_estimate_is_a_number_of_gb() {
+        let c = Config::parse("", "c.yaml").expect("ok");
+        assert_eq!(c.cost, CostConfig::default());
+        let c = Config::parse("cost:\n  flow_logs_gb_per_month: 2.5\n", "c.yaml").expect("ok");
+        assert_eq!(c.cost.flow_logs_gb_per_month, Some(2.5));
+        for (text, says) in [
+            (
+                "cost:\n  flow_logs_gb_per_month: -1\n",
+                "c.yaml:2: cost.flow_logs_gb_per_month: `-1` is not a number of GB",
+            ),
+            ("cost:\n  flow_logs_gb_per_month: lots\n", "c.yaml:2:"),
+            (
+                "cost:\n  flow_log_gb_per_month: 1\n",
+                "did you mean `flow_logs_gb_per_month`",
+            ),
+        ] {
+            let err = Config::parse(text, "c.yaml").unwrap_err().to_string();
+            assert!(err.contains(says), "{text}: {err}");
         }
     }
 

@@ -8,10 +8,10 @@
 //!
 //! Layers, lowest first (a module imports only from layers below it):
 //! `arn`, `date`, `observed`, `format`, `address`, `logging`, `events`, `pattern` →
-//! `kinds` → `snapshot`, `benchmark` → `config` → `aws`, `desired`, `plan` →
-//! `diff`, `jsonplan`, `apply` → `lock`, `journal`, `jsonreport`, `fingerprint` →
-//! `saved_plan`, `render`. `stamp` (who, when, a run id, the state
-//! directory) sits with the lowest.
+//! `kinds` → `snapshot`, `benchmark`, `prices` → `config` → `aws`, `desired`,
+//! `plan` → `cost` → `diff`, `jsonplan`, `apply` → `lock`, `journal`,
+//! `jsonreport`, `fingerprint` → `saved_plan`, `render`. `stamp` (who, when,
+//! a run id, the state directory) sits with the lowest.
 
 pub mod address;
 pub mod apply;
@@ -19,6 +19,7 @@ pub mod arn;
 pub mod aws;
 pub mod benchmark;
 pub mod config;
+pub mod cost;
 pub mod date;
 pub mod desired;
 pub mod diff;
@@ -34,6 +35,7 @@ pub mod logging;
 pub mod observed;
 pub mod pattern;
 pub mod plan;
+pub mod prices;
 pub mod progress;
 pub mod render;
 pub mod saved_plan;

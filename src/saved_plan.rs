@@ -377,6 +377,7 @@ mod tests {
             held_back: vec![],
             controls: vec![],
             failed_reads: vec![],
+            cost: None,
         };
         let mut snap = Snapshot::new(Some("123456789012".into()), None, "us-east-1");
         snap.record(

@@ -120,6 +120,8 @@ pub fn plan(desired: &Desired, snap: &Snapshot, today: Date) -> Result<Plan, Dif
         .filter(|id| !parts.controls.iter().any(|c| &&c.id == id))
         .cloned()
         .collect();
+    // What apply will make, priced: held-back and excepted changes are not.
+    let cost = crate::cost::estimate(&parts.changes, &crate::cost::Facts::of(snap), &desired.cost);
     Ok(Plan {
         benchmark: desired.benchmark_version.clone(),
         benchmark_title: desired.benchmark_title.clone(),
@@ -132,6 +134,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot, today: Date) -> Result<Plan, Dif
         held_back: parts.held_back,
         controls: parts.controls,
         failed_reads,
+        cost: Some(cost),
     })
 }
 

@@ -88,7 +88,7 @@ fn an_excepted_password_policy_is_left_alone_until_the_exception_expires() {
     ]);
     plan.expect_code(0);
     let plan = plan.json();
-    assert_eq!(plan["format_version"], "2.4");
+    assert_eq!(plan["format_version"], "2.5");
     for (id, status) in statuses(&plan) {
         let want = if id == "1.8" || id == "1.9" {
             "excepted"
