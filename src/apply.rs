@@ -76,6 +76,13 @@ impl Report {
 /// Progress events for the caller to print or record as they happen.
 pub enum Event<'a> {
     Started(&'a Change),
+    /// One write call of the change is about to be made (every value known
+    /// after apply filled in): the journal's intent line, so a run killed
+    /// while the call is in flight still shows what it may have done.
+    Calling {
+        change: &'a Change,
+        call: &'a kinds::WriteCall,
+    },
     /// One write call of the change being made has returned: the journal's
     /// line. A change makes one or more calls, so this is finer than
     /// `Finished`, and it comes before the next call is made.
@@ -142,7 +149,7 @@ pub async fn apply(
             }
         } else {
             on_event(Event::Started(change));
-            execute(change, aws, &outputs, &mut on_event).await
+            execute(change, aws, &outputs, stop, &mut on_event).await
         };
         match &outcome {
             Outcome::Done { id: Some(id), .. } => {
@@ -234,6 +241,7 @@ async fn execute(
     change: &Change,
     aws: &Aws,
     outputs: &BTreeMap<(Address, String), String>,
+    stop: &AtomicBool,
     on_event: &mut impl FnMut(Event<'_>),
 ) -> Outcome {
     let region = change.address.region();
@@ -256,7 +264,19 @@ async fn execute(
         );
     }
     let mut id: Option<String> = None;
-    for call in &calls {
+    for (n, call) in calls.iter().enumerate() {
+        // Stopped between two calls of one change (an interrupt, or a
+        // journal that can no longer be written): the rest is not made, and
+        // the change is reported as not fully made.
+        if n > 0 && stop.load(Ordering::SeqCst) {
+            return fail(
+                call.iam_action(),
+                format!(
+                    "not made: the run was stopped after {n} of the change's {} calls; the next apply finishes it",
+                    calls.len()
+                ),
+            );
+        }
         let made = id.clone();
         let lookup = |a: Option<&Address>, attr: &str| match a {
             Some(a) => outputs.get(&(a.clone(), attr.to_string())).cloned(),
@@ -266,6 +286,10 @@ async fn execute(
             Ok(c) => c,
             Err(m) => return fail(call.iam_action(), m),
         };
+        on_event(Event::Calling {
+            change,
+            call: &call,
+        });
         let result = aws::execute(aws, region, &call).await;
         on_event(Event::Call(CallRecord {
             change,

@@ -1,6 +1,8 @@
-//! The journal: every write call an apply makes, appended as it returns to
-//! a JSON-lines file, with the change's before and after, the call as sent
-//! and AWS's answer: enough to audit a run and to undo it by hand. A line
+//! The journal: every write call an apply makes, appended to a JSON-lines
+//! file before it is made (`calling`, so a run killed mid-call still shows
+//! what it may have done) and as it returns (`write`, with the change's
+//! before and after, the call as sent and AWS's answer): enough to audit a
+//! run and to undo it by hand. A line
 //! opens and closes each run that wrote, so a run that wrote nothing
 //! appends nothing. The schema is versioned and documented in
 //! `docs/journal.md`.
@@ -19,12 +21,13 @@ use serde_json::Value;
 use crate::apply::{CallRecord, Outcome, Report};
 use crate::format::FormatVersion;
 use crate::jsonplan::attributes;
-use crate::kinds::Action;
+use crate::kinds::{Action, WriteCall};
 use crate::observed::CallFailure;
+use crate::plan::Change;
 use crate::plan::Summary;
 
-/// 1.0: `run_started`, `write`, `run_finished`.
-pub const FORMAT_VERSION: FormatVersion = FormatVersion::new(1, 0);
+/// 1.0: `run_started`, `write`, `run_finished`; 1.1 adds `calling`, before each call.
+pub const FORMAT_VERSION: FormatVersion = FormatVersion::new(1, 1);
 
 /// The file name of the default journal, in cis-fix's state directory.
 pub const DEFAULT_FILE: &str = "journal.jsonl";
@@ -88,6 +91,15 @@ struct Started<'a> {
     regions: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     lock_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CallingLine<'a> {
+    region: &'a str,
+    address: String,
+    action: Action,
+    call: &'static str,
+    request: Value,
 }
 
 #[derive(Serialize)]
@@ -169,25 +181,49 @@ impl Journal {
         self.writes
     }
 
-    /// Appends one write call (after the run's first line, if this is its
-    /// first call).
-    pub fn record(&mut self, rec: &CallRecord<'_>) -> Result<(), JournalError> {
-        if !self.started {
-            let run = self.run.clone();
-            self.append(
-                "run_started",
-                Started {
-                    caller_arn: run.caller_arn.as_deref(),
-                    who: crate::stamp::who(),
-                    pid: std::process::id(),
-                    cis_fix_version: env!("CARGO_PKG_VERSION"),
-                    benchmark: &run.benchmark,
-                    regions: &run.regions,
-                    lock_id: run.lock_id.as_deref(),
-                },
-            )?;
-            self.started = true;
+    /// Appends the intent to make one write call, before it is made: a run
+    /// killed while the call is in flight leaves this line, and the reader
+    /// knows to check that resource.
+    pub fn intend(&mut self, change: &Change, call: &WriteCall) -> Result<(), JournalError> {
+        self.start()?;
+        self.append(
+            "calling",
+            CallingLine {
+                region: change.address.region(),
+                address: change.address.to_string(),
+                action: change.action,
+                call: call.iam_action(),
+                request: serde_json::to_value(call).unwrap_or(Value::Null),
+            },
+        )
+    }
+
+    /// The run's first line, once.
+    fn start(&mut self) -> Result<(), JournalError> {
+        if self.started {
+            return Ok(());
         }
+        let run = self.run.clone();
+        self.append(
+            "run_started",
+            Started {
+                caller_arn: run.caller_arn.as_deref(),
+                who: crate::stamp::who(),
+                pid: std::process::id(),
+                cis_fix_version: env!("CARGO_PKG_VERSION"),
+                benchmark: &run.benchmark,
+                regions: &run.regions,
+                lock_id: run.lock_id.as_deref(),
+            },
+        )?;
+        self.started = true;
+        Ok(())
+    }
+
+    /// Appends one write call as made (after the run's first line, if this
+    /// is its first call).
+    pub fn record(&mut self, rec: &CallRecord<'_>) -> Result<(), JournalError> {
+        self.start()?;
         let c = rec.change;
         self.append(
             "write",

@@ -253,6 +253,7 @@ pub(super) async fn carry_out(
                 s,
             ))
         }
+        Event::Calling { change, call } => guards.on_calling(change, call, &stop, e),
         Event::Call(rec) => guards.on_call(&rec, &stop, e),
         Event::Finished(r) => {
             let took = started.get(&r.address).map(Instant::elapsed);

@@ -49,6 +49,13 @@ pub async fn run(args: &ApplyArgs, file: &Path) -> Result<Exit> {
         ));
     }
 
+    // An exception the plan rested on that has expired since: what it left
+    // alone would now be judged and fixed, so the plan is not today's.
+    let expired = expired_since(&saved.plan, cis_fix::date::Date::today());
+    if !expired.is_empty() {
+        return Err(stale(&shown, expired));
+    }
+
     // What the plan was made with and can be checked without AWS: the
     // config as it is now, with the plan's own flags.
     let target = Target {
@@ -165,10 +172,64 @@ async fn check_and_apply(
     .await
 }
 
+/// The exceptions `plan` rested on that have expired by `today`.
+fn expired_since(plan: &cis_fix::jsonplan::JsonPlan, today: cis_fix::date::Date) -> Vec<String> {
+    plan.controls
+        .iter()
+        .flat_map(|c| {
+            c.exception
+                .iter()
+                .map(move |g| (c.id.clone(), None, g))
+                .chain(
+                    c.excepted
+                        .iter()
+                        .map(move |e| (c.id.clone(), Some(e.resource.clone()), &e.exception)),
+                )
+        })
+        .filter(|(_, _, g)| g.expires <= today)
+        .map(|(id, resource, g)| {
+            format!(
+                "the exception of control {id}{} expired on {} since the plan was made: what it left alone is judged again",
+                resource.map(|r| format!(" for {r}")).unwrap_or_default(),
+                g.expires
+            )
+        })
+        .collect()
+}
+
 /// The refusal: the plan no longer shows what applying it would do.
 fn stale(file: &str, changed: Vec<String>) -> anyhow::Error {
     let list: String = changed.iter().map(|c| format!("\n  - {c}")).collect();
     anyhow!(
         "saved plan is stale: {file} no longer matches what it was planned against, so it was not applied and nothing was changed.{list}\nMake a new plan (`cis-fix plan -out {file}`), review it, and apply that."
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cis_fix::date::Date;
+
+    #[test]
+    fn an_exception_expired_since_the_plan_makes_it_stale() {
+        let b = cis_fix::benchmark::load("3.0.0").expect("benchmark");
+        let config = cis_fix::config::Config::parse(
+            "exceptions:\n  - control: \"1.9\"\n    reason: the identity provider\n    expires: 2027-01-10\n",
+            "c.yaml",
+        )
+        .expect("config");
+        let d = cis_fix::desired::build(&b, &config, "c.yaml").expect("desired");
+        let snap = cis_fix::snapshot::Snapshot::from_json(
+            include_str!("../../examples/accounts/new-account.json"),
+            "new",
+        )
+        .expect("snapshot");
+        let day = |s: &str| Date::parse(s).expect("date");
+        let plan = cis_fix::diff::plan(&d, &snap, day("2027-01-01")).expect("plan");
+        let shown = cis_fix::jsonplan::JsonPlan::from_plan(&plan);
+        assert!(expired_since(&shown, day("2027-01-09")).is_empty());
+        let gone = expired_since(&shown, day("2027-01-10"));
+        assert_eq!(gone.len(), 1, "{gone:?}");
+        assert!(gone[0].contains("control 1.9") && gone[0].contains("2027-01-10"));
+    }
 }

@@ -14,8 +14,9 @@ use cis_fix::apply::{CallRecord, Report};
 use cis_fix::aws::Aws;
 use cis_fix::config::Config;
 use cis_fix::journal::{self, Journal, JournalError, RunInfo};
+use cis_fix::kinds::WriteCall;
 use cis_fix::lock::{Backend, Held, LockError, LockInfo, Released};
-use cis_fix::plan::Plan;
+use cis_fix::plan::{Change, Plan};
 use cis_fix::render::Style;
 
 /// Where the lock and the journal are, from the config `target` names.
@@ -84,6 +85,23 @@ impl Guards {
             journal,
             journal_failed: None,
         })
+    }
+
+    /// Records that a write call is about to be made; if the journal
+    /// cannot be written, says so and sets `stop`, so the engine makes no
+    /// further call.
+    pub fn on_calling(&mut self, change: &Change, call: &WriteCall, stop: &AtomicBool, e: Style) {
+        if self.journal_failed.is_some() {
+            return;
+        }
+        if let Err(err) = self.journal.intend(change, call) {
+            errln!(
+                "{} {err}; making no more writes, since they could not be accounted for.",
+                e.red(&e.bold("Error:"))
+            );
+            stop.store(true, Ordering::SeqCst);
+            self.journal_failed = Some(err);
+        }
     }
 
     /// Records one write call; if the journal cannot be written, says so

@@ -89,6 +89,8 @@ pub fn opt_ins(desired: &Desired) -> Vec<OptIn> {
     [
         (d.default_security_groups, OptIn::DefaultSecurityGroups),
         (d.admin_port_rules, OptIn::AdminPortRules),
+        (d.network_acl_rules, OptIn::NetworkAclRules),
+        (d.instance_metadata, OptIn::InstanceMetadata),
     ]
     .into_iter()
     .filter_map(|(on, o)| on.then_some(o))

@@ -40,7 +40,12 @@ pub async fn acquire(
             .await
             .map_err(|f| LockError::aws(&at, f))?
         {
-            Some((text, _)) => {
+            Some((text, etag)) => {
+                // Our own lock: a retried put whose first attempt was made
+                // but whose answer was lost. It is this run's.
+                if LockInfo::from_json(&text).is_some_and(|h| h.id == info.id) {
+                    return Ok(etag);
+                }
                 return Err(match LockInfo::from_json(&text) {
                     Some(holder) => LockError::Held {
                         holder: Box::new(holder),

@@ -177,13 +177,23 @@ fn sigterm_mid_apply_stops_and_releases_the_lock() {
     // The journal has the three calls made, and how the run ended.
     let lines = journal_lines(&journal);
     let events: Vec<&str> = lines.iter().filter_map(|l| l["event"].as_str()).collect();
+    // Each call announced before it is made, then recorded as made.
     assert_eq!(
         events,
-        ["run_started", "write", "write", "write", "run_finished"]
+        [
+            "run_started",
+            "calling",
+            "write",
+            "calling",
+            "write",
+            "calling",
+            "write",
+            "run_finished"
+        ]
     );
     assert_eq!(lines[0]["lock_id"], held["id"]);
-    assert_eq!(lines[4]["outcome"], "interrupted");
-    assert_eq!(lines[4]["changes"]["done"], 3);
+    assert_eq!(lines[7]["outcome"], "interrupted");
+    assert_eq!(lines[7]["changes"]["done"], 3);
 
     // A crash (SIGKILL) leaves the lock: the next apply refuses until it is
     // force-unlocked by its ID.
@@ -236,19 +246,27 @@ fn the_journal_records_every_write_call_and_a_no_op_apply_appends_nothing() {
     assert!(!lock.exists());
 
     let lines = journal_lines(&journal);
-    assert_eq!(lines.len(), WRITES + 2, "{lines:#?}");
+    // Per call a `calling` line before it and a `write` line after.
+    assert_eq!(lines.len(), 2 * WRITES + 2, "{lines:#?}");
     assert_eq!(lines[0]["event"], "run_started");
-    assert_eq!(lines[WRITES + 1]["event"], "run_finished");
-    assert_eq!(lines[WRITES + 1]["outcome"], "complete");
-    assert_eq!(lines[WRITES + 1]["write_calls"], WRITES);
+    assert_eq!(lines[2 * WRITES + 1]["event"], "run_finished");
+    assert_eq!(lines[2 * WRITES + 1]["outcome"], "complete");
+    assert_eq!(lines[2 * WRITES + 1]["write_calls"], WRITES);
+    for pair in lines[1..=2 * WRITES].chunks(2) {
+        assert_eq!(pair[0]["event"], "calling", "{pair:#?}");
+        assert_eq!(pair[1]["event"], "write", "{pair:#?}");
+        assert_eq!(pair[0]["call"], pair[1]["call"]);
+        assert_eq!(pair[0]["address"], pair[1]["address"]);
+        assert_eq!(pair[0]["request"], pair[1]["request"]);
+    }
     let run_id = lines[0]["run_id"].clone();
     for l in &lines {
-        assert_eq!(l["format_version"], "1.0");
+        assert_eq!(l["format_version"], "1.1");
         assert_eq!(l["run_id"], run_id);
         assert_eq!(l["account"], ACCOUNT_ID);
         assert!(l["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{l}");
     }
-    let calls = &lines[1..=WRITES];
+    let calls: Vec<&Value> = lines.iter().filter(|l| l["event"] == "write").collect();
     // One line per call that reached AWS, the same calls.
     let mut journalled: Vec<String> = calls
         .iter()
@@ -258,7 +276,7 @@ fn the_journal_records_every_write_call_and_a_no_op_apply_appends_nothing() {
     journalled.sort();
     made.sort();
     assert_eq!(journalled, made);
-    for l in calls {
+    for l in &calls {
         assert_eq!(l["event"], "write");
         assert_eq!(l["region"], "us-east-1");
         assert_eq!(l["action"], "create");
