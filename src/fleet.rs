@@ -189,7 +189,9 @@ impl AccountReport {
     }
 }
 
-/// Totals over the accounts of a report.
+/// Totals over the accounts of a report. SEAM(cost): when the plan's
+/// `cost` object lands (branch `cost`), its totals belong here too, added
+/// up with `Cost::sum` over the accounts' plans.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FleetSummary {

@@ -195,32 +195,24 @@ pub async fn plan_organization(
         .filter_map(|(m, r)| r.as_ref().ok().map(|(_, s)| (m.id.as_str(), s)))
         .collect();
 
-    let mut accounts = Vec::new();
+    // Each owner's chains judged once, however many members rest on them.
+    let mut chains: BTreeMap<LogGroupRef, Option<Covering>> = BTreeMap::new();
+    let mut judged = Vec::with_capacity(read.len());
     for (member, r) in &read {
-        let (aws, snap) = match r {
-            Ok(v) => v,
-            Err(f) => {
-                accounts.push(AccountRun {
-                    member: member.clone(),
-                    session: None,
-                    snapshot: None,
-                    plan: Err(f.clone()),
-                    covered_by: vec![],
-                });
-                continue;
-            }
+        let Ok((_, snap)) = r else {
+            judged.push(None);
+            continue;
         };
-        let foreign = foreign_log_groups(snap);
-        let covering: Vec<(String, Covering)> = foreign
-            .iter()
-            .filter_map(|(arn, lg)| {
+        let mut covering: Vec<(String, Covering)> = Vec::new();
+        for (arn, lg) in foreign_log_groups(snap) {
+            let cv = chains.entry(lg.clone()).or_insert_with(|| {
                 let owner = snapshots.get(lg.account.as_str())?;
-                Some((
-                    arn.clone(),
-                    coverage::chains_on(&desired.monitoring, owner, lg)?,
-                ))
-            })
-            .collect();
+                coverage::chains_on(&desired.monitoring, owner, &lg)
+            });
+            if let Some(cv) = cv {
+                covering.push((arn, cv.clone()));
+            }
+        }
         let given: Vec<Covering> = covering.iter().map(|(_, c)| c.clone()).collect();
         let plan = diff::plan_covered(desired, snap, today, &given).map_err(|e| CallFailure {
             call: "cis-fix:plan".into(),
@@ -234,14 +226,46 @@ pub async fn plan_organization(
             Ok(p) => evidence(p, &covering),
             Err(_) => vec![],
         };
-        accounts.push(AccountRun {
-            member: member.clone(),
-            session: Some(aws.clone()),
-            snapshot: Some(snap.clone()),
-            plan,
-            covered_by,
-        });
+        judged.push(Some((plan, covered_by)));
     }
+    drop(snapshots);
+
+    // The sessions and snapshots move into the run (apply needs them).
+    let accounts = read
+        .into_iter()
+        .zip(judged)
+        .map(|((member, r), judged)| match (r, judged) {
+            (Ok((aws, snap)), Some((plan, covered_by))) => AccountRun {
+                member,
+                session: Some(aws),
+                snapshot: Some(snap),
+                plan,
+                covered_by,
+            },
+            (Err(f), _) => AccountRun {
+                member,
+                session: None,
+                snapshot: None,
+                plan: Err(f),
+                covered_by: vec![],
+            },
+            // Not reached: a read that succeeded was judged.
+            (Ok(_), None) => AccountRun {
+                plan: Err(CallFailure {
+                    call: "cis-fix:plan".into(),
+                    region: String::new(),
+                    resource: Some(member.id.clone()),
+                    code: None,
+                    message: "the account was read but not planned".into(),
+                    detail: None,
+                }),
+                member,
+                session: None,
+                snapshot: None,
+                covered_by: vec![],
+            },
+        })
+        .collect();
     OrgRun {
         organization: org,
         shard,

@@ -4,6 +4,8 @@
 //! each account carried out in turn under its own lock and journal entry.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -209,6 +211,10 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
     let mut results = Vec::new();
     let mut exit = Exit::Ok;
     let mut interrupted = None;
+    // An interrupt between two accounts' applies (each apply listens for
+    // its own) ends the run before the next account.
+    let between = Arc::new(AtomicU8::new(0));
+    let _listening = listen(between.clone());
     for a in &run.accounts {
         let mut row = AccountApply {
             account_id: a.member.id.clone(),
@@ -218,6 +224,9 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
             report: None,
             error: None,
         };
+        if interrupted.is_none() {
+            interrupted = Some(between.load(Ordering::SeqCst)).filter(|c| *c > 0);
+        }
         if interrupted.is_some() {
             row.outcome = "not_started";
             results.push(row);
@@ -292,6 +301,35 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
     Ok(match interrupted {
         Some(c) => Exit::Interrupted(c),
         None => exit,
+    })
+}
+
+/// Records SIGINT (130) or SIGTERM (143) in `got`, for as long as the
+/// returned task runs.
+fn listen(got: Arc<AtomicU8>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut int), Ok(mut term)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                return;
+            };
+            loop {
+                let code = tokio::select! {
+                    Some(()) = int.recv() => 130u8,
+                    Some(()) = term.recv() => 143u8,
+                    else => return,
+                };
+                got.store(code, Ordering::SeqCst);
+            }
+        }
+        #[cfg(not(unix))]
+        while tokio::signal::ctrl_c().await.is_ok() {
+            got.store(130, Ordering::SeqCst);
+        }
     })
 }
 
