@@ -50,6 +50,28 @@ fn role(accounts: &Accounts, config: &Config, default: &str) -> Result<Role> {
     })
 }
 
+/// How the run reached the accounts, kept for apply: it opens a fresh
+/// session in each account just before applying to it, so a long run does
+/// not outlive the sessions of its reads (an hour each).
+struct Access {
+    base: Aws,
+    caller_account: String,
+    role: Role,
+    limit: Limiter,
+}
+
+impl Access {
+    fn reach(&self) -> Reach<'_> {
+        Reach {
+            base: &self.base,
+            caller_account: &self.caller_account,
+            role: &self.role,
+            limit: &self.limit,
+            accounts_in_flight: ACCOUNTS_IN_FLIGHT,
+        }
+    }
+}
+
 /// Everything up to the plans: config, shard, the caller, the accounts, and
 /// each account read and diffed.
 async fn plan_all(
@@ -58,7 +80,7 @@ async fn plan_all(
     accounts: &Accounts,
     allow_destructive: bool,
     default_role: &str,
-) -> Result<(Desired, OrgRun)> {
+) -> Result<(Desired, OrgRun, Access)> {
     let desired = super::desired(args_target, allow_destructive)?;
     let (config, _) = Config::discover(args_target.config.as_deref())?;
     let role = role(accounts, &config, default_role)?;
@@ -73,16 +95,15 @@ async fn plan_all(
             "cannot list the organization's accounts: {f}. Run --organization from the management account, or from a delegated administrator of AWS Organizations, with organizations:DescribeOrganization and organizations:ListAccounts."
         )
     })?;
-    let reach = Reach {
-        base: &base,
-        caller_account: &caller_account,
-        role: &role,
-        limit: &limit,
-        accounts_in_flight: ACCOUNTS_IN_FLIGHT,
+    let access = Access {
+        base,
+        caller_account,
+        role,
+        limit,
     };
     let scope = super::with_regions(desired.read_scope(), connection)?;
     let run = org::plan_organization(
-        &reach,
+        &access.reach(),
         org,
         shard,
         &desired,
@@ -90,7 +111,7 @@ async fn plan_all(
         cis_fix::date::Date::today(),
     )
     .await;
-    Ok((desired, run))
+    Ok((desired, run, access))
 }
 
 /// Each account's errors and warnings on stderr, under its id.
@@ -113,7 +134,7 @@ fn problems(report: &OrgReport) {
 }
 
 pub async fn plan(args: &PlanArgs) -> Result<Exit> {
-    let (desired, run) = plan_all(
+    let (desired, run, _) = plan_all(
         &args.target,
         &args.connection,
         &args.accounts,
@@ -175,7 +196,7 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
             "apply needs confirmation, but standard input or standard error is not a terminal: run it in a terminal, or pass --auto-approve to apply without asking"
         );
     }
-    let (desired, run) = plan_all(
+    let (desired, run, access) = plan_all(
         &args.target,
         &args.connection,
         &args.accounts,
@@ -232,12 +253,28 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
             results.push(row);
             continue;
         }
-        let (Ok(plan), Some(snap), Some(aws)) = (&a.plan, &a.snapshot, &a.session) else {
+        let (Ok(plan), Some(snap), Some(_)) = (&a.plan, &a.snapshot, &a.session) else {
             row.error = a.plan.as_ref().err().map(ToString::to_string);
             exit = worse(exit, Exit::Failed);
             results.push(row);
             continue;
         };
+        let aws = match org::session(&access.reach(), &a.member.id).await {
+            Ok(aws) => aws,
+            Err(f) => {
+                errln!(
+                    "{} account {}: {f}",
+                    Style::for_stderr().red(&Style::for_stderr().bold("Error:")),
+                    a.member.id
+                );
+                row.outcome = "failed";
+                row.error = Some(f.to_string());
+                exit = worse(exit, Exit::Failed);
+                results.push(row);
+                continue;
+            }
+        };
+        let aws = &aws;
         let heading = format!("── Apply: account {} ──", a.member.id);
         if args.json {
             errln!("\n{}", s.bold(&heading));
