@@ -69,6 +69,9 @@ pub struct Config {
     /// What cis-fix cannot know for the plan's cost line.
     #[serde(default)]
     pub cost: CostConfig,
+    /// How `--organization` reaches the member accounts.
+    #[serde(default)]
+    pub organization: OrganizationConfig,
 }
 
 /// Volumes the plan's cost depends on that no read can tell.
@@ -79,6 +82,28 @@ pub struct CostConfig {
     /// without it the plan states the price per GB and "volume unknown".
     #[serde(default)]
     pub flow_logs_gb_per_month: Option<f64>,
+}
+
+/// The role assumed in each member account by `--organization`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationConfig {
+    /// The role's name in every member account (default: `cis-fix-plan`
+    /// for plan, `cis-fix-apply` for apply; `--role-name` overrides).
+    #[serde(default)]
+    pub role_name: Option<String>,
+    /// The external id the roles' trust policies require, if any.
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+/// Whether `name` can be an IAM role name (1-64 of letters, digits and
+/// `+=,.@_-`).
+pub fn is_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
 /// One exception as written: the control, optionally one resource under
@@ -532,6 +557,22 @@ impl Config {
                 format!("`{}` is not a valid S3 bucket name", a.bucket),
             ));
         }
+        if let Some(r) = &self.organization.role_name
+            && !is_role_name(r)
+        {
+            return Err((
+                at(&["organization", "role_name"]),
+                format!("`{r}` is not an IAM role name (1 to 64 letters, digits and +=,.@_-)"),
+            ));
+        }
+        if let Some(x) = &self.organization.external_id
+            && !(2..=1224).contains(&x.len())
+        {
+            return Err((
+                at(&["organization", "external_id"]),
+                "must be 2 to 1224 characters, as STS requires".into(),
+            ));
+        }
         if self.lock.local.is_some() && self.lock.s3.is_some() {
             return Err((
                 at(&["lock"]),
@@ -978,6 +1019,21 @@ mod tests {
 
     #[test]
     fn regions_are_region_names() {
+        let c = Config::parse(
+            "organization:\n  role_name: Audit.Role\n  external_id: ext-123\n",
+            "c.yaml",
+        )
+        .expect("ok");
+        assert_eq!(c.organization.role_name.as_deref(), Some("Audit.Role"));
+        assert_eq!(c.organization.external_id.as_deref(), Some("ext-123"));
+        let err = Config::parse("organization:\n  role_name: no/slash\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("organization.role_name"), "{err}");
+        let err = Config::parse("organization:\n  rolename: x\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `role_name`"), "{err}");
         let c = Config::parse("regions: [us-east-1, eu-west-1]\n", "c.yaml").expect("ok");
         assert_eq!(
             c.regions.as_deref(),

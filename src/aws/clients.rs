@@ -144,6 +144,34 @@ impl Aws {
         &self.region
     }
 
+    /// The same settings with other credentials: a session in another
+    /// account (an assumed role), with clients of its own.
+    pub(crate) fn with_credentials(
+        &self,
+        credentials: aws_credential_types::provider::SharedCredentialsProvider,
+    ) -> Aws {
+        Aws {
+            config: self
+                .config
+                .to_builder()
+                .credentials_provider(credentials)
+                .build(),
+            region: self.region.clone(),
+            cache: Arc::default(),
+            notes: vec![],
+            // Another account: its caller is asked anew.
+            caller: Arc::default(),
+        }
+    }
+
+    pub(crate) fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::from_conf(
+            aws_sdk_organizations::config::Builder::from(&self.config)
+                .interceptor(CallLog)
+                .build(),
+        )
+    }
+
     pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&self.config)

@@ -14,6 +14,7 @@ mod iam_role;
 mod kms;
 mod logs;
 pub mod objects;
+pub mod organizations;
 pub mod permissions;
 mod s3;
 mod sns;

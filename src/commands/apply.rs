@@ -27,6 +27,9 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     if let Some(file) = &args.plan {
         return super::apply_saved::run(&args, file).await;
     }
+    if args.accounts.organization {
+        return super::org::apply(&args).await;
+    }
     let desired = super::desired(&args.target, args.allow_destructive)?;
     // The prompt reads stdin and writes to stderr: both must be a terminal.
     let can_ask = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -37,6 +40,8 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     }
     let scope = super::with_regions(desired.read_scope(), &args.connection)?;
     let aws = super::connect(&args.connection).await?;
+    let aws =
+        super::org::assume_role_arn(aws, &args.accounts, args.target.config.as_deref()).await?;
     let places = Places::from_config(args.target.config.as_deref(), aws.home_region())?;
     let run = Run::start();
     // The account is locked before it is read, as Terraform locks before
@@ -84,7 +89,15 @@ pub(super) struct Run {
     stop: Arc<AtomicBool>,
     signal: Arc<AtomicU8>,
     held: Arc<OnceLock<Arc<Held>>>,
-    _watcher: tokio::task::JoinHandle<()>,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+/// A run's watcher stops listening with it: `apply --organization` makes a
+/// run per account, and only the current one may answer an interrupt.
+impl Drop for Run {
+    fn drop(&mut self) {
+        self.watcher.abort();
+    }
 }
 
 impl Run {
@@ -100,7 +113,7 @@ impl Run {
             stop,
             signal,
             held,
-            _watcher: watcher,
+            watcher,
         }
     }
 
@@ -126,6 +139,14 @@ impl Run {
     /// The exit code of the signal received, 0 for none.
     pub fn interrupted(&self) -> u8 {
         self.signal.load(Ordering::SeqCst)
+    }
+
+    /// Gives the lock back, if taken.
+    pub async fn release(&self) -> Result<()> {
+        match self.held.get() {
+            Some(lock) => guards::release(lock, Style::for_stderr()).await,
+            None => Ok(()),
+        }
     }
 
     /// Gives the lock back whatever `result` is; a lock that cannot be
@@ -176,6 +197,25 @@ pub(super) async fn carry_out(
     run: &Run,
     places: &Places,
 ) -> Result<Exit> {
+    let json = how.json;
+    let (exit, report) = carry_out_reporting(plan, snap, aws, how, run, places).await?;
+    if json {
+        outln!("{}", report.to_json());
+    }
+    Ok(exit)
+}
+
+/// [`carry_out`], handing `apply --json`'s report back rather than
+/// printing it (`apply --organization` tells each account's outcome from
+/// it, and prints one document for all accounts).
+pub(super) async fn carry_out_reporting(
+    plan: &Plan,
+    snap: &Snapshot,
+    aws: &Aws,
+    how: Carry<'_>,
+    run: &Run,
+    places: &Places,
+) -> Result<(Exit, ApplyReport)> {
     let e = Style::for_stderr();
     let s = if how.json { e } else { Style::for_stdout() };
     let say = |text: String| {
@@ -188,19 +228,16 @@ pub(super) async fn carry_out(
     let run_id = run.id.clone();
     if !plan.has_changes() {
         let exit = outcome(plan, how.detailed, e);
-        if how.json {
-            let report = apply::Report::default();
-            print_report(
-                &run_id,
-                plan,
-                &report,
-                plan,
-                ExitReason::NoChanges,
-                exit,
-                None,
-            );
-        }
-        return Ok(exit);
+        let report = report_of(
+            &run_id,
+            plan,
+            &apply::Report::default(),
+            plan,
+            ExitReason::NoChanges,
+            exit,
+            None,
+        );
+        return Ok((exit, report));
     }
     // Alarms that reach nobody fix nothing: say so before any write rather
     // than build a chain no person is at the end of.
@@ -229,7 +266,17 @@ pub(super) async fn carry_out(
     // An interrupt while reading: nothing is asked or written.
     if run.interrupted() > 0 {
         errln!("Apply interrupted before any write. Nothing was changed.");
-        return Ok(Exit::Interrupted(run.interrupted()));
+        let exit = Exit::Interrupted(run.interrupted());
+        let report = report_of(
+            &run_id,
+            plan,
+            &apply::Report::default(),
+            plan,
+            ExitReason::Interrupted,
+            exit,
+            None,
+        );
+        return Ok((exit, report));
     }
     if how.ask && !confirm(how.json)? {
         bail!("Apply cancelled.");
@@ -344,19 +391,17 @@ pub(super) async fn carry_out(
     if journal_failed && !matches!(exit, Exit::Interrupted(_)) {
         exit = Exit::Failed;
     }
-    if how.json {
-        let reason = match (interrupted, report.all_done()) {
-            (0, true) => ExitReason::Complete,
-            (0, false) => ExitReason::Incomplete,
-            _ => ExitReason::Interrupted,
-        };
-        print_report(&run_id, plan, &report, &now, reason, exit, journal);
-    }
-    Ok(exit)
+    let reason = match (interrupted, report.all_done()) {
+        (0, true) => ExitReason::Complete,
+        (0, false) => ExitReason::Incomplete,
+        _ => ExitReason::Interrupted,
+    };
+    let json = report_of(&run_id, plan, &report, &now, reason, exit, journal);
+    Ok((exit, json))
 }
 
-/// `apply --json`'s report, on stdout alone.
-fn print_report(
+/// `apply --json`'s report.
+fn report_of(
     run_id: &str,
     planned: &Plan,
     report: &apply::Report,
@@ -364,15 +409,14 @@ fn print_report(
     reason: ExitReason,
     exit: Exit,
     journal: Option<String>,
-) {
+) -> ApplyReport {
     let code = match exit {
         Exit::Ok => 0,
         Exit::Failed => 1,
         Exit::Changes => 2,
         Exit::Interrupted(c) => c,
     };
-    let r = ApplyReport::new(run_id, planned, report, now, reason, code).with_journal(journal);
-    outln!("{}", r.to_json());
+    ApplyReport::new(run_id, planned, report, now, reason, code).with_journal(journal)
 }
 
 /// How an apply that ran to the end exits: 1 when something could not be
@@ -456,7 +500,7 @@ fn requests(plan: &Plan, snap: &Snapshot) -> Vec<Request> {
 
 /// Terraform's prompt: only `yes` proceeds. With `--json` it is on stderr,
 /// which stdout's reader never sees.
-fn confirm(json: bool) -> Result<bool> {
+pub(super) fn confirm(json: bool) -> Result<bool> {
     let text = "\nDo you want to perform these actions?\n  cis-fix will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n";
     if json {
         errln!("{text}");

@@ -7,9 +7,11 @@ pub mod force_unlock;
 pub mod generate;
 pub mod guards;
 pub mod init;
+pub mod org;
 pub mod out;
 pub mod pattern;
 pub mod plan;
+pub mod report;
 pub mod show;
 pub mod snapshot;
 

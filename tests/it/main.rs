@@ -17,6 +17,7 @@ mod loaders_props;
 mod lock_journal;
 mod monitoring;
 mod offline;
+mod organization;
 mod password_policy;
 mod pattern_corpus;
 mod pattern_props;

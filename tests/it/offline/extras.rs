@@ -52,6 +52,7 @@ const SUBCOMMANDS: &[&str] = &[
     "snapshot",
     "init",
     "pattern",
+    "report",
     "completions",
     "man",
 ];
