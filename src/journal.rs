@@ -361,6 +361,7 @@ mod tests {
         let change = topic_change();
         let call = WriteCall::CreateTopic { name: "t".into() };
         let mut j = Journal::open(&p, run()).expect("open");
+        j.intend(&change, &call).expect("intend");
         j.record(&CallRecord {
             change: &change,
             call: &call,
@@ -390,15 +391,21 @@ mod tests {
         };
         j.finish(&report, "failed").expect("finish");
         let ls = lines(&p);
-        assert_eq!(ls.len(), 5, "{ls:#?}");
+        assert_eq!(ls.len(), 6, "{ls:#?}");
         assert_eq!(ls[0]["earlier"], true);
         let events: Vec<&str> = ls[1..].iter().filter_map(|l| l["event"].as_str()).collect();
-        assert_eq!(events, ["run_started", "write", "write", "run_finished"]);
+        assert_eq!(
+            events,
+            ["run_started", "calling", "write", "write", "run_finished"]
+        );
         assert!(ls[1..].iter().all(|l| l["run_id"] == "r-1"
             && l["account"] == "111"
-            && l["format_version"] == "1.0"));
+            && l["format_version"] == "1.1"));
         assert_eq!(ls[1]["lock_id"], "l-1");
-        let w = &ls[2];
+        // The intent carries the call as it will be sent.
+        assert_eq!(ls[2]["call"], "sns:CreateTopic");
+        assert_eq!(ls[2]["request"], ls[3]["request"]);
+        let w = &ls[3];
         assert_eq!(w["call"], "sns:CreateTopic");
         assert_eq!(
             w["request"],
@@ -413,11 +420,11 @@ mod tests {
             w["result"],
             serde_json::json!({"status": "ok", "id": "arn:aws:sns:us-east-1:111:t"})
         );
-        assert_eq!(ls[3]["result"]["status"], "error");
-        assert_eq!(ls[3]["result"]["error"]["code"], "AccessDenied");
-        assert_eq!(ls[4]["outcome"], "failed");
-        assert_eq!(ls[4]["write_calls"], 2);
-        assert_eq!(ls[4]["changes"]["failed"], 1);
+        assert_eq!(ls[4]["result"]["status"], "error");
+        assert_eq!(ls[4]["result"]["error"]["code"], "AccessDenied");
+        assert_eq!(ls[5]["outcome"], "failed");
+        assert_eq!(ls[5]["write_calls"], 2);
+        assert_eq!(ls[5]["changes"]["failed"], 1);
     }
 
     #[test]
