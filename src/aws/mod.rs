@@ -13,6 +13,7 @@ mod iam;
 mod iam_role;
 mod kms;
 mod logs;
+pub mod page_size;
 pub mod permissions;
 mod s3;
 mod sns;
