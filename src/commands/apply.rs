@@ -34,7 +34,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     }
     let scope = super::with_regions(desired.read_scope(), &args.connection)?;
     let aws = super::connect(&args.connection).await?;
-    let snap = super::read(&aws, &scope).await;
+    let snap = super::read(&aws, &args.connection, &scope).await;
     let plan = super::compute(&desired, &snap)?;
     super::show_plan(&JsonPlan::from_plan(&plan), false);
     let ask = !args.auto_approve;

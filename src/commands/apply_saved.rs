@@ -86,7 +86,7 @@ pub async fn run(args: &ApplyArgs, file: &Path) -> Result<Exit> {
     }
     let mut scope = desired.read_scope();
     scope.regions = planned.chosen_regions.clone();
-    let snap = super::read(&aws, &scope).await;
+    let snap = super::read(&aws, &connection, &scope).await;
     now.account_id = snap.account_id.clone();
     now.home_region = snap.region.clone();
     now.regions = snap.planned_regions().unwrap_or_default();

@@ -16,7 +16,7 @@ pub async fn run(args: PlanArgs) -> Result<Exit> {
         None => {
             let scope = super::with_regions(desired.read_scope(), &args.connection)?;
             let aws = super::connect(&args.connection).await?;
-            super::read(&aws, &scope).await
+            super::read(&aws, &args.connection, &scope).await
         }
     };
     let plan = super::compute(&desired, &snap)?;
