@@ -2,6 +2,7 @@
 //! against the same moto server, timed. Prowler is installed (pinned) into
 //! its own venv when the one named has none.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -59,6 +60,10 @@ pub struct Outcome {
     pub wall: Duration,
     pub checks: usize,
     pub code: i32,
+    /// Findings by status (PASS, FAIL, ...), and the checks that reported
+    /// none (which Prowler then did not judge on this account).
+    pub statuses: BTreeMap<String, usize>,
+    pub silent: Vec<&'static str>,
 }
 
 /// Installs Prowler into `venv` when it has none, then runs it.
@@ -67,20 +72,28 @@ pub fn run(venv: &Path, acct: &Account) -> Result<Outcome, String> {
     if !prowler.exists() {
         install(venv)?;
     }
-    let out_dir = acct.dir().join("prowler-output");
+    // Kept after the run, for a look at what Prowler found.
+    let out_dir = crate::support::target_dir().join("large-account-prowler");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let mut cmd = Command::new(&prowler);
     cmd.arg("aws")
         .arg("--checks")
         .args(CHECKS)
         .arg("--region")
         .args(REGIONS)
+        // Without it Prowler skips what nothing uses (a security group no
+        // interface is in, a VPC without interfaces, EBS default encryption
+        // in a region without volumes), which cis-fix judges all the same.
+        .arg("--scan-unused-services")
         .args(["--output-formats", "json-ocsf", "--no-banner"])
         .arg("--output-directory")
         .arg(&out_dir)
         .envs(acct.moto.env())
         .current_dir(acct.dir())
         .stdin(Stdio::null());
-    let log = acct.dir().join("prowler.log");
+    let log = out_dir.join("prowler.log");
     let file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
     let err = file.try_clone().map_err(|e| e.to_string())?;
     cmd.stdout(file).stderr(err);
@@ -121,16 +134,54 @@ pub fn run(venv: &Path, acct: &Account) -> Result<Outcome, String> {
             tail.join("\n")
         ));
     }
+    let (statuses, seen) = findings(&out_dir)?;
+    let silent: Vec<&'static str> = CHECKS
+        .iter()
+        .copied()
+        .filter(|c| !seen.iter().any(|s| s == c))
+        .collect();
     println!(
-        "Prowler: {:.1}s, exit {code} (output in {})",
+        "Prowler: {:.1}s, exit {code}, findings {statuses:?} (output and log in {})",
         wall.as_secs_f64(),
         out_dir.display()
     );
+    if !silent.is_empty() {
+        println!("Prowler reported nothing for: {}", silent.join(", "));
+    }
     Ok(Outcome {
         wall,
         checks: CHECKS.len(),
         code,
+        statuses,
+        silent,
     })
+}
+
+/// Prowler's findings in its OCSF JSON output: how many of each status,
+/// and the check ids that reported any.
+fn findings(dir: &Path) -> Result<(BTreeMap<String, usize>, Vec<String>), String> {
+    let mut statuses = BTreeMap::new();
+    let mut seen = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for e in entries.flatten() {
+        let path = e.path();
+        if !path.to_string_lossy().ends_with(".ocsf.json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        let all: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+        for f in all.as_array().into_iter().flatten() {
+            let status = f["status_code"].as_str().unwrap_or("?").to_string();
+            *statuses.entry(status).or_insert(0) += 1;
+            if let Some(id) = f["metadata"]["event_code"].as_str() {
+                seen.push(id.to_string());
+            }
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    Ok((statuses, seen))
 }
 
 fn install(venv: &Path) -> Result<(), String> {
