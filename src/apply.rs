@@ -73,10 +73,29 @@ impl Report {
     }
 }
 
-/// Progress events for the caller to print as they happen.
+/// Progress events for the caller to print or record as they happen.
 pub enum Event<'a> {
     Started(&'a Change),
+    /// One write call of the change is about to be made (every value known
+    /// after apply filled in): the journal's intent line, so a run killed
+    /// while the call is in flight still shows what it may have done.
+    Calling {
+        change: &'a Change,
+        call: &'a kinds::WriteCall,
+    },
+    /// One write call of the change being made has returned: the journal's
+    /// line. A change makes one or more calls, so this is finer than
+    /// `Finished`, and it comes before the next call is made.
+    Call(CallRecord<'a>),
     Finished(&'a ChangeResult),
+}
+
+/// A write call as it was made (every value known after apply filled in)
+/// and what AWS answered: `Ok` with the id it returned, if any.
+pub struct CallRecord<'a> {
+    pub change: &'a Change,
+    pub call: &'a kinds::WriteCall,
+    pub result: Result<Option<&'a str>, &'a CallFailure>,
 }
 
 /// Orders changes so each comes after what it depends on, otherwise keeping
@@ -130,7 +149,7 @@ pub async fn apply(
             }
         } else {
             on_event(Event::Started(change));
-            execute(change, aws, &outputs).await
+            execute(change, aws, &outputs, stop, &mut on_event).await
         };
         match &outcome {
             Outcome::Done { id: Some(id), .. } => {
@@ -189,6 +208,19 @@ pub fn after(plan: &Plan, report: &Report) -> Plan {
             continue;
         }
         match c.status {
+            // What was not excepted is fixed; the excepted resources are
+            // as they were, so the control is excepted, never compliant.
+            ControlStatus::WillFix if !c.excepted.is_empty() => {
+                c.status = ControlStatus::Excepted;
+                c.reason = format!(
+                    "fixed except the excepted resources ({}), which are left as they are",
+                    c.excepted
+                        .iter()
+                        .map(|e| e.resource.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             ControlStatus::WillFix => {
                 c.status = ControlStatus::Compliant;
                 c.reason = format!("fixed: {}", c.reason);
@@ -209,6 +241,8 @@ async fn execute(
     change: &Change,
     aws: &Aws,
     outputs: &BTreeMap<(Address, String), String>,
+    stop: &AtomicBool,
+    on_event: &mut impl FnMut(Event<'_>),
 ) -> Outcome {
     let region = change.address.region();
     let fail = |call: &str, message: String| {
@@ -230,7 +264,19 @@ async fn execute(
         );
     }
     let mut id: Option<String> = None;
-    for call in &calls {
+    for (n, call) in calls.iter().enumerate() {
+        // Stopped between two calls of one change (an interrupt, or a
+        // journal that can no longer be written): the rest is not made, and
+        // the change is reported as not fully made.
+        if n > 0 && stop.load(Ordering::SeqCst) {
+            return fail(
+                call.iam_action(),
+                format!(
+                    "not made: the run was stopped after {n} of the change's {} calls; the next apply finishes it",
+                    calls.len()
+                ),
+            );
+        }
         let made = id.clone();
         let lookup = |a: Option<&Address>, attr: &str| match a {
             Some(a) => outputs.get(&(a.clone(), attr.to_string())).cloned(),
@@ -240,7 +286,17 @@ async fn execute(
             Ok(c) => c,
             Err(m) => return fail(call.iam_action(), m),
         };
-        match aws::execute(aws, region, &call).await {
+        on_event(Event::Calling {
+            change,
+            call: &call,
+        });
+        let result = aws::execute(aws, region, &call).await;
+        on_event(Event::Call(CallRecord {
+            change,
+            call: &call,
+            result: result.as_ref().map(Option::as_deref),
+        }));
+        match result {
             Ok(got) => {
                 id = id.or(got);
             }
@@ -357,6 +413,53 @@ mod tests {
                 .filter(|c| c.id != "4.1")
                 .all(|c| c.status == ControlStatus::Compliant)
         );
+    }
+
+    #[test]
+    fn a_partly_excepted_control_is_excepted_after_apply_not_compliant() {
+        let b = crate::benchmark::load("3.0.0").expect("benchmark");
+        let d = crate::desired::build(&b, &crate::config::Config::default(), "c").expect("d");
+        let snap = crate::snapshot::Snapshot::from_json(
+            include_str!("../examples/accounts/partly-compliant.json"),
+            "partly",
+        )
+        .expect("snapshot");
+        let mut plan =
+            crate::diff::plan(&d, &snap, crate::date::Date::from_days(20_000)).expect("plan");
+        let c = plan
+            .controls
+            .iter_mut()
+            .find(|c| c.status == ControlStatus::WillFix)
+            .expect("a control to fix");
+        let id = c.id.clone();
+        c.excepted.push(crate::plan::ExceptedResource {
+            resource: "i-legacy".into(),
+            addresses: vec![],
+            changed_anyway: vec![],
+            exception: crate::plan::Grant {
+                reason: "r".into(),
+                approved_by: None,
+                expires: crate::date::Date::from_days(20_100),
+            },
+        });
+        let all = Report {
+            results: plan
+                .changes
+                .iter()
+                .map(|c| ChangeResult {
+                    address: c.address.clone(),
+                    action: c.action,
+                    outcome: Outcome::Done {
+                        id: None,
+                        note: None,
+                    },
+                })
+                .collect(),
+        };
+        let now = after(&plan, &all);
+        let c = now.controls.iter().find(|c| c.id == id).expect("control");
+        assert_eq!(c.status, ControlStatus::Excepted, "{c:?}");
+        assert!(c.reason.contains("i-legacy"), "{}", c.reason);
     }
 
     #[test]

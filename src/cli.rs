@@ -35,6 +35,11 @@ pub enum Command {
     Controls(ControlsArgs),
     /// Render a plan saved with `plan -out FILE` or `plan --json`.
     Show(ShowArgs),
+    /// Work with the JSON reports of `plan --organization`.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Remove an apply's lock left behind by a crash, given its ID.
+    ForceUnlock(ForceUnlockArgs),
     /// Write the account state a plan is computed from, as JSON.
     Snapshot(SnapshotArgs),
     /// Write a starter cis-fix.yaml naming who receives the alarms.
@@ -64,6 +69,32 @@ pub struct Target {
     /// Config file (default: ./cis-fix.yaml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// Which accounts a run covers: the caller's (the default), one through a
+/// role, or every account of the organization.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Accounts {
+    /// Every ACTIVE account of the AWS Organization, listed from the
+    /// management account or a delegated administrator: the caller's own
+    /// account with the caller's credentials, every other through a role
+    /// (--role-name), planned concurrently and shown grouped by account.
+    #[arg(long)]
+    pub organization: bool,
+    /// The role assumed in each member account (default: cis-fix.yaml's
+    /// organization.role_name, else cis-fix-plan for plan and cis-fix-apply
+    /// for apply).
+    #[arg(long, value_name = "NAME", requires = "organization")]
+    pub role_name: Option<String>,
+    /// Only the accounts of shard K of N (1-based; fixed by each account's
+    /// id), so N workers cover the organization, each account once; merge
+    /// their --json reports with `cis-fix report merge`.
+    #[arg(long, value_name = "K/N", requires = "organization")]
+    pub shard: Option<String>,
+    /// One account, through this role (sts:AssumeRole; session
+    /// cis-fix-<account>, with organization.external_id if set).
+    #[arg(long, value_name = "ARN", conflicts_with = "organization")]
+    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -98,8 +129,10 @@ pub struct PlanArgs {
     pub target: Target,
     #[command(flatten)]
     pub connection: Connection,
+    #[command(flatten)]
+    pub accounts: Accounts,
     /// Plan from a snapshot file instead of reading AWS.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["organization", "role_arn"])]
     pub from: Option<PathBuf>,
     /// Print the plan as JSON.
     #[arg(long)]
@@ -117,7 +150,7 @@ pub struct PlanArgs {
     pub allow_destructive: bool,
     /// Save the plan to FILE (also `-out FILE`, as Terraform spells it), to
     /// apply exactly it later with `cis-fix apply FILE`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "organization")]
     pub out: Option<PathBuf>,
 }
 
@@ -126,12 +159,14 @@ pub struct ApplyArgs {
     /// A plan saved with `cis-fix plan -out FILE`: make exactly its changes,
     /// without asking, if the account and the plan's inputs have not
     /// changed since (else nothing is changed).
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", conflicts_with = "organization")]
     pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub target: Target,
     #[command(flatten)]
     pub connection: Connection,
+    #[command(flatten)]
+    pub accounts: Accounts,
     /// Apply without asking (for schedules and CI).
     #[arg(long)]
     pub auto_approve: bool,
@@ -146,6 +181,25 @@ pub struct ApplyArgs {
     /// their evidence. cis-fix.yaml's `destructive:` opts in per kind.
     #[arg(long)]
     pub allow_destructive: bool,
+    /// Print a JSON report of the run on stdout (docs/json-apply.md): what
+    /// drifted, what was fixed, what failed; the plan and progress go to
+    /// stderr.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The lock's ID, as the refused apply printed it.
+    pub id: String,
+    /// Remove it without asking.
+    #[arg(long)]
+    pub force: bool,
+    /// Config file (default: ./cis-fix.yaml when present), for `lock:`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub connection: Connection,
 }
 
 #[derive(Debug, Args)]
@@ -232,4 +286,27 @@ pub enum PatternCommand {
         #[arg(long, value_name = "FILE")]
         events: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge the JSON reports of parallel workers (`plan --organization
+    /// --shard K/N --json`), and/or single accounts' `plan --json`, into
+    /// one report with the summary. An account in two inputs, inputs of
+    /// different benchmark versions, or a missing shard is an error.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The reports and plans to merge.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print the merged report as JSON (docs/org-report.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 0 when every account is compliant, 2 when any has changes or is
+    /// blocked, 1 when any is unknown (as `plan --detailed-exitcode`).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }

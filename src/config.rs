@@ -58,6 +58,52 @@ pub struct Config {
     /// judged again once the date comes.
     #[serde(default)]
     pub exceptions: Vec<ExceptionConfig>,
+    /// Where `apply` takes its lock (default: a file on this machine).
+    #[serde(default)]
+    pub lock: LockConfig,
+    /// The file every apply's writes are appended to (default:
+    /// `journal.jsonl` in cis-fix's state directory); a relative path is
+    /// taken from the config file's directory.
+    #[serde(default)]
+    pub journal: Option<String>,
+    /// What cis-fix cannot know for the plan's cost line.
+    #[serde(default)]
+    pub cost: CostConfig,
+    /// How `--organization` reaches the member accounts.
+    #[serde(default)]
+    pub organization: OrganizationConfig,
+}
+
+/// Volumes the plan's cost depends on that no read can tell.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostConfig {
+    /// GB a month each new VPC flow log delivers, estimated by the user;
+    /// without it the plan states the price per GB and "volume unknown".
+    #[serde(default)]
+    pub flow_logs_gb_per_month: Option<f64>,
+}
+
+/// The role assumed in each member account by `--organization`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationConfig {
+    /// The role's name in every member account (default: `cis-fix-plan`
+    /// for plan, `cis-fix-apply` for apply; `--role-name` overrides).
+    #[serde(default)]
+    pub role_name: Option<String>,
+    /// The external id the roles' trust policies require, if any.
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+/// Whether `name` can be an IAM role name (1-64 of letters, digits and
+/// `+=,.@_-`).
+pub fn is_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
 /// One exception as written: the control, optionally one resource under
@@ -107,6 +153,45 @@ fn control_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error
             "control: expected a control id in quotes, e.g. `control: \"4.3\"`",
         )),
     }
+}
+
+/// The key prefix of the shared lock's objects when none is configured.
+pub const DEFAULT_LOCK_PREFIX: &str = "cis-fix/locks/";
+
+/// Where an apply's lock lives: one of `local` (the default) or `s3`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockConfig {
+    #[serde(default)]
+    pub local: Option<LocalLockConfig>,
+    /// A lock shared by every machine that applies to the account.
+    #[serde(default)]
+    pub s3: Option<S3LockConfig>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalLockConfig {
+    /// Directory of the lock files (default: `locks` in cis-fix's state
+    /// directory); a relative path is taken from the config file's directory.
+    #[serde(default)]
+    pub dir: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3LockConfig {
+    pub bucket: String,
+    /// Prepended to `<account>.lock` (default `cis-fix/locks/`).
+    #[serde(default = "default_lock_prefix")]
+    pub key_prefix: String,
+    /// The bucket's region (default: the home region).
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+fn default_lock_prefix() -> String {
+    DEFAULT_LOCK_PREFIX.to_string()
 }
 
 /// What the flow-logs control leaves to the user: which traffic a new flow
@@ -453,6 +538,14 @@ impl Config {
                 ),
             ));
         }
+        if let Some(gb) = self.cost.flow_logs_gb_per_month
+            && !(gb.is_finite() && gb >= 0.0)
+        {
+            return Err((
+                at(&["cost", "flow_logs_gb_per_month"]),
+                format!("`{gb}` is not a number of GB (0 or more)"),
+            ));
+        }
         if let Some(arn) = &self.flow_logs.s3_bucket_arn {
             check_s3_destination(arn).map_err(|m| (at(&["flow_logs", "s3_bucket_arn"]), m))?;
         }
@@ -462,6 +555,66 @@ impl Config {
             return Err((
                 at(&["cloudtrail", "access_logs", "bucket"]),
                 format!("`{}` is not a valid S3 bucket name", a.bucket),
+            ));
+        }
+        if let Some(r) = &self.organization.role_name
+            && !is_role_name(r)
+        {
+            return Err((
+                at(&["organization", "role_name"]),
+                format!("`{r}` is not an IAM role name (1 to 64 letters, digits and +=,.@_-)"),
+            ));
+        }
+        if let Some(x) = &self.organization.external_id
+            && !(2..=1224).contains(&x.len())
+        {
+            return Err((
+                at(&["organization", "external_id"]),
+                "must be 2 to 1224 characters, as STS requires".into(),
+            ));
+        }
+        if self.lock.local.is_some() && self.lock.s3.is_some() {
+            return Err((
+                at(&["lock"]),
+                "names both `local` and `s3`; an apply takes one lock, so choose one".into(),
+            ));
+        }
+        if let Some(s3) = &self.lock.s3 {
+            if !is_bucket_name(&s3.bucket) {
+                return Err((
+                    at(&["lock", "s3", "bucket"]),
+                    format!("`{}` is not a valid S3 bucket name", s3.bucket),
+                ));
+            }
+            if s3.key_prefix.starts_with('/') {
+                return Err((
+                    at(&["lock", "s3", "key_prefix"]),
+                    format!(
+                        "`{}` starts with `/`; S3 keys do not (e.g. cis-fix/locks/)",
+                        s3.key_prefix
+                    ),
+                ));
+            }
+            if let Some(r) = s3.region.as_deref().filter(|r| !is_region_name(r)) {
+                return Err((
+                    at(&["lock", "s3", "region"]),
+                    format!("`{r}` is not a region name (e.g. us-east-1)"),
+                ));
+            }
+        }
+        if self
+            .lock
+            .local
+            .as_ref()
+            .and_then(|l| l.dir.as_deref())
+            .is_some_and(|d| d.trim().is_empty())
+        {
+            return Err((at(&["lock", "local", "dir"]), "must not be empty".into()));
+        }
+        if self.journal.as_deref().is_some_and(|j| j.trim().is_empty()) {
+            return Err((
+                at(&["journal"]),
+                "must not be empty; remove the key to use the default".into(),
             ));
         }
         if let Some(t) = &self.sns.topic {
@@ -866,6 +1019,21 @@ mod tests {
 
     #[test]
     fn regions_are_region_names() {
+        let c = Config::parse(
+            "organization:\n  role_name: Audit.Role\n  external_id: ext-123\n",
+            "c.yaml",
+        )
+        .expect("ok");
+        assert_eq!(c.organization.role_name.as_deref(), Some("Audit.Role"));
+        assert_eq!(c.organization.external_id.as_deref(), Some("ext-123"));
+        let err = Config::parse("organization:\n  role_name: no/slash\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("organization.role_name"), "{err}");
+        let err = Config::parse("organization:\n  rolename: x\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `role_name`"), "{err}");
         let c = Config::parse("regions: [us-east-1, eu-west-1]\n", "c.yaml").expect("ok");
         assert_eq!(
             c.regions.as_deref(),
@@ -927,6 +1095,28 @@ mod tests {
                 "{err}"
             );
             assert!(err.contains(says), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_flow_log_volume_estimate_is_a_number_of_gb() {
+        let c = Config::parse("", "c.yaml").expect("ok");
+        assert_eq!(c.cost, CostConfig::default());
+        let c = Config::parse("cost:\n  flow_logs_gb_per_month: 2.5\n", "c.yaml").expect("ok");
+        assert_eq!(c.cost.flow_logs_gb_per_month, Some(2.5));
+        for (text, says) in [
+            (
+                "cost:\n  flow_logs_gb_per_month: -1\n",
+                "c.yaml:2: cost.flow_logs_gb_per_month: `-1` is not a number of GB",
+            ),
+            ("cost:\n  flow_logs_gb_per_month: lots\n", "c.yaml:2:"),
+            (
+                "cost:\n  flow_log_gb_per_month: 1\n",
+                "did you mean `flow_logs_gb_per_month`",
+            ),
+        ] {
+            let err = Config::parse(text, "c.yaml").unwrap_err().to_string();
+            assert!(err.contains(says), "{text}: {err}");
         }
     }
 
@@ -1028,6 +1218,61 @@ mod tests {
         let ok =
             entry("control: \"1.8\"\n    resource: global\n    reason: x\n    expires: 2027-01-01");
         assert!(Config::parse(&ok, "c.yaml").is_ok());
+    }
+
+    #[test]
+    fn lock_and_journal_settings_are_checked_where_written() {
+        let c = Config::parse("", "c.yaml").expect("ok");
+        assert_eq!(c.lock, LockConfig::default());
+        assert_eq!(c.journal, None);
+        let c = Config::parse(
+            "journal: audit/cis-fix.jsonl\nlock:\n  s3:\n    bucket: team-state\n",
+            "c.yaml",
+        )
+        .expect("ok");
+        let s3 = c.lock.s3.expect("s3 lock");
+        assert_eq!(
+            (s3.bucket.as_str(), s3.key_prefix.as_str(), s3.region),
+            ("team-state", DEFAULT_LOCK_PREFIX, None)
+        );
+        assert_eq!(c.journal.as_deref(), Some("audit/cis-fix.jsonl"));
+        for (yaml, starts, says) in [
+            (
+                "sns: {}\nlock:\n  local: {}\n  s3:\n    bucket: b-1\n",
+                "c.yaml:2: lock:",
+                "choose one",
+            ),
+            (
+                "lock:\n  s3:\n    bucket: Team_State\n",
+                "c.yaml:3: lock.s3.bucket:",
+                "not a valid S3 bucket name",
+            ),
+            (
+                "lock:\n  s3:\n    bucket: b-1\n    key_prefix: /locks/\n",
+                "c.yaml:4: lock.s3.key_prefix:",
+                "starts with `/`",
+            ),
+            (
+                "lock:\n  s3:\n    bucket: b-1\n    region: eu-wst\n",
+                "c.yaml:4: lock.s3.region:",
+                "not a region name",
+            ),
+            ("journal: \"\"\n", "c.yaml:1: journal:", "must not be empty"),
+            (
+                "lock:\n  s3:\n    bucket: b-1\n    prefix: x\n",
+                "c.yaml:4:",
+                "did you mean `key_prefix`",
+            ),
+            (
+                "lock:\n  local: {}\n  file: x\n",
+                "c.yaml:3:",
+                "unknown field `file`",
+            ),
+        ] {
+            let err = Config::parse(yaml, "c.yaml").unwrap_err().to_string();
+            assert!(err.starts_with(starts), "{yaml}: {err}");
+            assert!(err.contains(says), "{yaml}: {err}");
+        }
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub struct Desired {
     /// What the user excepted, each naming a control of this version; the
     /// diff decides on the day it is given which are still in force.
     pub exceptions: Vec<Exception>,
+    /// The price table and the user's volume estimates the plan's cost
+    /// line is computed with.
+    pub cost: crate::prices::CostBasis,
 }
 
 /// One exception, its control checked against the version.
@@ -390,6 +393,8 @@ pub enum DesiredError {
         /// Where the id is a control of other versions: which.
         hint: String,
     },
+    #[error("embedded {0}")]
+    Prices(#[from] crate::prices::PriceError),
     #[error("benchmark v{version} control {id}: {message}")]
     Pattern {
         version: String,
@@ -502,6 +507,10 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
         .unwrap_or(SelectorForm::Classic);
     let retired = retired_names(config, &controls);
     let exceptions = exceptions(b, config, origin)?;
+    let cost = crate::prices::CostBasis {
+        prices: crate::prices::PriceTable::embedded()?,
+        flow_logs_gb_per_month: config.cost.flow_logs_gb_per_month,
+    };
     Ok(Desired {
         benchmark_version: b.version.clone(),
         benchmark_title: b.title.clone(),
@@ -568,6 +577,7 @@ pub fn build(b: &Benchmark, config: &Config, origin: &str) -> Result<Desired, De
         },
         destructive: config.destructive,
         exceptions,
+        cost,
     })
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::address::Address;
+use crate::cost::Cost;
 use crate::format::{self, FileError, FileKind, FormatVersion};
 use crate::kinds::Action;
 use crate::observed::CallFailure;
@@ -20,10 +21,11 @@ use crate::plan::{Cause, Change, ControlStatus, Grant, OptIn, Plan, Severity, Su
 /// changes and the `needs_opt_in` cause; 2.4 `aws_network_acl_rule`,
 /// `aws_instance_metadata_options` and their opt-ins, and exceptions (the
 /// `excepted` status, a control's `exception` and `excepted` resources, the
-/// `exception_*` notices).
+/// `exception_*` notices); 2.5 `cost`, what the plan adds a month at list
+/// price.
 pub const FILE: FileKind = FileKind {
     what: "plan",
-    version: FormatVersion::new(2, 4),
+    version: FormatVersion::new(2, 5),
     remedy: "make the plan again with this version of cis-fix",
     marker: "changes",
     others: &[(
@@ -57,6 +59,10 @@ pub struct JsonPlan {
     pub summary: Summary,
     #[serde(default)]
     pub failed_reads: Vec<CallFailure>,
+    /// What `changes` add to the monthly bill at list price, per item
+    /// (docs/json-plan.md); absent in plans older than 2.5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -204,6 +210,7 @@ impl JsonPlan {
                 .collect(),
             summary: p.summary(),
             failed_reads: p.failed_reads.clone(),
+            cost: p.cost.clone(),
         }
     }
 
@@ -215,6 +222,13 @@ impl JsonPlan {
             return Err(FileError::Other {
                 path: origin.to_string(),
                 message: "the summary does not count the changes the plan lists (was it edited?)"
+                    .into(),
+            });
+        }
+        if p.cost.as_ref().is_some_and(|c| !c.adds_up()) {
+            return Err(FileError::Other {
+                path: origin.to_string(),
+                message: "the cost's monthly totals are not the sums of its items (was it edited?)"
                     .into(),
             });
         }
@@ -253,8 +267,9 @@ fn json_change(c: &Change, opt_in: Option<OptIn>) -> JsonChange {
 }
 
 /// A resource's attributes, with every value known only after apply shown
-/// as the address and attribute it will come from.
-fn attributes(r: &crate::kinds::Resource) -> Value {
+/// as the address and attribute it will come from: the form of `before` and
+/// `after` in the plan, and in the journal.
+pub fn attributes(r: &crate::kinds::Resource) -> Value {
     let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
     flatten_deferred(&mut v);
     v

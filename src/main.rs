@@ -46,6 +46,8 @@ fn main() -> ExitCode {
             Command::Controls(a) => commands::controls::run(a),
             Command::Snapshot(a) => commands::snapshot::run(a).await,
             Command::Show(a) => commands::show::run(a),
+            Command::Report(r) => commands::report::run(r),
+            Command::ForceUnlock(a) => commands::force_unlock::run(a).await,
             Command::Init(a) => commands::init::run(a),
             Command::Pattern(p) => commands::pattern::run(p),
             Command::Completions { shell } => commands::generate::completions(shell),

@@ -44,6 +44,10 @@ pub struct Plan {
     /// one, a scheduled run must hear about it.
     #[serde(default)]
     pub failed_reads: Vec<CallFailure>,
+    /// What `changes` add to the monthly bill at list price (`None` only in
+    /// plans made by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::Cost>,
 }
 
 /// Something the plan must say before its changes, as data.

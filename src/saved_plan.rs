@@ -5,8 +5,10 @@
 //! `apply FILE` carries out those changes only while all of that still
 //! holds; documented in `docs/saved-plan.md`.
 //!
-//! The body is covered by a checksum: a damaged or hand-edited file is
-//! refused, since applying it would make changes nobody reviewed.
+//! The body is covered by a checksum: a damaged file, or one edited without
+//! recomputing it, is refused, since applying it would make changes nobody
+//! reviewed. It is not a signature: whoever can write the file can
+//! recompute it, so plan files belong where only the pipeline writes.
 
 use std::fmt;
 use std::path::Path;
@@ -377,6 +379,7 @@ mod tests {
             held_back: vec![],
             controls: vec![],
             failed_reads: vec![],
+            cost: None,
         };
         let mut snap = Snapshot::new(Some("123456789012".into()), None, "us-east-1");
         snap.record(

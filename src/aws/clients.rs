@@ -66,6 +66,9 @@ pub struct Aws {
     region: String,
     cache: Arc<Mutex<HashMap<String, RegionClients>>>,
     notes: Vec<String>,
+    /// Who is calling, read once per run (`sts::caller`): apply asks before
+    /// it locks the account, and the snapshot does not ask again.
+    pub(super) caller: Arc<tokio::sync::OnceCell<crate::observed::Observed<(String, String)>>>,
 }
 
 impl Aws {
@@ -97,6 +100,7 @@ impl Aws {
             region,
             cache: Arc::default(),
             notes,
+            caller: Arc::default(),
         })
     }
 
@@ -125,6 +129,7 @@ impl Aws {
             region: region.to_string(),
             cache: Arc::default(),
             notes: vec![],
+            caller: Arc::default(),
         }
     }
 
@@ -137,6 +142,34 @@ impl Aws {
     /// The region the run started in (trails are discovered from here).
     pub fn home_region(&self) -> &str {
         &self.region
+    }
+
+    /// The same settings with other credentials: a session in another
+    /// account (an assumed role), with clients of its own.
+    pub(crate) fn with_credentials(
+        &self,
+        credentials: aws_credential_types::provider::SharedCredentialsProvider,
+    ) -> Aws {
+        Aws {
+            config: self
+                .config
+                .to_builder()
+                .credentials_provider(credentials)
+                .build(),
+            region: self.region.clone(),
+            cache: Arc::default(),
+            notes: vec![],
+            // Another account: its caller is asked anew.
+            caller: Arc::default(),
+        }
+    }
+
+    pub(crate) fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::from_conf(
+            aws_sdk_organizations::config::Builder::from(&self.config)
+                .interceptor(CallLog)
+                .build(),
+        )
     }
 
     pub(crate) fn sts(&self) -> aws_sdk_sts::Client {

@@ -230,6 +230,7 @@ pub async fn read_network_acls(
                 network_acl_id: a.network_acl_id?,
                 vpc_id: a.vpc_id.unwrap_or_default(),
                 is_default: a.is_default.unwrap_or(false),
+                owner_id: a.owner_id,
                 subnets,
                 entries,
             })

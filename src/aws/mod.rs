@@ -13,6 +13,8 @@ mod iam;
 mod iam_role;
 mod kms;
 mod logs;
+pub mod objects;
+pub mod organizations;
 pub mod page_size;
 pub mod permissions;
 mod s3;
@@ -71,6 +73,17 @@ impl Limiter {
         // The semaphore is never closed, so this only fails in theory; going
         // on without a permit is then the safe choice.
         self.0.acquire().await.ok()
+    }
+}
+
+/// The account and ARN of the caller (STS GetCallerIdentity): what
+/// `force-unlock` needs to find an account's shared lock, and `apply` to
+/// lock the account before reading it. Asked once per run: the snapshot
+/// does not ask again.
+pub async fn caller(aws: &Aws) -> Result<(String, String), CallFailure> {
+    match sts::caller(aws, &Limiter::new(1)).await {
+        Observed::Ok(v) => Ok(v),
+        Observed::Failed(f) => Err(f),
     }
 }
 

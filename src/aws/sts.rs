@@ -9,8 +9,13 @@ use crate::observed::{CallFailure, Observed};
 
 pub(super) use crate::snapshot::CALLER_READ as READ;
 
-/// (account id, caller ARN), or how the call failed.
+/// (account id, caller ARN), or how the call failed: asked once per run,
+/// whoever asks first.
 pub async fn caller(aws: &Aws, limit: &Limiter) -> Observed<(String, String)> {
+    aws.caller.get_or_init(|| ask(aws, limit)).await.clone()
+}
+
+async fn ask(aws: &Aws, limit: &Limiter) -> Observed<(String, String)> {
     let region = aws.home_region().to_string();
     let _permit = limit.acquire().await;
     match aws.sts().get_caller_identity().send().await {

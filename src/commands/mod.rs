@@ -3,11 +3,15 @@
 pub mod apply;
 pub mod apply_saved;
 pub mod controls;
+pub mod force_unlock;
 pub mod generate;
+pub mod guards;
 pub mod init;
+pub mod org;
 pub mod out;
 pub mod pattern;
 pub mod plan;
+pub mod report;
 pub mod show;
 pub mod snapshot;
 
@@ -84,6 +88,8 @@ pub fn opt_ins(desired: &Desired) -> Vec<OptIn> {
     [
         (d.default_security_groups, OptIn::DefaultSecurityGroups),
         (d.admin_port_rules, OptIn::AdminPortRules),
+        (d.network_acl_rules, OptIn::NetworkAclRules),
+        (d.instance_metadata, OptIn::InstanceMetadata),
     ]
     .into_iter()
     .filter_map(|(on, o)| on.then_some(o))

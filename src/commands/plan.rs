@@ -10,12 +10,18 @@ use cis_fix::saved_plan::{HomeFrom, Inputs, SavedPlan};
 use cis_fix::snapshot::Snapshot;
 
 pub async fn run(args: PlanArgs) -> Result<Exit> {
+    if args.accounts.organization {
+        return super::org::plan(&args).await;
+    }
     let (desired, config) = super::desired_from(&args.target, args.allow_destructive)?;
     let snap = match &args.from {
         Some(path) => Snapshot::load(path)?,
         None => {
             let scope = super::with_regions(desired.read_scope(), &args.connection)?;
             let aws = super::connect(&args.connection).await?;
+            let aws =
+                super::org::assume_role_arn(aws, &args.accounts, args.target.config.as_deref())
+                    .await?;
             super::read(&aws, &args.connection, &scope).await
         }
     };

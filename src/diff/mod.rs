@@ -58,6 +58,18 @@ pub fn family(kind: Kind) -> Option<&'static Family> {
 /// which exceptions are in force: given by the caller, so the diff reads no
 /// clock.
 pub fn plan(desired: &Desired, snap: &Snapshot, today: Date) -> Result<Plan, DiffError> {
+    plan_covered(desired, snap, today, &[])
+}
+
+/// [`plan`] for a member account of an organization run: `covering` holds
+/// the monitoring chains proven in the accounts its organization trail
+/// delivers to (see [`monitoring::coverage`]).
+pub fn plan_covered(
+    desired: &Desired,
+    snap: &Snapshot,
+    today: Date,
+    covering: &[monitoring::coverage::Covering],
+) -> Result<Plan, DiffError> {
     let mut out = PlanBuilder::new(snap.account_id.as_deref());
     // The trail first: the monitoring chain starts from the trail it fixes
     // or creates, in the same plan.
@@ -72,6 +84,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot, today: Date) -> Result<Plan, Dif
         &desired.benchmark_version,
         snap,
         outlook.planned.as_ref(),
+        covering,
         &mut out,
     );
     if let Some(p) = &outlook.planned {
@@ -120,6 +133,8 @@ pub fn plan(desired: &Desired, snap: &Snapshot, today: Date) -> Result<Plan, Dif
         .filter(|id| !parts.controls.iter().any(|c| &&c.id == id))
         .cloned()
         .collect();
+    // What apply will make, priced: held-back and excepted changes are not.
+    let cost = crate::cost::estimate(&parts.changes, &crate::cost::Facts::of(snap), &desired.cost);
     Ok(Plan {
         benchmark: desired.benchmark_version.clone(),
         benchmark_title: desired.benchmark_title.clone(),
@@ -132,6 +147,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot, today: Date) -> Result<Plan, Dif
         held_back: parts.held_back,
         controls: parts.controls,
         failed_reads,
+        cost: Some(cost),
     })
 }
 

@@ -207,7 +207,10 @@ impl Verdict {
                         )
                     }
                 ),
-                self.held.first().map(|(o, _)| Cause::needs_opt_in(*o)),
+                // Not the opt-in's cause even when some changes wait for
+                // it: a person must act whatever the opt-in, and an
+                // exception of what waits must not hide what is stuck.
+                None,
             )
         } else if let Some((opt_in, _)) = self.held.first() {
             (

@@ -1630,3 +1630,81 @@ fn a_users_alarm_on_an_old_filters_metric_keeps_the_filter() {
         crate::plan::Notice::RetirementKept { alarms, .. } if alarms == &["pager-sg".to_string()]
     )));
 }
+
+/// A member account whose only trail is the management account's
+/// organization trail: its monitoring controls hold only where the
+/// management account's chain on the trail's log group was proven (given
+/// as data), and are blocked on that account otherwise.
+#[test]
+fn an_organization_trail_covers_a_member_only_where_the_owners_chain_is_proven() {
+    use super::monitoring::coverage::chains_on;
+    let d = email();
+    let owner = snapshot(root_chain(
+        &d,
+        vec![alarm("root-alarm", "RootUsage", 1.0, &[TOPIC_ARN])],
+        Some(true),
+    ))
+    .to_snapshot();
+    let lg = LogGroupRef {
+        region: REGION.into(),
+        account: "123456789012".into(),
+        name: LG.into(),
+    };
+    let covering = chains_on(&d.monitoring, &owner, &lg).expect("the owner's snapshot");
+    assert_eq!(covering.chains.keys().collect::<Vec<_>>(), ["4.3"]);
+    // Nothing is proven from another account's snapshot.
+    let mut member = snapshot(empty_region()).to_snapshot();
+    member.account_id = Some("999999999999".into());
+    assert!(chains_on(&d.monitoring, &member, &lg).is_none());
+
+    let day = crate::date::Date::from_days(20_000);
+    let covered =
+        super::plan_covered(&d, &member, day, std::slice::from_ref(&covering)).expect("plan");
+    let alone = super::plan(&d, &member, day).expect("plan");
+    let ids: Vec<String> = d.monitoring.controls.iter().map(|c| c.id.clone()).collect();
+    let control = |p: &Plan, id: &str| {
+        p.controls
+            .iter()
+            .find(|c| c.id == id)
+            .cloned()
+            .expect("control")
+    };
+    for id in &ids {
+        let c = control(&covered, id);
+        if id == "4.3" {
+            assert_eq!(c.status, ControlStatus::Compliant);
+            assert!(
+                c.reason.starts_with(
+                    "covered by organization trail `arn:aws:cloudtrail:us-east-1:123456789012:trail/main`"
+                ) && c.reason.contains("alarm `root-alarm`"),
+                "{}",
+                c.reason
+            );
+        } else {
+            assert_eq!(c.status, ControlStatus::Blocked, "{id}");
+            assert!(
+                c.reason.contains("does not hold for this control"),
+                "{}",
+                c.reason
+            );
+        }
+        let a = control(&alone, id);
+        assert_eq!(a.status, ControlStatus::Blocked, "{id}");
+        assert_eq!(
+            a.cause,
+            Some(crate::plan::Cause::OtherAccount {
+                account: "123456789012".into()
+            })
+        );
+        assert!(a.reason.contains("plan the organization"), "{}", a.reason);
+    }
+    // The member builds no chain of its own.
+    assert!(!covered.changes.iter().any(|c| {
+        c.after.as_ref().is_some_and(|r| {
+            matches!(
+                r.type_name(),
+                "aws_cloudwatch_log_metric_filter" | "aws_cloudwatch_metric_alarm"
+            )
+        })
+    }));
+}

@@ -31,9 +31,31 @@ impl Candidate {
     }
 }
 
+/// A trail that would qualify but delivers to another account's log group
+/// (an organization trail seen from a member): the chain is that
+/// account's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Foreign {
+    pub trail: String,
+    pub arn: String,
+    pub log_group: LogGroupRef,
+    pub selectors: EventSelectors,
+}
+
+impl Foreign {
+    /// Whether the trail delivers the management events of `scope`.
+    pub fn delivers(&self, scope: &EventScope) -> Result<(), String> {
+        super::cloudtrail::delivery::delivers(&self.selectors, scope)
+            .map_err(|e| format!("trail `{}` {e}", self.trail))
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct TrailAssessment {
     pub candidates: Vec<Candidate>,
+    /// Rejected trails (also in `rejected`) that fail only because their
+    /// log group is another account's.
+    pub foreign: Vec<Foreign>,
     /// One line per trail that does not qualify, saying why.
     pub rejected: Vec<String>,
     /// Reads about trails that failed: those trails may or may not qualify.
@@ -72,12 +94,16 @@ pub fn assess(trails: &[Trail], account: Option<&str>) -> TrailAssessment {
             Observed::Failed(f) => failures.push(f.clone()),
         }
         let log_group = t.log_group();
+        let mut elsewhere = false;
         match (&log_group, &t.cloudwatch_logs_role_arn) {
             (None, _) => why.push("does not deliver to CloudWatch Logs".into()),
-            (Some(lg), _) if account.is_some_and(|a| a != lg.account) => why.push(format!(
-                "delivers to log group `{}` in account {} (an organization trail?), whose filters and alarms must be checked in that account",
-                lg.name, lg.account
-            )),
+            (Some(lg), _) if account.is_some_and(|a| a != lg.account) => {
+                elsewhere = true;
+                why.push(format!(
+                    "delivers to log group `{}` in account {} (an organization trail?), whose filters and alarms must be checked in that account",
+                    lg.name, lg.account
+                ))
+            }
             (Some(_), None) => why.push(
                 "names a CloudWatch Logs log group but no delivery role, so CloudTrail cannot write to it"
                     .into(),
@@ -87,6 +113,18 @@ pub fn assess(trails: &[Trail], account: Option<&str>) -> TrailAssessment {
         // A trail known to fail on one count does not qualify whatever the
         // unread parts say; one that might qualify but was not fully read is
         // unknown.
+        if elsewhere
+            && why.len() == 1
+            && failures.is_empty()
+            && let (Some(lg), Observed::Ok(selectors)) = (&log_group, &t.selectors)
+        {
+            out.foreign.push(Foreign {
+                trail: t.name.clone(),
+                arn: t.arn.clone(),
+                log_group: lg.clone(),
+                selectors: selectors.clone(),
+            });
+        }
         if !why.is_empty() {
             out.rejected
                 .push(format!("trail `{}` {}", t.name, join_and(&why)));

@@ -63,8 +63,11 @@ pub fn instances_from_read(d: &ReadData) -> Option<&[InstanceFacts]> {
 #[serde(deny_unknown_fields)]
 pub struct InstanceMetadataOptions {
     pub instance_id: String,
+    /// Its `Name` tag. Not `name`: an exception selects by `name`, and a
+    /// tag anyone may set (and reuse on a new instance) must not extend
+    /// one; instances are selected by their id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name_tag: Option<String>,
     /// The instance's state (unchanged by the change), as evidence.
     pub state: String,
     pub http_tokens: String,
@@ -75,7 +78,7 @@ impl InstanceMetadataOptions {
     pub fn of(i: &InstanceFacts) -> Self {
         InstanceMetadataOptions {
             instance_id: i.instance_id.clone(),
-            name: i.name.clone(),
+            name_tag: i.name.clone(),
             state: i.state.clone(),
             http_tokens: i.http_tokens.clone(),
             http_endpoint: i.http_endpoint.clone(),

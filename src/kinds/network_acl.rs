@@ -16,6 +16,8 @@
 //! every subnet off. The deny closes exactly the administration port, the
 //! user's entries all stay, and undoing it is deleting one entry.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use super::security_group::{InterfaceUse, World};
@@ -107,6 +109,10 @@ pub struct NetworkAclFacts {
     pub vpc_id: String,
     /// The VPC's default ACL: every subnet not given another uses it.
     pub is_default: bool,
+    /// The account that owns it: in a VPC shared with this account, the
+    /// VPC owner's, which only that account can change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
     /// The subnets it guards.
     #[serde(default)]
     pub subnets: Vec<String>,
@@ -166,9 +172,7 @@ impl NetworkAclFacts {
         out
     }
 
-    /// Free inbound rule numbers below `below`, highest first: a deny
-    /// placed just below the allowing entry leaves every lower-numbered
-    /// entry of the user deciding as before.
+    /// Free inbound rule numbers below `below`, highest first.
     pub fn free_numbers_below(&self, below: i32) -> impl Iterator<Item = i32> + '_ {
         (1..below).rev().filter(move |n| {
             !self
@@ -176,6 +180,32 @@ impl NetworkAclFacts {
                 .iter()
                 .any(|e| !e.egress && e.rule_number == *n)
         })
+    }
+
+    /// The user's entries numbered below the one admitting the world that
+    /// also match `o`'s packets (narrower ranges of the same address
+    /// family): they decide first, and must go on deciding first.
+    pub fn decided_before(&self, o: &Opening) -> Vec<i32> {
+        self.inbound()
+            .filter(|e| e.rule_number < o.allowed_by)
+            .filter(|e| match o.world {
+                World::Ipv4 => e.cidr_ipv4.is_some(),
+                World::Ipv6 => e.cidr_ipv6.is_some(),
+            })
+            .filter(|e| e.covers(o.protocol, o.port))
+            .map(|e| e.rule_number)
+            .collect()
+    }
+
+    /// Where a deny closing `o` can go: after every entry in
+    /// [`Self::decided_before`] (the office's narrower SSH allow still
+    /// comes first) and before the entry admitting the world; the highest
+    /// free number in that gap not in `taken`, or none when it is full.
+    pub fn deny_slot(&self, o: &Opening, taken: &BTreeSet<i32>) -> Option<i32> {
+        let after = self.decided_before(o).into_iter().max().unwrap_or(0);
+        self.free_numbers_below(o.allowed_by)
+            .take_while(|n| *n > after)
+            .find(|n| !taken.contains(n))
     }
 }
 
@@ -321,6 +351,7 @@ pub(crate) mod tests {
             network_acl_id: "acl-1".into(),
             vpc_id: "vpc-1".into(),
             is_default: true,
+            owner_id: None,
             subnets: vec!["subnet-1".into()],
             entries,
         }
@@ -420,6 +451,43 @@ pub(crate) mod tests {
             [98, 97]
         );
         assert_eq!(a.free_numbers_below(1).count(), 0);
+    }
+
+    #[test]
+    fn a_deny_goes_after_the_users_narrower_entries_for_that_port() {
+        let a = acl(vec![
+            entry(10, "allow", "6", Some((22, 22)), "203.0.113.0/24"),
+            entry(11, "allow", "-1", None, "0.0.0.0/0"),
+            entry(LAST_RULE, "deny", "-1", None, "0.0.0.0/0"),
+        ]);
+        let open = a.openings(V4, &[22, 3389]);
+        let find = |port: u16| {
+            open.iter()
+                .find(|o| o.port == port && o.protocol == "6")
+                .expect("open")
+        };
+        // 10 decides for the office first and nothing lies between 10 and
+        // 11: no deny can go there without cutting the office off.
+        assert_eq!(a.decided_before(find(22)), [10]);
+        assert_eq!(a.deny_slot(find(22), &BTreeSet::new()), None);
+        // RDP has no narrower entry: any free number below 11.
+        assert_eq!(a.deny_slot(find(3389), &BTreeSet::new()), Some(9));
+        // With room, between the office's entry and the allow, skipping
+        // numbers this plan already gave out.
+        let roomy = acl(vec![
+            entry(10, "allow", "6", Some((22, 22)), "203.0.113.0/24"),
+            entry(100, "allow", "-1", None, "0.0.0.0/0"),
+        ]);
+        let o = &roomy.openings(V4, &[22])[0];
+        assert_eq!(roomy.deny_slot(o, &BTreeSet::from([99])), Some(98));
+        // An IPv6 entry never matches the same packets as an IPv4 one.
+        let v6 = acl(vec![
+            entry(10, "allow", "6", Some((22, 22)), "2001:db8::/32"),
+            entry(11, "allow", "-1", None, "0.0.0.0/0"),
+        ]);
+        let o = &v6.openings(V4, &[22])[0];
+        assert!(v6.decided_before(o).is_empty());
+        assert_eq!(v6.deny_slot(o, &BTreeSet::new()), Some(9));
     }
 
     #[test]

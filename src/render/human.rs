@@ -117,6 +117,9 @@ pub fn plan(p: &JsonPlan, s: Style) -> String {
             p.summary.change,
             p.summary.destroy
         );
+        if let Some(c) = &p.cost {
+            let _ = writeln!(out, "{}", super::cost::line(c));
+        }
     } else if p
         .controls
         .iter()
@@ -672,6 +675,7 @@ mod tests {
             held_back: vec![],
             controls: vec![],
             failed_reads: vec![],
+            cost: None,
         };
         let text = plan(&JsonPlan::from_plan(&p), Style::PLAIN);
         assert!(text.contains("  - destroy\n"), "{text}");

@@ -43,6 +43,9 @@ pub fn markdown(p: &JsonPlan) -> String {
             )
         }
     );
+    if let Some(c) = p.cost.as_ref().filter(|_| p.has_changes()) {
+        cost(&mut out, c);
+    }
     notices(&mut out, p);
     controls(&mut out, p);
     changes(&mut out, "Changes", &p.changes);
@@ -149,6 +152,43 @@ fn changes(out: &mut String, title: &str, list: &[JsonChange]) {
     let fence = "`".repeat(longest_run(&text, '`').max(2) + 1);
     let _ = writeln!(out, "\n{fence}\n{}\n{fence}\n", text.trim_end_matches('\n'));
     let _ = writeln!(out, "</details>\n");
+}
+
+/// The cost line, then each item folded in a table.
+fn cost(out: &mut String, c: &crate::cost::Cost) {
+    let line = super::cost::line(c);
+    let _ = writeln!(
+        out,
+        "**Cost:**{}\n",
+        cell(line.strip_prefix("Cost:").unwrap_or(&line))
+    );
+    if c.items.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<details><summary>Cost by item</summary>\n\n| Item | Count | Unit price | A month |\n|---|---:|---:|---:|"
+    );
+    for i in &c.items {
+        let monthly = match (i.monthly, i.monthly_after_rotations) {
+            (_, Some(later)) => format!(
+                "{} (+{later} once rotated twice)",
+                i.monthly.unwrap_or_default()
+            ),
+            (Some(m), None) => m.to_string(),
+            (None, None) => "volume unknown".into(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} per {} | {} |",
+            cell(&i.what),
+            i.count,
+            i.unit_price,
+            cell(&i.unit),
+            monthly
+        );
+    }
+    let _ = writeln!(out, "\n</details>\n");
 }
 
 /// `1 control`, `3 changes`.

@@ -2,10 +2,14 @@
 //! request comment. Pure: no I/O, no decisions. All read the plan's JSON
 //! form, so `show` of a saved plan prints exactly what `plan` printed.
 
+mod cost;
+mod fleet;
 mod human;
 mod markdown;
 mod style;
 
+pub use cost::line as cost_line;
+pub use fleet::{org_report, summary_line as account_summary, totals as org_totals};
 pub use human::{apply_line, controls_table, header, plan as human, problems};
 pub use markdown::markdown;
 pub use style::Style;

@@ -372,6 +372,7 @@ fn killed_after(k: usize) {
     assert_eq!(out.status.code(), None, "killed after write {k}");
     let writes = proxy.calls().iter().filter(|c| c.is_write()).count();
     assert_eq!(writes, k, "no write after the kill");
+    acct.force_unlock_after_kill();
     acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
         .expect_code(0);
     assert_one_qualifying_trail_and_chain(&acct);

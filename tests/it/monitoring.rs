@@ -26,7 +26,7 @@ fn an_empty_account_plans_a_trail_and_its_chain_and_says_first_who_must_act() {
     assert!(!human.stdout.contains("Error:"), "{}", human.stdout);
 
     let plan = acct.cis_fix(&["plan", "--json"]).expect_code(0).json();
-    assert_eq!(plan["format_version"], "2.4");
+    assert_eq!(plan["format_version"], "2.5");
     assert_eq!(plan["benchmark"], "3.0.0");
     let changes = plan["changes"].as_array().expect("changes");
     assert!(
@@ -570,4 +570,61 @@ fn apply_that_leaves_a_control_for_the_user_is_not_a_success() {
         cfg,
     ])
     .expect_code(2);
+}
+
+/// The plan says what it adds to the bill: per item in the JSON plan, in a
+/// line after the summary in the human plan; the flow-log volume the config
+/// estimates is priced, and the total is the sum of the known items.
+#[test]
+fn the_plan_states_its_monthly_cost_at_list_price() {
+    let (acct, _) = trail_only();
+    let cfg = acct
+        .config(&format!(
+            "{EMAIL_CONFIG}cost:\n  flow_logs_gb_per_month: 2\n"
+        ))
+        .to_string_lossy()
+        .into_owned();
+    let plan = acct
+        .cis_fix(&["plan", "--json", "--config", &cfg])
+        .expect_code(0)
+        .json();
+    let cost = &plan["cost"];
+    assert_eq!(cost["currency"], "USD", "{plan:#}");
+    assert_eq!(cost["price_table"], "plans/prices.yaml");
+    let items = cost["items"].as_array().expect("items");
+    let item = |key: &str| items.iter().find(|i| i["item"] == key);
+    let alarms = item("cloudwatch_alarm").expect("alarms");
+    assert_eq!(alarms["count"], 15, "{cost:#}");
+    assert_eq!(alarms["monthly"], 1.5);
+    // Each new filter publishes a metric no filter published before.
+    assert_eq!(
+        item("cloudwatch_custom_metric").expect("metrics")["count"],
+        15
+    );
+    let planned_flow_logs = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["type"] == "aws_flow_log")
+        .count() as f64;
+    if planned_flow_logs > 0.0 {
+        let f = item("flow_logs_to_cloudwatch").expect("flow logs");
+        assert_eq!(f["quantity"].as_f64(), Some(2.0 * planned_flow_logs));
+        assert_eq!(f["monthly"].as_f64(), Some(planned_flow_logs));
+    }
+    let known: f64 = items.iter().filter_map(|i| i["monthly"].as_f64()).sum();
+    let total = cost["monthly"].as_f64().expect("monthly");
+    assert!((total - known).abs() < 1e-9, "{cost:#}");
+
+    let human = acct
+        .cis_fix(&["plan", "--config", &cfg])
+        .expect_code(0)
+        .stdout
+        .clone();
+    let line = human
+        .lines()
+        .find(|l| l.starts_with("Cost: this plan adds about $"))
+        .unwrap_or_else(|| panic!("{human}"));
+    assert!(line.contains("15 alarms, 15 custom metrics"), "{line}");
+    assert!(line.ends_with("us-east-1: plans/prices.yaml."), "{line}");
 }

@@ -378,10 +378,17 @@ fn show_renders_a_saved_plan_exactly_and_refuses_damaged_ones() {
     let (code, shown, err) = cis_fix(&["show", saved.to_str().expect("utf-8")]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(shown, fresh, "a saved plan renders exactly as a fresh one");
+    // A cost whose total is not the sum of its items was edited.
+    let mut edited: serde_json::Value = serde_json::from_str(&out).expect("json");
+    edited["cost"]["monthly"] = serde_json::json!(1.0);
+    std::fs::write(&saved, edited.to_string()).expect("write");
+    let (code, _, err) = cis_fix(&["show", saved.to_str().expect("utf-8")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the cost's monthly totals"), "{err}");
     std::fs::write(
         &saved,
         out.replacen(
-            "\"format_version\": \"2.4\"",
+            "\"format_version\": \"2.5\"",
             "\"format_version\": \"0.9\"",
             1,
         ),

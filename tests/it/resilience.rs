@@ -271,6 +271,7 @@ fn killed_after(k: usize) {
     assert_eq!(status.code(), None, "killed by a signal after write {k}");
     let writes = proxy.calls().iter().filter(|c| c.is_write()).count();
     assert_eq!(writes, k, "no write after the kill");
+    acct.force_unlock_after_kill();
 
     let resumed = acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg]);
     resumed.expect_code(0);
@@ -593,6 +594,7 @@ fn killed_between_updates_resumes_to_the_same_end() {
     proxy.signal_after_writes(k, Signal::Kill);
     let child = spawn_apply(&proxy, &acct, &cfg);
     assert_eq!(child.wait_with_output().expect("wait").status.code(), None);
+    acct.force_unlock_after_kill();
 
     acct.cis_fix(&["apply", "--auto-approve", "--config", &cfg])
         .expect_code(0);

@@ -568,6 +568,7 @@ fn a_plan_whose_only_gaps_are_excepted_needs_no_action() {
         held_back: parts.held_back,
         controls: parts.controls,
         failed_reads: vec![],
+        cost: None,
     };
     assert!(!plan.needs_action());
     assert!(!plan.is_incomplete());

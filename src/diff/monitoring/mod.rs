@@ -7,6 +7,7 @@
 
 mod alarm;
 mod chain;
+pub mod coverage;
 mod filter;
 mod retire;
 mod topic;
@@ -23,6 +24,7 @@ use crate::observed::CallFailure;
 use crate::plan::{Cause, ControlStatus, Notice};
 use crate::snapshot::Snapshot;
 use chain::{Chain, Found, find_chain};
+use coverage::Covering;
 use retire::Used;
 use topic::{Delivery, NotifyTopic};
 use view::RegionView;
@@ -74,11 +76,14 @@ impl MonitoringControl {
 /// Plans every monitoring control: first its prerequisite, a qualifying
 /// trail; then, on the log groups such trails deliver to, each control's
 /// chain; last, cis-fix's own resources no control needs any more.
+/// `covering`: chains proven in other accounts in the same run, for a
+/// member whose events an organization trail delivers there.
 pub fn plan(
     d: &DesiredMonitoring,
     version: &str,
     snap: &Snapshot,
     planned: Option<&PlannedTrail>,
+    covering: &[Covering],
     out: &mut PlanBuilder,
 ) {
     for c in &d.controls {
@@ -127,6 +132,10 @@ pub fn plan(
             },
         );
     }
+    if a.candidates.is_empty() && a.unknown.is_empty() && !a.foreign.is_empty() {
+        plan_covered(d, &a, covering, out);
+        return;
+    }
     if a.candidates.is_empty() && a.unknown.is_empty() {
         out.notice(Notice::NoQualifyingTrail {
             rejected: a.rejected.clone(),
@@ -153,6 +162,73 @@ pub fn plan(
         });
     }
     plan_chains(d, version, snap, &a.candidates, &a.unknown, out);
+}
+
+/// A member whose only qualifying trails deliver to another account's log
+/// group: each control holds where that account's chain on the log group
+/// was proven in this run ([`Covering`]) and the trail delivers the
+/// control's events; otherwise it is blocked on that account, saying so.
+/// Nothing is planned here: the chain is built in the log group's account.
+fn plan_covered(
+    d: &DesiredMonitoring,
+    a: &trail::TrailAssessment,
+    covering: &[Covering],
+    out: &mut PlanBuilder,
+) {
+    let mut uncovered = false;
+    for c in &d.controls {
+        let covered = a.foreign.iter().find_map(|f| {
+            let cv = covering
+                .iter()
+                .find(|cv| cv.log_group == f.log_group && cv.account == f.log_group.account)?;
+            let chain = cv.chains.get(&c.id)?;
+            f.delivers(&c.events).ok()?;
+            Some((f, chain))
+        });
+        if let Some((f, chain)) = covered {
+            out.control(
+                c.key(),
+                ControlStatus::Compliant,
+                format!(
+                    "{} `{}`: it delivers this account's events to log group `{}` in account {}, where {chain}",
+                    coverage::COVERED,
+                    f.arn,
+                    f.log_group,
+                    f.log_group.account
+                ),
+                None,
+            );
+            continue;
+        }
+        uncovered = true;
+        // Not empty: the caller checked.
+        let Some(f) = a.foreign.first() else { continue };
+        let judged = covering.iter().any(|cv| cv.log_group == f.log_group);
+        let reason = match f.delivers(&c.events) {
+            Err(why) => format!("blocked: {why}"),
+            Ok(()) if judged => format!(
+                "blocked: depends on account {}'s chain on log group `{}` (organization trail `{}` delivers this account's events there), which does not hold for this control: see that account's plan",
+                f.log_group.account, f.log_group, f.arn
+            ),
+            Ok(()) => format!(
+                "blocked: depends on account {}'s chain on log group `{}`, where organization trail `{}` delivers this account's events; cis-fix plans that chain in account {}: plan the organization (`--organization`) to prove it for this account",
+                f.log_group.account, f.log_group, f.arn, f.log_group.account
+            ),
+        };
+        out.control(
+            c.key(),
+            ControlStatus::Blocked,
+            reason,
+            Some(Cause::OtherAccount {
+                account: f.log_group.account.clone(),
+            }),
+        );
+    }
+    if uncovered {
+        out.notice(Notice::NoQualifyingTrail {
+            rejected: a.rejected.clone(),
+        });
+    }
 }
 
 fn plan_chains(

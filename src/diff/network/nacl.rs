@@ -94,6 +94,27 @@ pub fn plan(c: &AdminPortsControl, snap: &Snapshot, allowed: bool, out: &mut Pla
             if openings.is_empty() {
                 continue;
             }
+            // A VPC shared with this account: its ACLs are the owner's.
+            if let (Some(owner), Some(me)) = (acl.owner_id.as_deref(), snap.account_id.as_deref())
+                && owner != me
+            {
+                v.found.push(format!(
+                    "network ACL {} of {} in {r} admits {} to {}",
+                    acl.network_acl_id,
+                    acl.vpc_id,
+                    sources(&c.check.sources),
+                    openings
+                        .iter()
+                        .map(|o| format!("{} {}", o.protocol_name, o.port))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                v.stuck.push(format!(
+                    "{} belongs to account {owner} (a VPC shared with this account): only that account can change it",
+                    acl.network_acl_id
+                ));
+                continue;
+            }
             let used = in_subnets(interfaces, &acl.subnets);
             let guards = if acl.subnets.is_empty() {
                 "guards no subnet".to_string()
@@ -156,12 +177,14 @@ pub fn plan(c: &AdminPortsControl, snap: &Snapshot, allowed: bool, out: &mut Pla
                     serve_or_hold(out, &address, &c.id, &mut v);
                     continue;
                 }
-                let Some(number) = acl
-                    .free_numbers_below(o.allowed_by)
-                    .find(|n| !taken.contains(n))
-                else {
+                let Some(number) = acl.deny_slot(o, &taken) else {
+                    let before = acl.decided_before(o);
                     v.stuck.push(format!(
-                        "no rule number is free below entry {} of {} to deny {} {} {} first: renumber its entries, or edit entry {} yourself",
+                        "no rule number is free between {} and entry {} of {} to deny {} {} {}: renumber its entries, or edit entry {} yourself",
+                        match before.iter().max() {
+                            Some(n) => format!("entry {n} (an entry of yours for that port, which must still decide first)"),
+                            None => "1".to_string(),
+                        },
                         o.allowed_by,
                         acl.network_acl_id,
                         o.world.cidr(),
@@ -173,16 +196,57 @@ pub fn plan(c: &AdminPortsControl, snap: &Snapshot, allowed: bool, out: &mut Pla
                 };
                 taken.insert(number);
                 let after = NetworkAclRule::deny(acl, o, number, used.clone());
+                let first = acl.decided_before(o);
                 let change = Change {
                     address: address.clone(),
                     action: Action::Create,
                     controls: vec![c.id.clone()],
                     reason: format!(
-                        "{what}; entry {number} is added to deny {} {} {}, so entry {} no longer admits it; every other entry stays; {}",
+                        "{what}; entry {number} is added to deny {} {} {}, so entry {} no longer admits it{}; every entry of yours stays. The deny covers every {} source, inside the VPC too: {} {} into these subnets from other subnets, a VPN or a peered network stops unless an entry of yours numbered below {number} allows it{}; {}",
                         o.world.cidr(),
                         o.protocol_name,
                         o.port,
                         o.allowed_by,
+                        if first.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " (entr{} {} of yours for that port still decide{} first)",
+                                if first.len() == 1 { "y" } else { "ies" },
+                                first
+                                    .iter()
+                                    .map(ToString::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                if first.len() == 1 { "s" } else { "" }
+                            )
+                        },
+                        if o.world == World::Ipv4 {
+                            "IPv4"
+                        } else {
+                            "IPv6"
+                        },
+                        o.protocol_name,
+                        o.port,
+                        // A NAT gateway or load balancer answers on ports
+                        // 1024-65535: a deny there can drop the odd reply.
+                        if o.port >= 1024
+                            && used.iter().any(|i| {
+                                matches!(
+                                    i.interface_type.as_str(),
+                                    "nat_gateway"
+                                        | "network_load_balancer"
+                                        | "gateway_load_balancer"
+                                ) || i.requester_id.as_deref() == Some("amazon-elb")
+                            })
+                        {
+                            format!(
+                                "; a NAT gateway or load balancer behind it uses ports 1024-65535 for replies, so the odd reply to port {} is dropped too",
+                                o.port
+                            )
+                        } else {
+                            String::new()
+                        },
                         behind(&used)
                     ),
                     before: None,

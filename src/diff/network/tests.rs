@@ -655,7 +655,78 @@ mod acls_and_instances {
         let c = p.control("5.1");
         assert_eq!(c.status, ControlStatus::Blocked);
         assert!(
-            c.reason.contains("no rule number is free below entry 1"),
+            c.reason
+                .contains("no rule number is free between 1 and entry 1"),
+            "{}",
+            c.reason
+        );
+    }
+
+    #[test]
+    fn the_users_narrower_allow_for_the_port_keeps_deciding_first() {
+        let s = snap_with(vec![(
+            "us-east-1",
+            Observed::Ok(vec![acl(vec![
+                entry(10, "allow", "6", Some((22, 22)), "203.0.113.0/24"),
+                entry(100, "allow", "-1", None, WORLD_V4),
+                entry(LAST_RULE, "deny", "-1", None, WORLD_V4),
+            ])]),
+            Observed::Ok(vec![]),
+            vec![],
+        )]);
+        let p = run(&desired_v3(all_on()), &s);
+        for c in &p.changes {
+            let Some(Resource::NetworkAclRule(r)) = &c.after else {
+                panic!()
+            };
+            assert!(r.rule_number > 10 && r.rule_number < 100, "{c:?}");
+            if r.from_port == 22 && r.protocol == "6" {
+                assert!(c.reason.contains("entry 10 of yours"), "{}", c.reason);
+            }
+            assert!(c.reason.contains("inside the VPC too"), "{}", c.reason);
+        }
+        assert_eq!(p.changes.len(), 4);
+    }
+
+    #[test]
+    fn what_cis_fix_cannot_close_stays_blocked_beside_what_waits_for_the_opt_in() {
+        let mut stuck = acl(vec![
+            entry(1, "allow", "6", Some((22, 22)), WORLD_V4),
+            entry(LAST_RULE, "deny", "-1", None, WORLD_V4),
+        ]);
+        stuck.network_acl_id = "acl-2".into();
+        let s = snap_with(vec![(
+            "us-east-1",
+            Observed::Ok(vec![acl(default_entries()), stuck]),
+            Observed::Ok(vec![]),
+            vec![],
+        )]);
+        let p = run(&desired_v3(Destructive::default()), &s);
+        assert_eq!(p.held_back.len(), 4);
+        let c = p.control("5.1");
+        assert_eq!(c.status, ControlStatus::Blocked);
+        // Not the opt-in's cause: an exception of the held-back ACL must
+        // not make the control read as excepted while acl-2 stays open.
+        assert_eq!(c.cause, None);
+        assert!(c.reason.contains("acl-2"), "{}", c.reason);
+    }
+
+    #[test]
+    fn an_acl_of_a_shared_vpc_is_the_owners_to_change() {
+        let mut shared = acl(default_entries());
+        shared.owner_id = Some("999999999999".into());
+        let s = snap_with(vec![(
+            "us-east-1",
+            Observed::Ok(vec![shared]),
+            Observed::Ok(vec![]),
+            vec![],
+        )]);
+        let p = run(&desired_v3(all_on()), &s);
+        assert!(p.changes.is_empty() && p.held_back.is_empty());
+        let c = p.control("5.1");
+        assert_eq!(c.status, ControlStatus::Blocked);
+        assert!(
+            c.reason.contains("belongs to account 999999999999"),
             "{}",
             c.reason
         );

@@ -48,9 +48,11 @@ const SUBCOMMANDS: &[&str] = &[
     "apply",
     "controls",
     "show",
+    "force-unlock",
     "snapshot",
     "init",
     "pattern",
+    "report",
     "completions",
     "man",
 ];

@@ -519,6 +519,25 @@ impl Account {
         self.dir.path()
     }
 
+    /// A killed apply leaves its lock, as a crash does: removes it as a
+    /// user would, with `force-unlock ID --force` (the ID read from the
+    /// default lock file), so the next apply runs. Panics unless there was
+    /// one.
+    pub fn force_unlock_after_kill(&self) {
+        let lock = self
+            .moto
+            .state_dir()
+            .join("locks")
+            .join(format!("{}.lock", super::ACCOUNT_ID));
+        let text = std::fs::read_to_string(&lock)
+            .unwrap_or_else(|e| panic!("the killed apply's lock {}: {e}", lock.display()));
+        let held: serde_json::Value = serde_json::from_str(&text).expect("lock JSON");
+        let id = held["id"].as_str().expect("lock id");
+        self.cis_fix(&["force-unlock", id, "--force"])
+            .expect_code(0);
+        assert!(!lock.exists());
+    }
+
     /// Runs the built binary against this account, in the temp dir.
     pub fn cis_fix(&self, args: &[&str]) -> Run {
         self.cis_fix_env(args, &[])

@@ -253,6 +253,11 @@ struct State {
     denied: HashSet<String>,
     /// (action, region) pairs denied in that region only.
     denied_in: HashSet<(String, String)>,
+    /// (action, bytes): calls of the action whose request body holds the
+    /// bytes are denied (`deny_where`).
+    denied_where: Vec<(String, Vec<u8>)>,
+    /// (real, shown) pairs of equal length: `disguise`.
+    disguises: Vec<(Vec<u8>, Vec<u8>)>,
     /// Operations that always get a server error (a fault outlasting retries).
     failing: HashSet<String>,
     signal: Option<SignalRule>,
@@ -370,6 +375,28 @@ impl FaultProxy {
         self.state().denied.insert(action.to_ascii_lowercase());
     }
 
+    /// Like [`deny`](FaultProxy::deny), only for calls whose request body
+    /// contains `needle` (e.g. the account id in an `sts:AssumeRole`'s
+    /// `RoleArn`), as a role missing in one account denies.
+    pub fn deny_where(&self, action: &str, needle: &str) {
+        assert!(action.contains(':'), "deny_where takes an IAM-style action");
+        self.state()
+            .denied_where
+            .push((action.to_ascii_lowercase(), needle.as_bytes().to_vec()));
+    }
+
+    /// Shows `real` as `shown` to the client, in every response body, and
+    /// turns `shown` back into `real` in every request body before moto
+    /// sees it (moto does not check signatures), so the client believes a
+    /// resource has another name. Both must be as long, so lengths and
+    /// framing stay as they are.
+    pub fn disguise(&self, real: &str, shown: &str) {
+        assert_eq!(real.len(), shown.len(), "disguise keeps lengths");
+        self.state()
+            .disguises
+            .push((real.as_bytes().to_vec(), shown.as_bytes().to_vec()));
+    }
+
     /// Like [`deny`](FaultProxy::deny), for calls sent to `region` only
     /// (the region of the request's SigV4 credential scope), as a policy
     /// with an `aws:RequestedRegion` condition denies.
@@ -416,6 +443,8 @@ impl FaultProxy {
         st.server_errors_sent = 0;
         st.denied.clear();
         st.denied_in.clear();
+        st.denied_where.clear();
+        st.disguises.clear();
         st.signal = None;
     }
 
@@ -475,7 +504,7 @@ impl Shared {
     }
 
     /// Numbers the call, records it and decides its fate, in arrival order.
-    fn decide(&self, id: &Ident) -> (usize, Decision) {
+    fn decide(&self, id: &Ident, body: &[u8]) -> (usize, Decision) {
         let mut st = self.state();
         let number = st.calls.len() + 1;
         let mut call = Call {
@@ -504,6 +533,10 @@ impl Shared {
             || st.denied.contains(&wildcard)
             || st.denied_in.contains(&(name.clone(), here.clone()))
             || st.denied_in.contains(&(wildcard.clone(), here))
+            || st
+                .denied_where
+                .iter()
+                .any(|(a, needle)| *a == name && contains(body, needle))
         {
             Some(Fault::Deny)
         } else if st.failing.contains(&name) {
@@ -1074,7 +1107,12 @@ fn serve_connection(stream: TcpStream, shared: &Arc<Shared>) {
         let close = req.wants_close();
         let head_request = req.method.eq_ignore_ascii_case("HEAD");
         let ident = identify(&req);
-        let decided = ident.as_ref().map(|id| (id, shared.decide(id)));
+        let decided = ident.as_ref().map(|id| (id, shared.decide(id, &req.body)));
+        let disguises = shared.state().disguises.clone();
+        let mut req = req;
+        for (real, shown) in &disguises {
+            replace_all(&mut req.body, shown, real);
+        }
         let (resp, index, note) = match decided {
             Some((id, (index, Decision::Fault(fault)))) => {
                 (fault_response(id, fault), Some(index), None)
@@ -1085,7 +1123,10 @@ fn serve_connection(stream: TcpStream, shared: &Arc<Shared>) {
                     _ => (None, None),
                 };
                 match forward(&req, shared) {
-                    Ok(resp) => {
+                    Ok(mut resp) => {
+                        for (real, shown) in &disguises {
+                            replace_all(&mut resp.body, real, shown);
+                        }
                         if let Some(signal) = signal {
                             shared.deliver(signal);
                         }
@@ -1108,6 +1149,26 @@ fn serve_connection(stream: TcpStream, shared: &Arc<Shared>) {
         }
         if write_response(&mut wire.stream, &resp, head_request, close).is_err() || close {
             return;
+        }
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Replaces every `from` in `data` with `to`, of the same length.
+fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) {
+    if from.is_empty() || from.len() != to.len() {
+        return;
+    }
+    let mut i = 0;
+    while i + from.len() <= data.len() {
+        if &data[i..i + from.len()] == from {
+            data[i..i + from.len()].copy_from_slice(to);
+            i += from.len();
+        } else {
+            i += 1;
         }
     }
 }

@@ -31,7 +31,8 @@ pub const ACCESS_KEY: &str = "testing";
 /// The environment a child process needs to reach `endpoint` and nothing
 /// else: region, static credentials, no instance metadata lookups, config
 /// and credentials file paths in `aws_home` that don't exist (so `~/.aws`
-/// is never read), and `NO_COLOR=1`.
+/// is never read), `NO_COLOR=1`, and a state directory of its own (locks,
+/// journal) under `aws_home`.
 pub fn isolated_env(endpoint: &str, aws_home: &Path) -> Vec<(String, String)> {
     let vars = [
         ("AWS_ENDPOINT_URL", endpoint.to_string()),
@@ -55,6 +56,14 @@ pub fn isolated_env(endpoint: &str, aws_home: &Path) -> Vec<(String, String)> {
                 .into_owned(),
         ),
         ("NO_COLOR", "1".to_string()),
+        // Default lock files and journal of this test's own: applies of
+        // parallel tests share the account id, so a shared default lock
+        // would make them refuse each other (and would land in the
+        // developer's home).
+        (
+            "XDG_STATE_HOME",
+            aws_home.join("state").to_string_lossy().into_owned(),
+        ),
     ];
     vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }

@@ -319,6 +319,13 @@ impl Moto {
         );
     }
 
+    /// The state directory (default lock files, journal) of the `cis-fix`
+    /// processes [`Moto::command`] makes: `XDG_STATE_HOME` of
+    /// [`fixtures::isolated_env`], plus `cis-fix`.
+    pub fn state_dir(&self) -> PathBuf {
+        self.aws_home.path().join("state").join("cis-fix")
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
