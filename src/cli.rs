@@ -111,7 +111,17 @@ pub struct Connection {
     /// Attempts per AWS call, retries included (default: AWS_MAX_ATTEMPTS or 3).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: Option<u32>,
+    /// AWS calls in flight at once, across every service and region (1 to
+    /// 64). Lower it when an account's API rate limits are shared with
+    /// other tools; beyond about 16 a 2-core machine gains nothing.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
 }
+
+/// Calls in flight by default: enough to overlap the round trips of a
+/// large account's reads without tripping AWS's per-API throttles.
+pub const DEFAULT_CONCURRENCY: u16 = 8;
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {

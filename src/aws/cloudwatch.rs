@@ -12,7 +12,11 @@ use crate::observed::{CallFailure, Observed};
 /// pages by 100).
 pub async fn read_alarms(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<MetricAlarm>> {
     let pages = match all_pages(
-        rc.cloudwatch.describe_alarms().into_paginator().send(),
+        rc.cloudwatch
+            .describe_alarms()
+            .max_records(super::page_size::DESCRIBE_ALARMS)
+            .into_paginator()
+            .send(),
         limit,
     )
     .await

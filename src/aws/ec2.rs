@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use super::clients::{Aws, RegionClients};
 use super::error::failure;
-use super::{Limiter, all_pages};
+use super::{Limiter, all_pages, page_size};
 use crate::kinds::ebs_encryption;
 use crate::kinds::instance_metadata::{self, InstanceFacts};
 use crate::kinds::network_acl::{self, NaclEntry, NetworkAclFacts, NewNaclEntry};
@@ -51,12 +51,17 @@ pub async fn read_security_groups(
     let region = rc.region.as_str();
     let (groups, rules) = futures::join!(
         all_pages(
-            rc.ec2.describe_security_groups().into_paginator().send(),
+            rc.ec2
+                .describe_security_groups()
+                .max_results(page_size::DESCRIBE_SECURITY_GROUPS)
+                .into_paginator()
+                .send(),
             limit
         ),
         all_pages(
             rc.ec2
                 .describe_security_group_rules()
+                .max_results(page_size::DESCRIBE_SECURITY_GROUP_RULES)
                 .into_paginator()
                 .send(),
             limit
@@ -128,7 +133,11 @@ pub async fn read_security_groups(
 pub async fn read_interfaces(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<InterfaceUse>> {
     let region = rc.region.as_str();
     let pages = match all_pages(
-        rc.ec2.describe_network_interfaces().into_paginator().send(),
+        rc.ec2
+            .describe_network_interfaces()
+            .max_results(page_size::DESCRIBE_NETWORK_INTERFACES)
+            .into_paginator()
+            .send(),
         limit,
     )
     .await
@@ -172,7 +181,11 @@ pub async fn read_network_acls(
     limit: &Limiter,
 ) -> Observed<Vec<NetworkAclFacts>> {
     let pages = match all_pages(
-        rc.ec2.describe_network_acls().into_paginator().send(),
+        rc.ec2
+            .describe_network_acls()
+            .max_results(page_size::DESCRIBE_NETWORK_ACLS)
+            .into_paginator()
+            .send(),
         limit,
     )
     .await
@@ -233,7 +246,7 @@ pub async fn read_instances(rc: &RegionClients, limit: &Limiter) -> Observed<Vec
     let pages = match all_pages(
         rc.ec2
             .describe_instances()
-            .max_results(1000)
+            .max_results(page_size::DESCRIBE_INSTANCES)
             .into_paginator()
             .send(),
         limit,

@@ -18,7 +18,12 @@ const ALREADY_EXISTS: &str = "FlowLogAlreadyExists";
 
 /// Every VPC of the region.
 pub async fn read_vpcs(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<Vpc>> {
-    let pages = rc.ec2.describe_vpcs().into_paginator().send();
+    let pages = rc
+        .ec2
+        .describe_vpcs()
+        .max_results(super::page_size::DESCRIBE_VPCS)
+        .into_paginator()
+        .send();
     match all_pages(pages, limit).await {
         Ok(pages) => Observed::Ok(
             pages
@@ -46,7 +51,12 @@ pub async fn read_vpcs(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<Vpc>
 
 /// Every flow log of the region (of VPCs, subnets and interfaces alike).
 pub async fn read_flow_logs(rc: &RegionClients, limit: &Limiter) -> Observed<Vec<FlowLogFacts>> {
-    let pages = rc.ec2.describe_flow_logs().into_paginator().send();
+    let pages = rc
+        .ec2
+        .describe_flow_logs()
+        .max_results(super::page_size::DESCRIBE_FLOW_LOGS)
+        .into_paginator()
+        .send();
     match all_pages(pages, limit).await {
         Ok(pages) => Observed::Ok(
             pages

@@ -11,7 +11,7 @@ use futures::future::join_all;
 
 use super::clients::RegionClients;
 use super::error::{failure, malformed, refused};
-use super::{Limiter, all_pages};
+use super::{Limiter, all_pages, page_size};
 use crate::kinds::kms_key::READ;
 use crate::kinds::kms_key_rotation;
 use crate::kinds::{Deferred, KmsKeyFacts};
@@ -35,8 +35,22 @@ pub async fn read_keys(
 ) -> Observed<Vec<KmsKeyFacts>> {
     let region = rc.region.as_str();
     let (keys, aliases) = futures::join!(
-        all_pages(rc.kms.list_keys().into_paginator().send(), limit),
-        all_pages(rc.kms.list_aliases().into_paginator().send(), limit),
+        all_pages(
+            rc.kms
+                .list_keys()
+                .limit(page_size::LIST_KEYS)
+                .into_paginator()
+                .send(),
+            limit
+        ),
+        all_pages(
+            rc.kms
+                .list_aliases()
+                .limit(page_size::LIST_ALIASES)
+                .into_paginator()
+                .send(),
+            limit
+        ),
     );
     let keys = match keys {
         Ok(pages) => pages

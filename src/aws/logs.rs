@@ -21,6 +21,7 @@ pub async fn read_filters(
         .logs
         .describe_metric_filters()
         .log_group_name(log_group)
+        .limit(super::page_size::DESCRIBE_METRIC_FILTERS)
         .into_paginator()
         .send();
     let pages = match all_pages(pages, limit).await {
@@ -145,6 +146,7 @@ pub async fn read_log_groups(
         .logs
         .describe_log_groups()
         .log_group_name_prefix(name)
+        .limit(super::page_size::DESCRIBE_LOG_GROUPS)
         .into_paginator()
         .send();
     match all_pages(pages, limit).await {

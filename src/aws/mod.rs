@@ -15,6 +15,7 @@ mod kms;
 mod logs;
 pub mod objects;
 pub mod organizations;
+pub mod page_size;
 pub mod permissions;
 mod s3;
 mod sns;

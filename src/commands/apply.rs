@@ -49,7 +49,7 @@ pub async fn run(args: ApplyArgs) -> Result<Exit> {
     // could undo that apply's work (write back a weaker policy it raised).
     run.lock(&places, &aws).await?;
     let result = async {
-        let snap = super::read(&aws, &scope).await;
+        let snap = super::read(&aws, &args.connection, &scope).await;
         let plan = super::compute(&desired, &snap)?;
         let e = Style::for_stderr();
         if args.json {

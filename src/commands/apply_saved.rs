@@ -126,7 +126,7 @@ async fn check_and_apply(
 ) -> Result<Exit> {
     let mut scope = desired.read_scope();
     scope.regions = planned.chosen_regions.clone();
-    let snap = super::read(aws, &scope).await;
+    let snap = super::read(aws, &args.connection, &scope).await;
     now.account_id = snap.account_id.clone();
     now.home_region = snap.region.clone();
     now.regions = snap.planned_regions().unwrap_or_default();

@@ -31,9 +31,6 @@ use cis_fix::saved_plan::ConfigInput;
 use cis_fix::snapshot::{ReadScope, Snapshot};
 use cis_fix::{benchmark, diff, plan::Plan};
 
-/// AWS calls in flight at once.
-const CONCURRENCY: usize = 8;
-
 /// How a command ended, mapped to the process exit code in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -158,10 +155,12 @@ pub async fn connect(c: &Connection) -> Result<Aws> {
     Ok(aws)
 }
 
-/// Reads the account: what listing finds, and what `scope` names.
-pub async fn read(aws: &Aws, scope: &ReadScope) -> Snapshot {
+/// Reads the account: what listing finds, and what `scope` names, with at
+/// most `--concurrency` calls in flight.
+pub async fn read(aws: &Aws, c: &Connection, scope: &ReadScope) -> Snapshot {
     let progress = Progress::stderr();
-    cis_fix::aws::read_snapshot(aws, &Limiter::new(CONCURRENCY), &progress, scope).await
+    let limit = Limiter::new(usize::from(c.concurrency));
+    cis_fix::aws::read_snapshot(aws, &limit, &progress, scope).await
 }
 
 /// What the reads look for when there is no desired state (`snapshot`):

@@ -22,7 +22,7 @@ pub async fn run(args: PlanArgs) -> Result<Exit> {
             let aws =
                 super::org::assume_role_arn(aws, &args.accounts, args.target.config.as_deref())
                     .await?;
-            super::read(&aws, &scope).await
+            super::read(&aws, &args.connection, &scope).await
         }
     };
     let plan = super::compute(&desired, &snap)?;

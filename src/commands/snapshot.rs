@@ -8,7 +8,7 @@ pub async fn run(args: SnapshotArgs) -> Result<Exit> {
     let (config, _) = cis_fix::config::Config::discover(args.config.as_deref())?;
     let scope = super::with_regions(super::read_scope(&config), &args.connection)?;
     let aws = super::connect(&args.connection).await?;
-    let snap = super::read(&aws, &scope).await;
+    let snap = super::read(&aws, &args.connection, &scope).await;
     let text = snap.to_json();
     match &args.out {
         Some(path) => {

@@ -228,3 +228,22 @@ fn a_closed_pipe_ends_output_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn concurrency_outside_1_to_64_is_a_usage_error_naming_the_flag() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for command in [["plan"], ["apply"], ["snapshot"]] {
+        for bad in ["0", "65", "many"] {
+            let args: Vec<String> = command
+                .iter()
+                .chain(&["--concurrency", bad])
+                .map(|s| s.to_string())
+                .collect();
+            let r = run(&args, &[], dir.path());
+            assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+            assert!(r.stderr.starts_with("Error: "), "{args:?}: {}", r.stderr);
+            assert!(r.stderr.contains("--concurrency"), "{args:?}: {}", r.stderr);
+            assert!(r.stdout.is_empty());
+        }
+    }
+}

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod bench_minimal;
 mod cli_inputs;
 mod cloudtrail;
 mod examples;

@@ -651,9 +651,18 @@ fn every_read_is_made_once() {
         regions.sort();
         assert_eq!(regions, key_regions, "{read}");
     }
-    // One region named: the exact reads.
+    // One region named: the exact reads, one call in flight or many.
     for command in [
         &["plan", "--config", &cfg, "--region", "us-east-1"][..],
+        &[
+            "plan",
+            "--config",
+            &cfg,
+            "--region",
+            "us-east-1",
+            "--concurrency",
+            "1",
+        ][..],
         &[
             "apply",
             "--auto-approve",

@@ -5,6 +5,7 @@
 use super::Outcome;
 use super::retire::Used;
 use super::topic::NotifyTopic;
+use super::view::Alarms;
 use crate::address::Address;
 use crate::desired::{DesiredMonitoring, MonitoringControl};
 use crate::diff::builder::PlanBuilder;
@@ -21,13 +22,13 @@ pub fn plan(
     lg: &LogGroupRef,
     filter: &MetricFilter,
     filter_change: Option<&Address>,
-    alarms: &[MetricAlarm],
+    alarms: &Alarms<'_>,
     topic: &NotifyTopic,
     used: &mut Used,
     out: &mut PlanBuilder,
 ) -> Result<Option<String>, Outcome> {
     let value = published_value(filter).unwrap_or(1.0);
-    let on_metric: Vec<&MetricAlarm> = alarms.iter().filter(|a| watches(a, filter)).collect();
+    let on_metric: Vec<&MetricAlarm> = alarms.watching(filter);
     let fires = |a: &MetricAlarm| fires_on_one_event(a, filter, value).is_ok();
     let notifies = |a: &MetricAlarm| a.alarm_actions.contains(&topic.arn);
     if let Some(a) = on_metric.iter().find(|a| fires(a) && notifies(a)) {
@@ -35,7 +36,7 @@ pub fn plan(
         return Ok(None);
     }
 
-    let ours = alarms.iter().find(|a| a.name == c.alarm_name);
+    let ours = alarms.named(&c.alarm_name);
     let users_firing = on_metric
         .iter()
         .copied()

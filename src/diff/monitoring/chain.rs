@@ -2,22 +2,26 @@
 //! pattern, an alarm that goes off on one event, and a topic someone
 //! confirmed? Every link proven, or the control does not hold.
 
-use super::view::{LogGroupView, RegionView, topic_name};
+use super::view::{Alarms, LogGroupView, RegionView, topic_name};
 use crate::desired::MonitoringControl;
-use crate::diff::signal::{TopicProblem, fires_on_one_event, sns_actions, watches};
+use crate::diff::signal::{TopicProblem, fires_on_one_event, sns_actions};
 use crate::kinds::{MetricAlarm, MetricFilter};
 use crate::observed::CallFailure;
 use crate::pattern::Coverage;
 
 /// Alarms that go off when one event reaches `f`.
-pub fn firing_alarms<'a>(
-    alarms: &'a [MetricAlarm],
-    f: &MetricFilter,
+pub fn firing_alarms<'a, 'f>(
+    alarms: &Alarms<'a>,
+    f: &'f MetricFilter,
     value: f64,
-) -> impl Iterator<Item = &'a MetricAlarm> {
+) -> impl Iterator<Item = &'a MetricAlarm> + 'f
+where
+    'a: 'f,
+{
     alarms
-        .iter()
-        .filter(move |a| watches(a, f) && fires_on_one_event(a, f, value).is_ok())
+        .watching(f)
+        .into_iter()
+        .filter(move |a| fires_on_one_event(a, f, value).is_ok())
 }
 
 /// A complete, working chain, described for the plan.
@@ -111,7 +115,7 @@ pub fn find_chain(c: &MonitoringControl, lg_name: &str, view: &RegionView<'_>) -
 pub fn notified_topics<'a>(
     c: &MonitoringControl,
     lgv: &LogGroupView<'a>,
-    alarms: &'a [MetricAlarm],
+    alarms: &Alarms<'a>,
     view: &RegionView<'_>,
 ) -> Vec<&'a str> {
     let mut out = Vec::new();

@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 
 use super::Outcome;
 use super::chain::{describe_gap, firing_alarms};
-use super::view::{LogGroupView, coverage};
+use super::view::{Alarms, LogGroupView, coverage};
 use crate::address::Address;
 use crate::config::PatternMode;
 use crate::desired::{DesiredMonitoring, MonitoringControl};
 use crate::diff::builder::PlanBuilder;
 use crate::diff::signal::published_value;
 use crate::kinds::metric_filter::MAX_PER_LOG_GROUP;
-use crate::kinds::{Kind, LogGroupRef, MetricAlarm, MetricFilter, Resource};
+use crate::kinds::{Kind, LogGroupRef, MetricFilter, Resource};
 use crate::pattern::{self, Coverage};
 use crate::plan::{Action, Change};
 
@@ -30,7 +30,7 @@ pub fn plan(
     d: &DesiredMonitoring,
     lg: &LogGroupRef,
     lgv: &LogGroupView<'_>,
-    alarms: &[MetricAlarm],
+    alarms: &Alarms<'_>,
     added: &mut usize,
     out: &mut PlanBuilder,
 ) -> Result<FilterStep, Outcome> {

@@ -14,14 +14,13 @@
 //! - destroys run after every other change and are skipped when one of
 //!   those failed, so nothing is removed before what replaces it exists.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use super::chain::Chain;
 use super::view::RegionView;
 use crate::address::Address;
 use crate::desired::{DesiredMonitoring, OwnedNames, alarm_owner};
 use crate::diff::builder::PlanBuilder;
-use crate::diff::signal::watches;
 use crate::kinds::{Kind, MetricAlarm, MetricFilter, Resource};
 use crate::plan::{Action, Change, Notice};
 
@@ -78,13 +77,21 @@ pub fn plan(
         filters.extend(lgv.filters.iter().map(|(f, _)| (*lg, *f)));
     }
     let is_current = |name: &str| d.controls.iter().any(|c| c.alarm_name == name);
-    let retiring: Vec<(&MetricAlarm, (&str, &str))> = alarms
+    // Alarms fed by a filter in view, found through the index by metric.
+    let fed: HashSet<&str> = filters
         .iter()
+        .flat_map(|(_, f)| alarms.watching(f))
+        .map(|a| a.name.as_str())
+        .collect();
+    let retiring: Vec<(&MetricAlarm, (&str, &str))> = alarms
+        .all()
+        .iter()
+        .filter(|a| fed.contains(a.name.as_str()))
         .filter(|a| !used.alarms.contains(&(region.to_string(), a.name.clone())))
         .filter(|a| !is_current(&a.name))
-        .filter(|a| filters.iter().any(|(_, f)| watches(a, f)))
         .filter_map(|a| alarm_owner(a.description.as_deref()).map(|o| (a, o)))
         .collect();
+    let retiring_names: HashSet<&str> = retiring.iter().map(|(a, _)| a.name.as_str()).collect();
     // Nothing is removed before what this plan makes or fixes is in place:
     // a failed change skips every destroy.
     let after: Vec<Address> = out
@@ -114,8 +121,9 @@ pub fn plan(
             continue;
         };
         let kept: Vec<&str> = alarms
-            .iter()
-            .filter(|a| watches(a, f) && !retiring.iter().any(|(r, _)| r.name == a.name))
+            .watching(f)
+            .into_iter()
+            .filter(|a| !retiring_names.contains(a.name.as_str()))
             .map(|a| a.name.as_str())
             .collect();
         if !kept.is_empty() {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::arn::Arn;
 use crate::desired::MonitoringControl;
-use crate::diff::signal::{TopicProblem, published_value, topic_accepts_alarms};
+use crate::diff::signal::{TopicProblem, published_value, topic_accepts_alarms, watches};
 use crate::kinds::{
     MetricAlarm, MetricFilter, Subscription, Topic, TopicAttributes, metric_alarm, metric_filter,
     sns_subscription, sns_topic,
@@ -63,12 +63,67 @@ impl<'a> LogGroupView<'a> {
     }
 }
 
+/// The region's alarms, indexed once by the metric they watch and by
+/// name: matching a filter to its alarms is then a lookup, not a scan of
+/// every alarm for every filter (quadratic on an account with thousands of
+/// both).
+pub struct Alarms<'a> {
+    all: &'a [MetricAlarm],
+    by_metric: HashMap<(&'a str, &'a str), Vec<&'a MetricAlarm>>,
+    by_name: HashMap<&'a str, &'a MetricAlarm>,
+}
+
+impl<'a> Alarms<'a> {
+    pub fn new(all: &'a [MetricAlarm]) -> Self {
+        let mut by_metric: HashMap<(&str, &str), Vec<&MetricAlarm>> = HashMap::new();
+        let mut by_name = HashMap::new();
+        for a in all {
+            if let (Some(ns), Some(m)) = (a.namespace.as_deref(), a.metric_name.as_deref()) {
+                by_metric.entry((ns, m)).or_default().push(a);
+            }
+            // CloudWatch names are unique in a region; the first one read
+            // wins, as a scan would find it.
+            by_name.entry(a.name.as_str()).or_insert(a);
+        }
+        Alarms {
+            all,
+            by_metric,
+            by_name,
+        }
+    }
+
+    /// Every alarm, in the order read.
+    pub fn all(&self) -> &'a [MetricAlarm] {
+        self.all
+    }
+
+    /// The alarms that watch `f`'s metric (namespace, name and dimensions),
+    /// in the order read.
+    pub fn watching(&self, f: &MetricFilter) -> Vec<&'a MetricAlarm> {
+        self.by_metric
+            .get(&(f.metric_namespace.as_str(), f.metric_name.as_str()))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .filter(|a| watches(a, f))
+            .collect()
+    }
+
+    pub fn named(&self, name: &str) -> Option<&'a MetricAlarm> {
+        self.by_name.get(name).copied()
+    }
+}
+
 pub struct RegionView<'a> {
     pub region: &'a str,
     /// The account being judged, when known.
     pub account: Option<&'a str>,
     snap: &'a Snapshot,
     log_groups: BTreeMap<&'a str, Result<LogGroupView<'a>, CallFailure>>,
+    alarms: Result<Alarms<'a>, CallFailure>,
+    /// Subscriptions by topic ARN, in the order read.
+    subscriptions: Result<HashMap<&'a str, Vec<&'a Subscription>>, CallFailure>,
 }
 
 impl<'a> RegionView<'a> {
@@ -108,11 +163,32 @@ impl<'a> RegionView<'a> {
                 });
             views.insert(*name, view);
         }
+        let alarms = snap
+            .read(metric_alarm::READ, region, None, metric_alarm::from_read)
+            .map(Alarms::new);
+        let subscriptions = snap
+            .read(
+                sns_subscription::READ,
+                region,
+                None,
+                sns_subscription::from_read,
+            )
+            .map(|subs| {
+                let mut by_topic: HashMap<&str, Vec<&Subscription>> = HashMap::new();
+                for s in subs {
+                    if let Some(t) = s.topic_arn.known() {
+                        by_topic.entry(t).or_default().push(s);
+                    }
+                }
+                by_topic
+            });
         RegionView {
             region,
             account: snap.account_id.as_deref(),
             snap,
             log_groups: views,
+            alarms,
+            subscriptions,
         }
     }
 
@@ -124,13 +200,8 @@ impl<'a> RegionView<'a> {
         }
     }
 
-    pub fn alarms(&self) -> Result<&'a [MetricAlarm], CallFailure> {
-        self.snap.read(
-            metric_alarm::READ,
-            self.region,
-            None,
-            metric_alarm::from_read,
-        )
+    pub fn alarms(&self) -> Result<&Alarms<'a>, CallFailure> {
+        self.alarms.as_ref().map_err(Clone::clone)
     }
 
     pub fn topics(&self) -> Result<&'a [Topic], CallFailure> {
@@ -138,21 +209,19 @@ impl<'a> RegionView<'a> {
             .read(sns_topic::READ, self.region, None, sns_topic::from_read)
     }
 
-    pub fn subscriptions(&self) -> Result<&'a [Subscription], CallFailure> {
-        self.snap.read(
-            sns_subscription::READ,
-            self.region,
-            None,
-            sns_subscription::from_read,
-        )
+    /// Whether the region's subscriptions were read (the failure if not).
+    pub fn subscriptions(&self) -> Result<(), CallFailure> {
+        self.subscriptions
+            .as_ref()
+            .map(|_| ())
+            .map_err(Clone::clone)
     }
 
     pub fn subs_of(&self, topic_arn: &str) -> Result<Vec<&'a Subscription>, CallFailure> {
-        Ok(self
-            .subscriptions()?
-            .iter()
-            .filter(|s| s.topic_arn.known() == Some(topic_arn))
-            .collect())
+        match &self.subscriptions {
+            Ok(by_topic) => Ok(by_topic.get(topic_arn).cloned().unwrap_or_default()),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     /// A topic's attributes; `Ok(None)` when it does not exist.
