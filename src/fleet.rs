@@ -8,15 +8,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cost::Cost;
 use crate::format::{self, FileError, FileKind, FormatVersion};
 use crate::jsonplan::JsonPlan;
 use crate::observed::CallFailure;
 use crate::plan::ControlStatus;
 
-/// 1.0: the first organization report.
+/// 1.0: the first organization report; 1.1 adds `cost`, the accounts'
+/// plans' costs added up.
 pub const FILE: FileKind = FileKind {
     what: "organization report",
-    version: FormatVersion::new(1, 0),
+    version: FormatVersion::new(1, 1),
     remedy: "make the report again with this version of cis-fix",
     marker: "accounts",
     others: &[],
@@ -189,9 +191,8 @@ impl AccountReport {
     }
 }
 
-/// Totals over the accounts of a report. SEAM(cost): when the plan's
-/// `cost` object lands (branch `cost`), its totals belong here too, added
-/// up with `Cost::sum` over the accounts' plans.
+/// Totals over the accounts of a report (their cost is the report's
+/// `cost`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FleetSummary {
@@ -244,6 +245,19 @@ pub struct OrgReport {
     pub shard: Option<Shard>,
     pub accounts: Vec<AccountReport>,
     pub summary: FleetSummary,
+    /// What the accounts' plans add a month at list price, added up; absent
+    /// when no account's plan states a cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+}
+
+/// The accounts' plans' costs, added up.
+fn cost_of(accounts: &[AccountReport]) -> Option<Cost> {
+    let costs: Vec<Cost> = accounts
+        .iter()
+        .filter_map(|a| a.plan.as_ref()?.cost.clone())
+        .collect();
+    Cost::sum(&costs)
 }
 
 impl OrgReport {
@@ -262,17 +276,18 @@ impl OrgReport {
             management_account,
             shard,
             summary: FleetSummary::of(&accounts),
+            cost: cost_of(&accounts),
             accounts,
         }
     }
 
     pub fn from_json(text: &str, origin: &str) -> Result<OrgReport, FileError> {
         let r: OrgReport = format::load(text, origin, FILE)?;
-        if r.summary != FleetSummary::of(&r.accounts) {
+        if r.summary != FleetSummary::of(&r.accounts) || r.cost != cost_of(&r.accounts) {
             return Err(FileError::Other {
                 path: origin.to_string(),
                 message:
-                    "the summary does not count the accounts the report lists (was it edited?)"
+                    "the summary or cost does not add up the accounts the report lists (was it edited?)"
                         .into(),
             });
         }
@@ -298,6 +313,9 @@ impl OrgReport {
 /// One input of `report merge`: an organization report, or one account's
 /// JSON plan (`plan --json`).
 #[derive(Debug, Clone)]
+// A merge holds one part per file given: boxing the report would only make
+// every match say `Box`.
+#[allow(clippy::large_enum_variant)]
 pub enum Part {
     Report(OrgReport),
     Plan(Box<JsonPlan>),
@@ -617,6 +635,48 @@ mod tests {
             shard,
             list,
         )
+    }
+
+    /// A JSON plan with a cost: the example new account's, for `account`.
+    fn costly_plan(account: &str) -> JsonPlan {
+        let b = crate::benchmark::load("3.0.0").expect("benchmark");
+        let d = crate::desired::build(&b, &crate::config::Config::default(), "c").expect("d");
+        let snap = crate::snapshot::Snapshot::from_json(
+            include_str!("../examples/accounts/new-account.json"),
+            "new",
+        )
+        .expect("snapshot");
+        let plan = crate::diff::plan(&d, &snap, crate::date::Date::from_days(20_000)).expect("p");
+        let mut p = JsonPlan::from_plan(&plan);
+        p.account_id = Some(account.into());
+        p
+    }
+
+    #[test]
+    fn the_report_adds_up_the_accounts_costs_and_refuses_an_edited_total() {
+        let one = costly_plan("111111111111");
+        let each = one.cost.clone().expect("the new account's plan has a cost");
+        assert!(!each.monthly.is_negative());
+        let r = OrgReport::new(
+            "3.0.0",
+            None,
+            None,
+            None,
+            vec![
+                AccountReport::planned("111111111111", None, one, vec![]),
+                AccountReport::planned("222222222222", None, costly_plan("222222222222"), vec![]),
+            ],
+        );
+        let total = r.cost.clone().expect("summed");
+        assert_eq!(total, Cost::sum(&[each.clone(), each]).expect("sum"));
+        let text = r.to_json();
+        assert_eq!(OrgReport::from_json(&text, "r.json").expect("loads"), r);
+        let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        v["cost"]["items"] = serde_json::json!([]);
+        let err = OrgReport::from_json(&v.to_string(), "r.json").unwrap_err();
+        assert!(err.to_string().contains("cost"), "{err}");
+        // No plan with a cost: no cost.
+        assert_eq!(report_of(&ids(3), None).cost, None);
     }
 
     #[test]

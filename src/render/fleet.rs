@@ -97,6 +97,14 @@ pub fn totals(r: &OrgReport, s: Style) -> String {
         t.change,
         t.destroy
     );
+    if let Some(c) = &r.cost {
+        let line = super::cost::line(c);
+        let _ = writeln!(
+            out,
+            "{}",
+            line.replacen("Cost: this plan", "Cost: these accounts' plans", 1)
+        );
+    }
     let _ = writeln!(out);
     let name_w = r
         .accounts

@@ -149,7 +149,7 @@ fn every_account_is_planned_grouped_and_a_missing_role_fails_that_account_alone(
     let r = org.run_via(&proxy, &["plan", "--organization", "--json"]);
     r.expect_code(0);
     let report = r.json();
-    assert_eq!(report["format_version"], "1.0");
+    assert_eq!(report["format_version"], "1.1");
     assert_eq!(report["management_account"], ACCOUNT_ID);
     assert!(
         report["organization_id"]
