@@ -14,6 +14,9 @@ use crate::jsonplan::JsonPlan;
 use crate::observed::CallFailure;
 use crate::plan::ControlStatus;
 
+mod json_stream;
+pub use json_stream::JsonStream;
+
 /// 1.0: the first organization report; 1.1 adds `cost`, the accounts'
 /// plans' costs added up.
 pub const FILE: FileKind = FileKind {
@@ -208,24 +211,131 @@ pub struct FleetSummary {
 
 impl FleetSummary {
     pub fn of(accounts: &[AccountReport]) -> FleetSummary {
-        let mut s = FleetSummary {
-            accounts: accounts.len(),
-            ..FleetSummary::default()
-        };
+        let mut s = FleetSummary::default();
         for a in accounts {
-            match a.status {
-                AccountStatus::Compliant => s.compliant += 1,
-                AccountStatus::Changes => s.changes += 1,
-                AccountStatus::Blocked => s.blocked += 1,
-                AccountStatus::Unknown => s.unknown += 1,
-            }
-            if let Some(p) = &a.plan {
-                s.add += p.summary.add;
-                s.change += p.summary.change;
-                s.destroy += p.summary.destroy;
-            }
+            s.add(a);
         }
         s
+    }
+
+    /// Counts one more account.
+    pub fn add(&mut self, a: &AccountReport) {
+        self.accounts += 1;
+        match a.status {
+            AccountStatus::Compliant => self.compliant += 1,
+            AccountStatus::Changes => self.changes += 1,
+            AccountStatus::Blocked => self.blocked += 1,
+            AccountStatus::Unknown => self.unknown += 1,
+        }
+        if let Some(p) = &a.plan {
+            self.add += p.summary.add;
+            self.change += p.summary.change;
+            self.destroy += p.summary.destroy;
+        }
+    }
+
+    /// Some account could not be planned or judged: exit 1.
+    pub fn is_incomplete(&self) -> bool {
+        self.unknown > 0
+    }
+
+    /// Some account has changes or needs a person: exit 2 with
+    /// `--detailed-exitcode`.
+    pub fn needs_action(&self) -> bool {
+        self.changes > 0 || self.blocked > 0
+    }
+}
+
+/// One account's line of the accounts table under the total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub account_id: String,
+    pub name: Option<String>,
+    pub status: AccountStatus,
+    /// Changes its plan lists; `None` when it could not be planned.
+    pub changes: Option<usize>,
+    /// Why it is unknown, or which organization trails cover it.
+    pub note: String,
+}
+
+impl Row {
+    pub fn of(a: &AccountReport) -> Row {
+        let note = match (&a.error, &a.plan) {
+            (Some(e), _) => e.to_string(),
+            (None, Some(p)) if a.status == AccountStatus::Unknown => p
+                .failed_reads
+                .first()
+                .map(|f| f.to_string())
+                .or_else(|| {
+                    p.controls
+                        .iter()
+                        .find(|c| c.status == ControlStatus::Unknown)
+                        .map(|c| format!("{}: {}", c.id, c.reason))
+                })
+                .unwrap_or_default(),
+            _ if !a.covered_by.is_empty() => format!(
+                "monitoring covered by {}",
+                a.covered_by
+                    .iter()
+                    .map(|c| c.trail_arn.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => String::new(),
+        };
+        Row {
+            account_id: a.account_id.clone(),
+            name: a.name.clone(),
+            status: a.status,
+            changes: a.plan.as_ref().map(|_| a.change_count()),
+            note,
+        }
+    }
+}
+
+/// A report without its plans: the total line and the accounts table. A
+/// run that writes each account out as it is planned keeps only this of
+/// it (a row and its plan's cost), so what it holds stays small however
+/// many accounts it has planned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Totals {
+    pub organization_id: Option<String>,
+    pub shard: Option<Shard>,
+    pub summary: FleetSummary,
+    costs: Vec<Cost>,
+    pub rows: Vec<Row>,
+}
+
+impl Totals {
+    pub fn new(organization_id: Option<String>, shard: Option<Shard>) -> Totals {
+        Totals {
+            organization_id,
+            shard,
+            summary: FleetSummary::default(),
+            costs: vec![],
+            rows: vec![],
+        }
+    }
+
+    /// Counts one more account (given in account id order).
+    pub fn add(&mut self, a: &AccountReport) {
+        self.summary.add(a);
+        self.costs
+            .extend(a.plan.as_ref().and_then(|p| p.cost.clone()));
+        self.rows.push(Row::of(a));
+    }
+
+    pub fn of(r: &OrgReport) -> Totals {
+        let mut t = Totals::new(r.organization_id.clone(), r.shard);
+        for a in &r.accounts {
+            t.add(a);
+        }
+        t
+    }
+
+    /// The accounts' plans' costs added up, as the report's `cost`.
+    pub fn cost(&self) -> Option<Cost> {
+        Cost::sum(&self.costs)
     }
 }
 
@@ -300,13 +410,13 @@ impl OrgReport {
 
     /// Some account could not be planned or judged: exit 1.
     pub fn is_incomplete(&self) -> bool {
-        self.summary.unknown > 0
+        self.summary.is_incomplete()
     }
 
     /// Some account has changes or needs a person: exit 2 with
     /// `--detailed-exitcode`.
     pub fn needs_action(&self) -> bool {
-        self.summary.changes > 0 || self.summary.blocked > 0
+        self.summary.needs_action()
     }
 }
 
@@ -670,6 +780,7 @@ mod tests {
         let total = r.cost.clone().expect("summed");
         assert_eq!(total, Cost::sum(&[each.clone(), each]).expect("sum"));
         let text = r.to_json();
+        assert_eq!(JsonStream::whole(&r), text, "streamed, with a cost");
         assert_eq!(OrgReport::from_json(&text, "r.json").expect("loads"), r);
         let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
         v["cost"]["items"] = serde_json::json!([]);
@@ -677,6 +788,15 @@ mod tests {
         assert!(err.to_string().contains("cost"), "{err}");
         // No plan with a cost: no cost.
         assert_eq!(report_of(&ids(3), None).cost, None);
+    }
+
+    #[test]
+    fn streamed_report_is_the_report_byte_for_byte() {
+        for shard in [None, Shard::parse("1/2").ok()] {
+            let r = report_of(&ids(8), shard);
+            assert_eq!(JsonStream::whole(&r), r.to_json(), "shard {shard:?}");
+            assert_eq!(Totals::of(&r).summary, r.summary);
+        }
     }
 
     #[test]

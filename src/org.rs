@@ -1,14 +1,25 @@
 //! The organization run (`--organization`): list the member accounts, keep
 //! this worker's shard, open a session in each (the caller's own account
-//! with the caller's credentials, every other through the role), read them
-//! with a bound on accounts in flight (the per-call [`Limiter`] is shared,
-//! so the bound on calls holds across accounts), then diff each, giving a
-//! member the chains proven in the account its organization trail delivers
-//! to. One account's failure is that account's outcome; the others go on.
+//! with the caller's credentials, every other through the role), read and
+//! diff them with a bound on accounts in flight (the per-call [`Limiter`] is
+//! shared, so the bound on calls holds across accounts), giving a member the
+//! chains proven in the account its organization trail delivers to. One
+//! account's failure is that account's outcome; the others go on.
+//!
+//! Each account's outcome is handed on, in account order, as soon as it and
+//! the accounts before it are planned, and its snapshot and session are
+//! dropped then: a run holds the snapshots of the accounts in flight and of
+//! the management account and any other account whose organization trail
+//! delivers to its own log group (the accounts members' chains are proven
+//! in), never of every account already planned, so its memory does not
+//! grow with the organization. Each account is read once, whether its own
+//! turn or a member's organization trail asks for it first.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
+use tokio::sync::OnceCell;
 
 use crate::aws::organizations::{self, Member, Organization, Role};
 use crate::aws::{Aws, Limiter};
@@ -18,7 +29,8 @@ use crate::diff::{
     self,
     monitoring::coverage::{self, Covering},
 };
-use crate::fleet::{AccountReport, CoveredBy, OrgReport, Shard};
+use crate::fingerprint::{self, ReadPrint};
+use crate::fleet::{AccountReport, CoveredBy, Shard};
 use crate::jsonplan::JsonPlan;
 use crate::kinds::LogGroupRef;
 use crate::observed::CallFailure;
@@ -39,12 +51,12 @@ pub struct Reach<'a> {
     pub accounts_in_flight: usize,
 }
 
-/// One account of the run: its session and snapshot when they could be
-/// had, its plan, or why not.
+/// One account of the run: its plan, or why not, and the digests of the
+/// reads it rests on (apply reads the account again and goes ahead only if
+/// they are unchanged), not the reads themselves.
 pub struct AccountRun {
     pub member: Member,
-    pub session: Option<Aws>,
-    pub snapshot: Option<Snapshot>,
+    pub prints: Vec<ReadPrint>,
     pub plan: Result<Plan, CallFailure>,
     pub covered_by: Vec<CoveredBy>,
 }
@@ -60,25 +72,6 @@ impl AccountRun {
             ),
             Err(f) => AccountReport::failed(&self.member.id, self.member.name.clone(), f.clone()),
         }
-    }
-}
-
-/// The whole run.
-pub struct OrgRun {
-    pub organization: Organization,
-    pub shard: Option<Shard>,
-    pub accounts: Vec<AccountRun>,
-}
-
-impl OrgRun {
-    pub fn report(&self, benchmark: &str) -> OrgReport {
-        OrgReport::new(
-            benchmark,
-            self.organization.id.clone(),
-            self.organization.management_account.clone(),
-            self.shard,
-            self.accounts.iter().map(AccountRun::report).collect(),
-        )
     }
 }
 
@@ -106,40 +99,82 @@ pub async fn session(reach: &Reach<'_>, account: &str) -> Result<Aws, CallFailur
     .await
 }
 
-/// Reads `members`, at most `accounts_in_flight` at once, in their order.
-async fn read_all(
-    reach: &Reach<'_>,
-    members: &[Member],
-    scope: &ReadScope,
-    progress: &Progress,
-) -> Vec<(Member, Result<(Aws, Snapshot), CallFailure>)> {
-    let total = members.len();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    futures::stream::iter(members.iter().cloned())
-        .map(|m| {
-            let done = &done;
-            async move {
-                let read = match session(reach, &m.id).await {
-                    Ok(aws) => {
-                        let snap = crate::aws::read_snapshot(
-                            &aws,
-                            reach.limit,
-                            &Progress::hidden(),
-                            scope,
-                        )
-                        .await;
-                        Ok((aws, snap))
-                    }
-                    Err(f) => Err(f),
-                };
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                progress.set(&format!("read {n} of {total} accounts"));
-                (m, read)
-            }
+type Read = Result<Arc<Snapshot>, CallFailure>;
+
+/// What the accounts in flight share: the reads under way or kept (each
+/// account read once, whether a member's organization trail asks for it or
+/// its own turn comes first) and each log group's chains, judged once
+/// however many members rest on them.
+struct Shared<'a> {
+    reach: &'a Reach<'a>,
+    org: &'a Organization,
+    desired: &'a Desired,
+    scope: &'a ReadScope,
+    /// Reads in flight, and those of accounts that own an organization
+    /// trail (kept for the members that come later).
+    reads: Mutex<BTreeMap<String, Arc<OnceCell<Read>>>>,
+    chains: Mutex<BTreeMap<LogGroupRef, Arc<OnceCell<Option<Covering>>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared<'_> {
+    /// `account` read, or joined to its read under way or kept.
+    async fn read(&self, account: &str) -> Read {
+        let cell = lock(&self.reads)
+            .entry(account.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| async {
+            let aws = session(self.reach, account).await?;
+            let snap =
+                crate::aws::read_snapshot(&aws, self.reach.limit, &Progress::hidden(), self.scope)
+                    .await;
+            Ok(Arc::new(snap))
         })
-        .buffered(reach.accounts_in_flight.max(1))
-        .collect()
         .await
+        .clone()
+    }
+
+    /// Forgets `account`'s read unless members may ask for it: the
+    /// management account's (where organization trails are) and that of an
+    /// account with an organization trail delivering to a log group of its
+    /// own. Anything else is dropped as soon as its plan is made.
+    fn done_with(&self, account: &str, read: &Read) {
+        let keep = self.org.management_account.as_deref() == Some(account)
+            || read.as_ref().is_ok_and(|s| owns_org_trail(s, account));
+        if !keep {
+            lock(&self.reads).remove(account);
+        }
+    }
+
+    /// The chains on `lg`, judged in its account's snapshot (read now if
+    /// need be; `None` when it is not an account of the organization or
+    /// cannot be read).
+    async fn chains_on(&self, lg: &LogGroupRef) -> Option<Covering> {
+        let cell = lock(&self.chains).entry(lg.clone()).or_default().clone();
+        cell.get_or_init(|| async {
+            if !self.org.accounts.iter().any(|m| m.id == lg.account) {
+                return None;
+            }
+            let owner = self.read(&lg.account).await.ok()?;
+            coverage::chains_on(&self.desired.monitoring, &owner, lg)
+        })
+        .await
+        .clone()
+    }
+}
+
+/// Whether `snap` (of `account`) has an organization trail of its own that
+/// delivers to a log group in it.
+fn owns_org_trail(snap: &Snapshot, account: &str) -> bool {
+    snap.trails().is_ok_and(|ts| {
+        ts.iter().any(|t| {
+            t.is_organization_trail && t.log_group().is_some_and(|lg| lg.account == account)
+        })
+    })
 }
 
 /// Log groups of other accounts that `snap`'s trails deliver to.
@@ -154,123 +189,84 @@ fn foreign_log_groups(snap: &Snapshot) -> Vec<(String, LogGroupRef)> {
         .collect()
 }
 
-/// Plans every account `shard` takes (see the module doc), each read
-/// with `scope`. An account of
+/// Reads and plans one account.
+async fn plan_one(shared: &Shared<'_>, member: Member, today: Date) -> AccountRun {
+    let read = shared.read(&member.id).await;
+    let run = match &read {
+        Err(f) => AccountRun {
+            member: member.clone(),
+            prints: vec![],
+            plan: Err(f.clone()),
+            covered_by: vec![],
+        },
+        Ok(snap) => {
+            let mut covering: Vec<(String, Covering)> = Vec::new();
+            for (arn, lg) in foreign_log_groups(snap) {
+                if let Some(cv) = shared.chains_on(&lg).await {
+                    covering.push((arn, cv));
+                }
+            }
+            let given: Vec<Covering> = covering.iter().map(|(_, c)| c.clone()).collect();
+            let plan =
+                diff::plan_covered(shared.desired, snap, today, &given).map_err(|e| CallFailure {
+                    call: "cis-fix:plan".into(),
+                    region: snap.region.clone(),
+                    resource: Some(member.id.clone()),
+                    code: None,
+                    message: e.to_string(),
+                    detail: None,
+                });
+            let covered_by = match &plan {
+                Ok(p) => evidence(p, &covering),
+                Err(_) => vec![],
+            };
+            AccountRun {
+                prints: fingerprint::of(snap),
+                member: member.clone(),
+                plan,
+                covered_by,
+            }
+        }
+    };
+    shared.done_with(&member.id, &read);
+    run
+}
+
+/// Plans every account `shard` takes (see the module doc), each read with
+/// `scope`, handing each outcome to `each` in account order. An account of
 /// the organization outside the shard is read too when a member's
 /// organization trail delivers to its log group, only to prove that chain.
 pub async fn plan_organization(
     reach: &Reach<'_>,
-    org: Organization,
+    org: &Organization,
     shard: Option<Shard>,
     desired: &Desired,
     scope: &ReadScope,
     today: Date,
-) -> OrgRun {
-    let members = in_shard(&org, shard);
+    mut each: impl FnMut(AccountRun),
+) {
+    let members = in_shard(org, shard);
+    let total = members.len();
+    let shared = Shared {
+        reach,
+        org,
+        desired,
+        scope,
+        reads: Mutex::new(BTreeMap::new()),
+        chains: Mutex::new(BTreeMap::new()),
+    };
     let progress = Progress::stderr();
-    progress.set(&format!("reading {} accounts", members.len()));
-    let read = read_all(reach, &members, scope, &progress).await;
-
-    // The owners of the log groups organization trails deliver to, read
-    // when this shard did not.
-    let have: BTreeSet<&str> = read.iter().map(|(m, _)| m.id.as_str()).collect();
-    let wanted: BTreeSet<String> = read
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok())
-        .flat_map(|(_, s)| foreign_log_groups(s))
-        .map(|(_, lg)| lg.account)
-        .filter(|a| !have.contains(a.as_str()))
-        .collect();
-    let owners: Vec<Member> = org
-        .accounts
-        .iter()
-        .filter(|m| wanted.contains(&m.id))
-        .cloned()
-        .collect();
-    let extra = read_all(reach, &owners, scope, &progress).await;
+    progress.set(&format!("reading {total} accounts"));
+    let mut runs = futures::stream::iter(members)
+        .map(|m| plan_one(&shared, m, today))
+        .buffered(reach.accounts_in_flight.max(1));
+    let mut done = 0;
+    while let Some(run) = runs.next().await {
+        done += 1;
+        progress.set(&format!("planned {done} of {total} accounts"));
+        each(run);
+    }
     progress.finish();
-    let snapshots: BTreeMap<&str, &Snapshot> = read
-        .iter()
-        .chain(extra.iter())
-        .filter_map(|(m, r)| r.as_ref().ok().map(|(_, s)| (m.id.as_str(), s)))
-        .collect();
-
-    // Each owner's chains judged once, however many members rest on them.
-    let mut chains: BTreeMap<LogGroupRef, Option<Covering>> = BTreeMap::new();
-    let mut judged = Vec::with_capacity(read.len());
-    for (member, r) in &read {
-        let Ok((_, snap)) = r else {
-            judged.push(None);
-            continue;
-        };
-        let mut covering: Vec<(String, Covering)> = Vec::new();
-        for (arn, lg) in foreign_log_groups(snap) {
-            let cv = chains.entry(lg.clone()).or_insert_with(|| {
-                let owner = snapshots.get(lg.account.as_str())?;
-                coverage::chains_on(&desired.monitoring, owner, &lg)
-            });
-            if let Some(cv) = cv {
-                covering.push((arn, cv.clone()));
-            }
-        }
-        let given: Vec<Covering> = covering.iter().map(|(_, c)| c.clone()).collect();
-        let plan = diff::plan_covered(desired, snap, today, &given).map_err(|e| CallFailure {
-            call: "cis-fix:plan".into(),
-            region: snap.region.clone(),
-            resource: Some(member.id.clone()),
-            code: None,
-            message: e.to_string(),
-            detail: None,
-        });
-        let covered_by = match &plan {
-            Ok(p) => evidence(p, &covering),
-            Err(_) => vec![],
-        };
-        judged.push(Some((plan, covered_by)));
-    }
-    drop(snapshots);
-
-    // The sessions and snapshots move into the run (apply needs them).
-    let accounts = read
-        .into_iter()
-        .zip(judged)
-        .map(|((member, r), judged)| match (r, judged) {
-            (Ok((aws, snap)), Some((plan, covered_by))) => AccountRun {
-                member,
-                session: Some(aws),
-                snapshot: Some(snap),
-                plan,
-                covered_by,
-            },
-            (Err(f), _) => AccountRun {
-                member,
-                session: None,
-                snapshot: None,
-                plan: Err(f),
-                covered_by: vec![],
-            },
-            // Not reached: a read that succeeded was judged.
-            (Ok(_), None) => AccountRun {
-                plan: Err(CallFailure {
-                    call: "cis-fix:plan".into(),
-                    region: String::new(),
-                    resource: Some(member.id.clone()),
-                    code: None,
-                    message: "the account was read but not planned".into(),
-                    detail: None,
-                }),
-                member,
-                session: None,
-                snapshot: None,
-                covered_by: vec![],
-            },
-        })
-        .collect();
-    OrgRun {
-        organization: org,
-        shard,
-        accounts,
-    }
 }
 
 /// Which of `plan`'s compliant controls rest on which other account's

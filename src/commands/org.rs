@@ -14,15 +14,17 @@ use super::apply::{Carry, Run, carry_out_reporting, confirm};
 use super::guards::Places;
 use super::out::{err, errln, out, outln};
 use crate::cli::{Accounts, ApplyArgs, PlanArgs};
+use cis_fix::aws::organizations::Organization;
 use cis_fix::aws::organizations::{self, Role};
 use cis_fix::aws::{Aws, Limiter};
 use cis_fix::config::Config;
 use cis_fix::desired::Desired;
 use cis_fix::fingerprint;
-use cis_fix::fleet::{OrgReport, Shard};
+use cis_fix::fleet::{AccountReport, JsonStream, OrgReport, Shard, Totals};
 use cis_fix::jsonreport::{ApplyReport, ExitReason};
-use cis_fix::org::{self, OrgRun, Reach};
+use cis_fix::org::{self, Reach};
 use cis_fix::render::{self, Style};
+use cis_fix::snapshot::ReadScope;
 
 /// The role plan assumes by default (examples/roles/ deploys it).
 pub const PLAN_ROLE: &str = "cis-fix-plan";
@@ -74,15 +76,41 @@ impl Access {
     }
 }
 
-/// Everything up to the plans: config, shard, the caller, the accounts, and
-/// each account read and diffed.
-async fn plan_all(
+/// Everything the accounts' plans need: the desired state, how to reach
+/// the accounts, the organization, this worker's shard and what to read.
+struct Prepared {
+    desired: Desired,
+    access: Access,
+    org: Organization,
+    shard: Option<Shard>,
+    scope: ReadScope,
+}
+
+impl Prepared {
+    /// Plans each account in turn (`org::plan_organization`), handing each
+    /// to `each` in account id order.
+    async fn plan(&self, each: impl FnMut(org::AccountRun)) {
+        org::plan_organization(
+            &self.access.reach(),
+            &self.org,
+            self.shard,
+            &self.desired,
+            &self.scope,
+            cis_fix::date::Date::today(),
+            each,
+        )
+        .await;
+    }
+}
+
+/// Config, shard, the caller and the organization's accounts.
+async fn prepare(
     args_target: &crate::cli::Target,
     connection: &crate::cli::Connection,
     accounts: &Accounts,
     allow_destructive: bool,
     default_role: &str,
-) -> Result<(Desired, OrgRun, Access)> {
+) -> Result<Prepared> {
     let desired = super::desired(args_target, allow_destructive)?;
     let (config, _) = Config::discover(args_target.config.as_deref())?;
     let role = role(accounts, &config, default_role)?;
@@ -97,46 +125,52 @@ async fn plan_all(
             "cannot list the organization's accounts: {f}. Run --organization from the management account, or from a delegated administrator of AWS Organizations, with organizations:DescribeOrganization and organizations:ListAccounts."
         )
     })?;
-    let access = Access {
-        base,
-        caller_account,
-        role,
-        limit,
-    };
     let scope = super::with_regions(desired.read_scope(), connection)?;
-    let run = org::plan_organization(
-        &access.reach(),
+    Ok(Prepared {
+        desired,
+        access: Access {
+            base,
+            caller_account,
+            role,
+            limit,
+        },
         org,
         shard,
-        &desired,
-        &scope,
-        cis_fix::date::Date::today(),
-    )
-    .await;
-    Ok((desired, run, access))
+        scope,
+    })
+}
+
+/// An account's errors and warnings, for stderr under its id.
+fn problems_of(a: &AccountReport) -> String {
+    let e = Style::for_stderr();
+    let said = match (&a.plan, &a.error) {
+        (Some(p), _) => render::problems(p, e),
+        (None, Some(f)) => format!(
+            "{} cannot plan this account: {f}\n",
+            e.red(&e.bold("Error:"))
+        ),
+        (None, None) => String::new(),
+    };
+    if said.is_empty() {
+        said
+    } else {
+        format!("{}\n{said}", e.bold(&format!("Account {}:", a.account_id)))
+    }
 }
 
 /// Each account's errors and warnings on stderr, under its id.
 fn problems(report: &OrgReport) {
-    let e = Style::for_stderr();
     for a in &report.accounts {
-        let said = match (&a.plan, &a.error) {
-            (Some(p), _) => render::problems(p, e),
-            (None, Some(f)) => format!(
-                "{} cannot plan this account: {f}\n",
-                e.red(&e.bold("Error:"))
-            ),
-            (None, None) => String::new(),
-        };
-        if !said.is_empty() {
-            errln!("{}", e.bold(&format!("Account {}:", a.account_id)));
-            err!("{said}");
-        }
+        err!("{}", problems_of(a));
     }
 }
 
+/// `plan --organization`: each account written out as soon as it and
+/// those before it are planned (its problems on stderr, its plan on
+/// stdout), and only its table row kept for the total, so a run's memory
+/// does not grow with the accounts it has planned.
 pub async fn plan(args: &PlanArgs) -> Result<Exit> {
-    let (desired, run, _) = plan_all(
+    let p = prepare(
         &args.target,
         &args.connection,
         &args.accounts,
@@ -144,14 +178,34 @@ pub async fn plan(args: &PlanArgs) -> Result<Exit> {
         PLAN_ROLE,
     )
     .await?;
-    let report = run.report(&desired.benchmark_version);
-    problems(&report);
+    let mut totals = Totals::new(p.org.id.clone(), p.shard);
+    let style = Style::for_stdout();
+    let mut json = None;
     if args.json {
-        outln!("{}", report.to_json());
-    } else {
-        out!("{}", render::org_report(&report, true, Style::for_stdout()));
+        let (stream, head) = JsonStream::head(
+            &p.desired.benchmark_version,
+            p.org.id.as_deref(),
+            p.org.management_account.as_deref(),
+            p.shard,
+        );
+        out!("{head}");
+        json = Some(stream);
     }
-    Ok(super::report::exit(&report, args.detailed_exitcode))
+    p.plan(|run| {
+        let a = run.report();
+        err!("{}", problems_of(&a));
+        match &mut json {
+            Some(stream) => out!("{}", stream.account(&a)),
+            None => out!("{}", render::account_section(&a, style)),
+        }
+        totals.add(&a);
+    })
+    .await;
+    match json {
+        Some(stream) => outln!("{}", stream.tail(&totals)),
+        None => out!("{}", render::org_totals(&totals, style)),
+    }
+    Ok(super::report::exit(&totals.summary, args.detailed_exitcode))
 }
 
 /// One account's apply, in `apply --organization --json`'s report.
@@ -198,7 +252,7 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
             "apply needs confirmation, but standard input or standard error is not a terminal: run it in a terminal, or pass --auto-approve to apply without asking"
         );
     }
-    let (desired, run, access) = plan_all(
+    let p = prepare(
         &args.target,
         &args.connection,
         &args.accounts,
@@ -206,8 +260,18 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
         APPLY_ROLE,
     )
     .await?;
-    let scope = super::with_regions(desired.read_scope(), &args.connection)?;
-    let report = run.report(&desired.benchmark_version);
+    // Apply needs every account's plan: it shows them all, asks once, then
+    // applies account by account.
+    let mut runs = Vec::new();
+    p.plan(|run| runs.push(run)).await;
+    let report = OrgReport::new(
+        &p.desired.benchmark_version,
+        p.org.id.clone(),
+        p.org.management_account.clone(),
+        p.shard,
+        runs.iter().map(org::AccountRun::report).collect(),
+    );
+    let (scope, access) = (&p.scope, &p.access);
     problems(&report);
     // With --json, stdout holds the apply report alone.
     let shown = render::org_report(
@@ -239,7 +303,7 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
     // its own) ends the run before the next account.
     let between = Arc::new(AtomicU8::new(0));
     let _listening = listen(between.clone());
-    for a in &run.accounts {
+    for a in &runs {
         let mut row = AccountApply {
             account_id: a.member.id.clone(),
             name: a.member.name.clone(),
@@ -256,7 +320,7 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
             results.push(row);
             continue;
         }
-        let (Ok(plan), Some(snap), Some(_)) = (&a.plan, &a.snapshot, &a.session) else {
+        let Ok(plan) = &a.plan else {
             row.error = a.plan.as_ref().err().map(ToString::to_string);
             exit = worse(exit, Exit::Failed);
             results.push(row);
@@ -291,8 +355,8 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
         let account_run = Run::start();
         let carried = async {
             account_run.lock(&places, aws).await?;
-            let now = super::read(aws, &args.connection, &scope).await;
-            let changed = fingerprint::compare(&fingerprint::of(snap), &fingerprint::of(&now));
+            let now = super::read(aws, &args.connection, scope).await;
+            let changed = fingerprint::compare(&a.prints, &fingerprint::of(&now));
             if !changed.is_empty() {
                 bail!(
                     "the account changed since it was planned, so its plan was not applied and nothing was changed in it:{}\nRun apply again to plan it as it is now.",
@@ -302,9 +366,10 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
                         .collect::<String>()
                 );
             }
+            // `now` reads as the plan's snapshot did (the prints match).
             carry_out_reporting(
                 plan,
-                snap,
+                &now,
                 aws,
                 Carry {
                     ask: false,
@@ -356,8 +421,8 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
         errln!("\n{summary}");
         let doc = OrgApply {
             format_version: "1.0",
-            organization_id: run.organization.id.clone(),
-            shard: run.shard,
+            organization_id: p.org.id.clone(),
+            shard: p.shard,
             accounts: results,
         };
         outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());

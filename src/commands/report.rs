@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use super::Exit;
 use super::out::{out, outln};
 use crate::cli::{MergeArgs, ReportCommand};
-use cis_fix::fleet::{self, OrgReport, Part};
+use cis_fix::fleet::{self, FleetSummary, Part};
 use cis_fix::render::{self, Style};
 
 pub fn run(c: ReportCommand) -> Result<Exit> {
@@ -31,12 +31,12 @@ fn merge(args: MergeArgs) -> Result<Exit> {
             render::org_report(&merged, false, Style::for_stdout())
         );
     }
-    Ok(exit(&merged, args.detailed_exitcode))
+    Ok(exit(&merged.summary, args.detailed_exitcode))
 }
 
 /// As `plan --detailed-exitcode`: 1 when an account is unknown; with
 /// `detailed`, 2 when one has changes or is blocked.
-pub fn exit(r: &OrgReport, detailed: bool) -> Exit {
+pub fn exit(r: &FleetSummary, detailed: bool) -> Exit {
     if r.is_incomplete() {
         Exit::Failed
     } else if detailed && r.needs_action() {

@@ -167,6 +167,7 @@ impl Backend {
         let token = match self {
             Backend::Local { dir } => {
                 local::acquire(dir, &info).await?;
+                held_locally(&local::path(dir, &info.account), &info.id, true);
                 Token::Local
             }
             Backend::S3 {
@@ -279,7 +280,9 @@ impl Held {
         match (token, &self.backend) {
             (None, _) => Ok(Released::Already),
             (Some(Token::Local), Backend::Local { dir }) => {
-                local::release(&local::path(dir, &self.info.account), &self.info.id)
+                let path = local::path(dir, &self.info.account);
+                held_locally(&path, &self.info.id, false);
+                local::release(&path, &self.info.id)
             }
             (
                 Some(Token::S3 { aws, etag }),
@@ -301,8 +304,37 @@ impl Drop for Held {
             Err(p) => p.into_inner().take(),
         };
         if let (Some(Token::Local), Backend::Local { dir }) = (token, &self.backend) {
-            let _ = local::release(&local::path(dir, &self.info.account), &self.info.id);
+            let path = local::path(dir, &self.info.account);
+            held_locally(&path, &self.info.id, false);
+            let _ = local::release(&path, &self.info.id);
         }
+    }
+}
+
+/// The local locks this process holds (file, ID). The release build aborts
+/// on a panic, so no `Drop` runs then; the panic hook gives these back
+/// through [`release_after_panic`] instead, as unwinding would have.
+static HELD_LOCALLY: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+
+fn held_locally(path: &Path, id: &str, held: bool) {
+    let mut all = HELD_LOCALLY.lock().unwrap_or_else(|p| p.into_inner());
+    all.retain(|(p, i)| !(p == path && i == id));
+    if held {
+        all.push((path.to_path_buf(), id.to_string()));
+    }
+}
+
+/// Gives back every local lock this process holds, each only if it is
+/// still this run's (a bug ended the run: the next one must not be refused
+/// for it). A shared lock cannot be given back without AWS and stays for
+/// `force-unlock`. For the panic hook: it never blocks on a lock a
+/// panicking thread may hold.
+pub fn release_after_panic() {
+    let Ok(mut all) = HELD_LOCALLY.try_lock() else {
+        return;
+    };
+    for (path, id) in all.drain(..) {
+        let _ = local::release(&path, &id);
     }
 }
 
@@ -310,6 +342,26 @@ impl Drop for Held {
 mod tests {
     use super::*;
     use crate::config::{LocalLockConfig, S3LockConfig};
+
+    #[tokio::test]
+    async fn a_panic_gives_back_this_runs_local_locks_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ours = LockInfo::new("111122223333", "apply");
+        local::acquire(dir.path(), &ours).await.expect("ours");
+        let ours_at = local::path(dir.path(), &ours.account);
+        held_locally(&ours_at, &ours.id, true);
+        // Force-unlocked under this run and taken by another since: the
+        // file is no longer this run's.
+        let taken = LockInfo::new("444455556666", "apply");
+        let taken_at = local::path(dir.path(), &taken.account);
+        local::acquire(dir.path(), &taken).await.expect("theirs");
+        held_locally(&taken_at, "an-earlier-id", true);
+        release_after_panic();
+        assert!(!ours_at.exists(), "this run's lock is given back");
+        assert!(taken_at.exists(), "another run's lock stays");
+        release_after_panic();
+        assert!(taken_at.exists());
+    }
 
     #[test]
     fn backend_from_config() {

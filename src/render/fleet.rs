@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::Style;
-use crate::fleet::{AccountReport, AccountStatus, OrgReport};
+use crate::fleet::{AccountReport, AccountStatus, OrgReport, Totals};
 
 /// `with_plans`: each account's whole plan (plan --organization); without,
 /// the totals and table alone (report merge). The accounts' errors and
@@ -15,38 +15,57 @@ pub fn org_report(r: &OrgReport, with_plans: bool, s: Style) -> String {
     let mut out = String::new();
     if with_plans {
         for a in &r.accounts {
-            let _ = writeln!(out, "{}", s.bold(&format!("── Account {} ──", who(a))));
-            let _ = writeln!(out);
-            // Errors and warnings are the caller's to put on stderr.
-            match (&a.plan, &a.error) {
-                (Some(p), _) => out.push_str(&super::human(p, s)),
-                (None, Some(e)) => {
-                    let _ = writeln!(out, "{} {e}", s.red(&s.bold("Not planned:")));
-                }
-                (None, None) => {}
-            }
-            for c in &a.covered_by {
-                let _ = writeln!(
-                    out,
-                    "Covered by organization trail {} (log group {} in account {}): {}",
-                    c.trail_arn,
-                    c.log_group,
-                    c.account,
-                    c.controls.join(", ")
-                );
-            }
-            let _ = writeln!(out, "\n{}\n", summary_line(a, s));
+            out.push_str(&account_section(a, s));
         }
     }
-    out.push_str(&totals(r, s));
+    out.push_str(&totals(&Totals::of(r), s));
     out
 }
 
-fn who(a: &AccountReport) -> String {
-    match &a.name {
-        Some(n) => format!("{} ({n})", a.account_id),
-        None => a.account_id.clone(),
+/// One account's part of the report: its heading, its plan (or why it has
+/// none), what covers it, and its summary line.
+pub fn account_section(a: &AccountReport, s: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        s.bold(&format!(
+            "── Account {} ──",
+            who_of(&a.account_id, a.name.as_deref())
+        ))
+    );
+    let _ = writeln!(out);
+    // Errors and warnings are the caller's to put on stderr.
+    match (&a.plan, &a.error) {
+        (Some(p), _) => out.push_str(&super::human(p, s)),
+        (None, Some(e)) => {
+            let _ = writeln!(out, "{} {e}", s.red(&s.bold("Not planned:")));
+        }
+        (None, None) => {}
     }
+    for c in &a.covered_by {
+        let _ = writeln!(
+            out,
+            "Covered by organization trail {} (log group {} in account {}): {}",
+            c.trail_arn,
+            c.log_group,
+            c.account,
+            c.controls.join(", ")
+        );
+    }
+    let _ = writeln!(out, "\n{}\n", summary_line(a, s));
+    out
+}
+
+fn who_of(id: &str, name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("{id} ({n})"),
+        None => id.to_string(),
+    }
+}
+
+fn who(a: &AccountReport) -> String {
+    who_of(&a.account_id, a.name.as_deref())
 }
 
 fn label(st: AccountStatus, s: Style) -> impl Fn(String) -> String {
@@ -74,30 +93,30 @@ pub fn summary_line(a: &AccountReport, s: Style) -> String {
 }
 
 /// The total line and the accounts table.
-pub fn totals(r: &OrgReport, s: Style) -> String {
+pub fn totals(t: &Totals, s: Style) -> String {
     let mut out = String::new();
-    let t = r.summary;
-    let scope = match (&r.organization_id, r.shard) {
+    let scope = match (&t.organization_id, t.shard) {
         (Some(o), Some(sh)) => format!(" of organization {o}, shard {sh}"),
         (Some(o), None) => format!(" of organization {o}"),
         (None, Some(sh)) => format!(", shard {sh}"),
         (None, None) => String::new(),
     };
+    let sum = t.summary;
     let _ = writeln!(
         out,
         "{} {} account{}{scope}: {} compliant, {} with changes, {} blocked, {} unknown; {} to add, {} to change, {} to destroy.",
         s.bold("Total:"),
-        t.accounts,
-        if t.accounts == 1 { "" } else { "s" },
-        t.compliant,
-        t.changes,
-        t.blocked,
-        t.unknown,
-        t.add,
-        t.change,
-        t.destroy
+        sum.accounts,
+        if sum.accounts == 1 { "" } else { "s" },
+        sum.compliant,
+        sum.changes,
+        sum.blocked,
+        sum.unknown,
+        sum.add,
+        sum.change,
+        sum.destroy
     );
-    if let Some(c) = &r.cost {
+    if let Some(c) = &t.cost() {
         let line = super::cost::line(c);
         let _ = writeln!(
             out,
@@ -106,15 +125,15 @@ pub fn totals(r: &OrgReport, s: Style) -> String {
         );
     }
     let _ = writeln!(out);
-    let name_w = r
-        .accounts
+    let name_w = t
+        .rows
         .iter()
         .map(|a| a.name.as_deref().unwrap_or("-").chars().count())
         .chain([4])
         .max()
         .unwrap_or(4);
-    let id_w = r
-        .accounts
+    let id_w = t
+        .rows
         .iter()
         .map(|a| a.account_id.len())
         .chain([7])
@@ -128,39 +147,17 @@ pub fn totals(r: &OrgReport, s: Style) -> String {
             "ACCOUNT", "NAME", "STATUS", "CHANGES"
         ))
     );
-    for a in &r.accounts {
-        let note = match (&a.error, &a.plan) {
-            (Some(e), _) => e.to_string(),
-            (None, Some(p)) if a.status == AccountStatus::Unknown => p
-                .failed_reads
-                .first()
-                .map(|f| f.to_string())
-                .or_else(|| {
-                    p.controls
-                        .iter()
-                        .find(|c| c.status == crate::plan::ControlStatus::Unknown)
-                        .map(|c| format!("{}: {}", c.id, c.reason))
-                })
-                .unwrap_or_default(),
-            _ if !a.covered_by.is_empty() => format!(
-                "monitoring covered by {}",
-                a.covered_by
-                    .iter()
-                    .map(|c| c.trail_arn.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            _ => String::new(),
-        };
-        let changes = match &a.plan {
-            Some(_) => a.change_count().to_string(),
+    for a in &t.rows {
+        let changes = match a.changes {
+            Some(n) => n.to_string(),
             None => "-".into(),
         };
         let status = label(a.status, s)(format!("{:<9}", a.status.as_str()));
         let line = format!(
-            "  {:<id_w$}  {:<name_w$}  {status}  {changes:>7}  {note}",
+            "  {:<id_w$}  {:<name_w$}  {status}  {changes:>7}  {}",
             a.account_id,
             a.name.as_deref().unwrap_or("-"),
+            a.note,
         );
         let _ = writeln!(out, "{}", line.trim_end());
     }

@@ -9,7 +9,9 @@ mod markdown;
 mod style;
 
 pub use cost::line as cost_line;
-pub use fleet::{org_report, summary_line as account_summary, totals as org_totals};
+pub use fleet::{
+    account_section, org_report, summary_line as account_summary, totals as org_totals,
+};
 pub use human::{apply_line, controls_table, header, plan as human, problems};
 pub use markdown::markdown;
 pub use style::Style;

@@ -510,6 +510,14 @@ fn a_member_is_covered_by_the_organization_trail_only_where_its_chain_is_proven(
         &["plan", "--organization", "--json", "--config", &cfg],
     );
     let report = r.json();
+    // Each account read once: the management account's read serves its own
+    // plan and the member's proof alike, whichever comes first.
+    let reads = proxy
+        .calls()
+        .iter()
+        .filter(|c| c.action == "GetAccountPasswordPolicy")
+        .count();
+    assert_eq!(reads, 2, "one password policy read per account");
     let mgmt = account(&report, ACCOUNT_ID);
     let monitoring = crate::support::account::monitoring_statuses(&mgmt["plan"]);
     assert!(!monitoring.is_empty());

@@ -1,0 +1,153 @@
+//! The organization part of the benchmark: an organization of 100 member
+//! accounts on its own moto server, planned end to end with `cis-fix plan
+//! --organization --json` in the four regions (each member through the
+//! role moto lets anyone assume), its wall time against the issue's 60
+//! seconds, and its peak memory at a quarter, a half and the whole of the
+//! organization (`--shard`), which must not grow with the accounts planned.
+//!
+//! The members are new accounts as moto makes them (a default VPC in each
+//! region, nothing else), so each is planned in full: the chain, the trail,
+//! the password policy, flow logs and the networking controls to create.
+//! moto makes each account's backends on its first call, so a first run,
+//! reported apart, is not counted.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::ACCOUNT_ID;
+use crate::support::account::Account;
+use crate::support::fixtures;
+use crate::{Measured, measure, verdict};
+
+/// The member accounts the issue names, besides the management account.
+pub const MEMBERS: usize = 100;
+/// The issue's bound on planning them, seconds.
+const WALL_TARGET: f64 = 60.0;
+/// How far the whole organization's peak may be above a quarter's before
+/// memory counts as growing with the accounts planned.
+const FLAT_TOLERANCE: f64 = 1.10;
+
+/// Makes the organization: the harness's account (a qualifying trail) as
+/// management account, and `members` new accounts.
+fn seed(acct: &Account, members: usize) -> Result<usize, String> {
+    let config = acct.block_on(fixtures::sdk_config(&acct.moto.endpoint()).load());
+    let orgs = aws_sdk_organizations::Client::new(&config);
+    acct.block_on(async {
+        orgs.create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .map_err(|e| format!("CreateOrganization: {e:?}"))?;
+        for i in 0..members {
+            orgs.create_account()
+                .account_name(format!("member-{i}"))
+                .email(format!("member-{i}@example.com"))
+                .send()
+                .await
+                .map_err(|e| format!("CreateAccount: {e:?}"))?;
+        }
+        // moto 5.2.5 answers ListAccounts in one page.
+        let listed = orgs
+            .list_accounts()
+            .send()
+            .await
+            .map_err(|e| format!("ListAccounts: {e:?}"))?
+            .accounts
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| a.id.as_deref() != Some(ACCOUNT_ID))
+            .count();
+        Ok(listed)
+    })
+}
+
+/// What a report says of its accounts: (planned, unknown).
+fn counted(dir: &Path) -> Result<(u64, u64), String> {
+    let path = dir.join("plan.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("the organization report is not JSON: {e}"))?;
+    let n = |k: &str| v["summary"][k].as_u64().unwrap_or(0);
+    Ok((n("accounts"), n("unknown")))
+}
+
+fn mib(m: &Measured) -> f64 {
+    m.peak_kib as f64 / 1024.0
+}
+
+pub fn run(bin: &str, config_yaml: &str, members: usize) -> Result<(), String> {
+    println!(
+        "\norganization: {members} member accounts and the management account, on a moto server of its own"
+    );
+    let acct = Account::with_trail();
+    let listed = seed(&acct, members)?;
+    if listed != members {
+        return Err(format!(
+            "ListAccounts shows {listed} members, not {members}"
+        ));
+    }
+    let cfg = acct.config(config_yaml);
+    let cfg = cfg.to_string_lossy().into_owned();
+    let args = |shard: Option<&str>| -> Vec<String> {
+        let mut a: Vec<String> = ["plan", "--organization", "--json", "--config", &cfg]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if let Some(s) = shard {
+            a.extend(["--shard".to_string(), s.to_string()]);
+        }
+        a
+    };
+    let first = measure(acct.moto.command(bin), &args(None), acct.dir())?;
+    println!(
+        "first run (moto makes each account's backends on its first call; not counted): {:.1}s, peak {:.1} MiB",
+        first.wall.as_secs_f64(),
+        mib(&first)
+    );
+    let mut peaks = Vec::new();
+    let mut whole = None;
+    for shard in [Some("1/4"), Some("1/2"), None] {
+        let m = measure(acct.moto.command(bin), &args(shard), acct.dir())?;
+        let (planned, unknown) = counted(acct.dir())?;
+        println!(
+            "{}: {planned} accounts ({unknown} unknown) in {:.1}s (cis-fix's CPU {:.1}s), peak {:.1} MiB",
+            shard.map_or("whole organization".to_string(), |s| format!("shard {s}")),
+            m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
+            mib(&m)
+        );
+        if unknown > 0 {
+            return Err(format!(
+                "{unknown} accounts were unknown: the run is not a measure of planning them"
+            ));
+        }
+        peaks.push((planned, mib(&m)));
+        if shard.is_none() {
+            if planned != members as u64 + 1 {
+                return Err(format!(
+                    "the whole organization planned {planned} accounts, not {}",
+                    members + 1
+                ));
+            }
+            whole = Some(m);
+        }
+    }
+    let whole = whole.ok_or("the whole organization was not measured")?;
+    let (few, few_peak) = peaks[0];
+    let (all, all_peak) = peaks[peaks.len() - 1];
+    println!("\n| organization | figure | target |\n|---|---|---|");
+    println!(
+        "| `plan --organization --json`, {all} accounts, 4 regions each | {:.1} s | at most {WALL_TARGET:.0} s: {} |",
+        whole.wall.as_secs_f64(),
+        verdict(whole.wall.as_secs_f64() <= WALL_TARGET)
+    );
+    println!(
+        "| peak memory, {few} → {all} accounts | {few_peak:.1} → {all_peak:.1} MiB ({:+.1} %) | flat (within {:.0} %): {} |",
+        (all_peak / few_peak - 1.0) * 100.0,
+        (FLAT_TOLERANCE - 1.0) * 100.0,
+        verdict(all_peak <= few_peak * FLAT_TOLERANCE)
+    );
+    Ok(())
+}
