@@ -793,7 +793,15 @@ mod tests {
     #[test]
     fn streamed_report_is_the_report_byte_for_byte() {
         for shard in [None, Shard::parse("1/2").ok()] {
-            let r = report_of(&ids(8), shard);
+            let mut r = report_of(&ids(8), shard);
+            // A member covered by an organization trail, named in Unicode.
+            r.accounts[0].covered_by.push(CoveredBy {
+                trail_arn: "arn:aws:cloudtrail:us-east-1:111111111111:trail/org".into(),
+                account: "111111111111".into(),
+                log_group: "us-east-1/org-trail".into(),
+                controls: vec!["4.1".into(), "4.2".into()],
+            });
+            r.accounts[0].name = Some("Prüfung \u{2028} «prod»".into());
             assert_eq!(JsonStream::whole(&r), r.to_json(), "shard {shard:?}");
             assert_eq!(Totals::of(&r).summary, r.summary);
         }

@@ -81,15 +81,15 @@ fn main() -> ExitCode {
 fn on_panic() {
     let report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        report(info);
         // Unwinding (debug builds) drops the locks itself, and a panic it
         // catches (in a task) does not end the run.
         if cfg!(panic = "abort") {
             cis_fix::lock::release_after_panic();
+            commands::out::errln!(
+                "Error: cis-fix stopped on an internal error (a bug): please report it with the message above. Its local apply lock was given back; a shared (S3) one stays until `cis-fix force-unlock ID`. The journal shows any write it was making."
+            );
         }
-        report(info);
-        commands::out::errln!(
-            "Error: cis-fix stopped on an internal error (a bug): please report it with the message above. A shared (S3) apply lock it held stays until `cis-fix force-unlock ID`; the journal shows any write it was making."
-        );
     }));
 }
 

@@ -15,7 +15,7 @@
 //! grow with the organization. Each account is read once, whether its own
 //! turn or a member's organization trail asks for it first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
@@ -53,7 +53,7 @@ pub struct Reach<'a> {
 
 /// One account of the run: its plan, or why not, and the digests of the
 /// reads it rests on (apply reads the account again and goes ahead only if
-/// they are unchanged), not the reads themselves.
+/// they are unchanged; empty for plan), not the reads themselves.
 pub struct AccountRun {
     pub member: Member,
     pub prints: Vec<ReadPrint>,
@@ -113,7 +113,13 @@ struct Shared<'a> {
     /// Reads in flight, and those of accounts that own an organization
     /// trail (kept for the members that come later).
     reads: Mutex<BTreeMap<String, Arc<OnceCell<Read>>>>,
+    /// Accounts a member's organization trail has asked for: their reads
+    /// are kept too.
+    asked: Mutex<BTreeSet<String>>,
     chains: Mutex<BTreeMap<LogGroupRef, Arc<OnceCell<Option<Covering>>>>>,
+    /// Whether each account's read digests are wanted (apply compares
+    /// them after reading again; plan does not need them).
+    prints: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -139,12 +145,15 @@ impl Shared<'_> {
     }
 
     /// Forgets `account`'s read unless members may ask for it: the
-    /// management account's (where organization trails are) and that of an
+    /// management account's (where organization trails are), that of an
     /// account with an organization trail delivering to a log group of its
-    /// own. Anything else is dropped as soon as its plan is made.
+    /// own, and any a member has asked for already. A failed read is kept
+    /// (it is small), so a member never gets an answer its own account did
+    /// not. Anything else is dropped as soon as its plan is made.
     fn done_with(&self, account: &str, read: &Read) {
         let keep = self.org.management_account.as_deref() == Some(account)
-            || read.as_ref().is_ok_and(|s| owns_org_trail(s, account));
+            || lock(&self.asked).contains(account)
+            || read.as_ref().map_or(true, |s| owns_org_trail(s, account));
         if !keep {
             lock(&self.reads).remove(account);
         }
@@ -159,6 +168,7 @@ impl Shared<'_> {
             if !self.org.accounts.iter().any(|m| m.id == lg.account) {
                 return None;
             }
+            lock(&self.asked).insert(lg.account.clone());
             let owner = self.read(&lg.account).await.ok()?;
             coverage::chains_on(&self.desired.monitoring, &owner, lg)
         })
@@ -221,7 +231,11 @@ async fn plan_one(shared: &Shared<'_>, member: Member, today: Date) -> AccountRu
                 Err(_) => vec![],
             };
             AccountRun {
-                prints: fingerprint::of(snap),
+                prints: if shared.prints {
+                    fingerprint::of(snap)
+                } else {
+                    vec![]
+                },
                 member: member.clone(),
                 plan,
                 covered_by,
@@ -233,9 +247,11 @@ async fn plan_one(shared: &Shared<'_>, member: Member, today: Date) -> AccountRu
 }
 
 /// Plans every account `shard` takes (see the module doc), each read with
-/// `scope`, handing each outcome to `each` in account order. An account of
-/// the organization outside the shard is read too when a member's
-/// organization trail delivers to its log group, only to prove that chain.
+/// `scope`, handing each outcome to `each` in account order (with its
+/// reads' digests when `prints`). An account of the organization outside
+/// the shard is read too when a member's organization trail delivers to
+/// its log group, only to prove that chain.
+#[allow(clippy::too_many_arguments)]
 pub async fn plan_organization(
     reach: &Reach<'_>,
     org: &Organization,
@@ -243,6 +259,7 @@ pub async fn plan_organization(
     desired: &Desired,
     scope: &ReadScope,
     today: Date,
+    prints: bool,
     mut each: impl FnMut(AccountRun),
 ) {
     let members = in_shard(org, shard);
@@ -253,7 +270,9 @@ pub async fn plan_organization(
         desired,
         scope,
         reads: Mutex::new(BTreeMap::new()),
+        asked: Mutex::new(BTreeSet::new()),
         chains: Mutex::new(BTreeMap::new()),
+        prints,
     };
     let progress = Progress::stderr();
     progress.set(&format!("reading {total} accounts"));
@@ -264,7 +283,7 @@ pub async fn plan_organization(
     while let Some(run) = runs.next().await {
         done += 1;
         progress.set(&format!("planned {done} of {total} accounts"));
-        each(run);
+        progress.suspend(|| each(run));
     }
     progress.finish();
 }

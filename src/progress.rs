@@ -43,6 +43,15 @@ impl Progress {
         }
     }
 
+    /// Runs `f` with the spinner off the terminal, so what `f` writes is
+    /// not drawn over (or after) the spinner's line.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.0 {
+            Some(b) => b.suspend(f),
+            None => f(),
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(b) = &self.0 {
             b.finish_and_clear();

@@ -89,7 +89,8 @@ struct Prepared {
 impl Prepared {
     /// Plans each account in turn (`org::plan_organization`), handing each
     /// to `each` in account id order.
-    async fn plan(&self, each: impl FnMut(org::AccountRun)) {
+    /// `prints`: keep each account's read digests (for apply).
+    async fn plan(&self, prints: bool, each: impl FnMut(org::AccountRun)) {
         org::plan_organization(
             &self.access.reach(),
             &self.org,
@@ -97,6 +98,7 @@ impl Prepared {
             &self.desired,
             &self.scope,
             cis_fix::date::Date::today(),
+            prints,
             each,
         )
         .await;
@@ -191,7 +193,7 @@ pub async fn plan(args: &PlanArgs) -> Result<Exit> {
         out!("{head}");
         json = Some(stream);
     }
-    p.plan(|run| {
+    p.plan(false, |run| {
         let a = run.report();
         err!("{}", problems_of(&a));
         match &mut json {
@@ -263,7 +265,7 @@ pub async fn apply(args: &ApplyArgs) -> Result<Exit> {
     // Apply needs every account's plan: it shows them all, asks once, then
     // applies account by account.
     let mut runs = Vec::new();
-    p.plan(|run| runs.push(run)).await;
+    p.plan(true, |run| runs.push(run)).await;
     let report = OrgReport::new(
         &p.desired.benchmark_version,
         p.org.id.clone(),

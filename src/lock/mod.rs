@@ -330,7 +330,25 @@ fn held_locally(path: &Path, id: &str, held: bool) {
 /// `force-unlock`. For the panic hook: it never blocks on a lock a
 /// panicking thread may hold.
 pub fn release_after_panic() {
-    let Ok(mut all) = HELD_LOCALLY.try_lock() else {
+    // Another thread may be between two statements holding it: a moment's
+    // retry, then give up rather than hang the report of the panic.
+    let mut all = None;
+    for _ in 0..100 {
+        match HELD_LOCALLY.try_lock() {
+            Ok(g) => {
+                all = Some(g);
+                break;
+            }
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                all = Some(p.into_inner());
+                break;
+            }
+            Err(std::sync::TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    }
+    let Some(mut all) = all else {
         return;
     };
     for (path, id) in all.drain(..) {
