@@ -563,6 +563,38 @@ fn a_member_is_covered_by_the_organization_trail_only_where_its_chain_is_proven(
         covered["controls"].as_array().map(Vec::len),
         Some(monitoring.len())
     );
+    // A shard with the member but not the management account: the
+    // management account is read, once, only to prove the member's chain,
+    // and is not in the report.
+    let n = (2..50u32)
+        .find(|n| cis_fix::fleet::shard_of(&member, *n) != cis_fix::fleet::shard_of(ACCOUNT_ID, *n))
+        .expect("some N parts the two accounts");
+    let shard = format!("{}/{n}", cis_fix::fleet::shard_of(&member, n));
+    let before = proxy.calls().len();
+    let r = org.run_via(
+        &proxy,
+        &[
+            "plan",
+            "--organization",
+            "--shard",
+            &shard,
+            "--json",
+            "--config",
+            &cfg,
+        ],
+    );
+    let sharded = r.json();
+    assert_eq!(ids(&sharded), vec![member.clone()], "{sharded:#}");
+    assert_eq!(
+        account(&sharded, &member)["covered_by"][0]["trail_arn"],
+        shown.as_str()
+    );
+    let reads = proxy.calls()[before..]
+        .iter()
+        .filter(|c| c.action == "GetAccountPasswordPolicy")
+        .count();
+    assert_eq!(reads, 2, "the member, and the management account once");
+
     let human = org.run_via(&proxy, &["plan", "--organization", "--config", &cfg]);
     assert!(
         human
