@@ -15,9 +15,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::ACCOUNT_ID;
 use crate::support::account::Account;
-use crate::support::fixtures;
 use crate::{Measured, measure, median, verdict};
 
 /// The member accounts the issue names, besides the management account.
@@ -27,41 +25,6 @@ const WALL_TARGET: f64 = 60.0;
 /// How far the whole organization's peak may be above a quarter's before
 /// memory counts as growing with the accounts planned.
 const FLAT_TOLERANCE: f64 = 1.10;
-
-/// Makes the organization: the harness's account (a qualifying trail) as
-/// management account, and `members` new accounts.
-fn seed(acct: &Account, members: usize) -> Result<usize, String> {
-    let config = acct.block_on(fixtures::sdk_config(&acct.moto.endpoint()).load());
-    let orgs = aws_sdk_organizations::Client::new(&config);
-    acct.block_on(async {
-        orgs.create_organization()
-            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-            .send()
-            .await
-            .map_err(|e| format!("CreateOrganization: {e:?}"))?;
-        for i in 0..members {
-            orgs.create_account()
-                .account_name(format!("member-{i}"))
-                .email(format!("member-{i}@example.com"))
-                .send()
-                .await
-                .map_err(|e| format!("CreateAccount: {e:?}"))?;
-        }
-        // moto pages ListAccounts (by 20 unless asked) as AWS does.
-        let mut pages = orgs.list_accounts().into_paginator().send();
-        let mut listed = 0;
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| format!("ListAccounts: {e:?}"))?;
-            listed += page
-                .accounts
-                .unwrap_or_default()
-                .iter()
-                .filter(|a| a.id.as_deref() != Some(ACCOUNT_ID))
-                .count();
-        }
-        Ok(listed)
-    })
-}
 
 /// What a report says of its accounts: (planned, unknown).
 fn counted(dir: &Path) -> Result<(u64, u64), String> {
@@ -82,8 +45,9 @@ pub fn run(bin: &str, config_yaml: &str, members: usize, runs: usize) -> Result<
     println!(
         "\norganization: {members} member accounts and the management account, on a moto server of its own"
     );
+    // The harness's account (a qualifying trail) as management account.
     let acct = Account::with_trail();
-    let listed = seed(&acct, members)?;
+    let listed = acct.create_organization(members).len();
     if listed != members {
         return Err(format!(
             "ListAccounts shows {listed} members, not {members}"

@@ -43,33 +43,7 @@ struct Org {
 impl Org {
     fn new(members: usize) -> Org {
         let acct = Account::with_trail();
-        let config = acct.block_on(fixtures::sdk_config(&acct.moto.endpoint()).load());
-        let orgs = aws_sdk_organizations::Client::new(&config);
-        let ids = acct.block_on(async {
-            orgs.create_organization()
-                .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-                .send()
-                .await
-                .expect("CreateOrganization");
-            for i in 0..members {
-                orgs.create_account()
-                    .account_name(format!("member-{i}"))
-                    .email(format!("member-{i}@example.com"))
-                    .send()
-                    .await
-                    .expect("CreateAccount");
-            }
-            orgs.list_accounts()
-                .send()
-                .await
-                .expect("ListAccounts")
-                .accounts
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|a| a.id)
-                .filter(|id| id != ACCOUNT_ID)
-                .collect::<Vec<_>>()
-        });
+        let ids = acct.create_organization(members);
         assert_eq!(ids.len(), members);
         Org { acct, members: ids }
     }

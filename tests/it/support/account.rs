@@ -172,6 +172,44 @@ impl Account {
         self.rt.block_on(f)
     }
 
+    /// Makes this account the management account of a new organization
+    /// (CreateOrganization, all features) with `members` new accounts
+    /// (CreateAccount: ACTIVE at once in moto), and returns the members'
+    /// ids as ListAccounts lists them, all its pages.
+    pub fn create_organization(&self, members: usize) -> Vec<String> {
+        let config = self.block_on(fixtures::sdk_config(&self.moto.endpoint()).load());
+        let orgs = aws_sdk_organizations::Client::new(&config);
+        self.block_on(async {
+            orgs.create_organization()
+                .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+                .send()
+                .await
+                .expect("CreateOrganization");
+            for i in 0..members {
+                orgs.create_account()
+                    .account_name(format!("member-{i}"))
+                    .email(format!("member-{i}@example.com"))
+                    .send()
+                    .await
+                    .expect("CreateAccount");
+            }
+            // moto pages ListAccounts, as AWS does.
+            let mut ids = Vec::new();
+            let mut pages = orgs.list_accounts().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                ids.extend(
+                    page.expect("ListAccounts")
+                        .accounts
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|a| a.id)
+                        .filter(|id| id != ACCOUNT_ID),
+                );
+            }
+            ids
+        })
+    }
+
     /// The SDK clients of this account in another `region` than the home
     /// one (the regional tests seed two).
     pub fn clients_in(&self, region: &str) -> Clients {
