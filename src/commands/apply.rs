@@ -226,18 +226,21 @@ pub(super) async fn carry_out_reporting(
         }
     };
     let run_id = run.id.clone();
-    if !plan.has_changes() {
-        let exit = outcome(plan, how.detailed, e);
+    // Ended before any write: nothing done, the plan as it was.
+    let unwritten = |reason: ExitReason, exit: Exit| {
         let report = report_of(
             &run_id,
             plan,
             &apply::Report::default(),
             plan,
-            ExitReason::NoChanges,
+            reason,
             exit,
             None,
         );
-        return Ok((exit, report));
+        Ok((exit, report))
+    };
+    if !plan.has_changes() {
+        return unwritten(ExitReason::NoChanges, outcome(plan, how.detailed, e));
     }
     // Alarms that reach nobody fix nothing: say so before any write rather
     // than build a chain no person is at the end of.
@@ -266,17 +269,10 @@ pub(super) async fn carry_out_reporting(
     // An interrupt while reading: nothing is asked or written.
     if run.interrupted() > 0 {
         errln!("Apply interrupted before any write. Nothing was changed.");
-        let exit = Exit::Interrupted(run.interrupted());
-        let report = report_of(
-            &run_id,
-            plan,
-            &apply::Report::default(),
-            plan,
+        return unwritten(
             ExitReason::Interrupted,
-            exit,
-            None,
+            Exit::Interrupted(run.interrupted()),
         );
-        return Ok((exit, report));
     }
     if how.ask && !confirm(how.json)? {
         bail!("Apply cancelled.");

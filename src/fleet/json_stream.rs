@@ -1,10 +1,10 @@
 //! The organization report written one account at a time: the same bytes
-//! as [`OrgReport::to_json`], without holding every account's plan until
+//! as [`super::OrgReport::to_json`], without holding every account's plan until
 //! the end (an organization of thousands of accounts would hold them all).
 
 use serde::Serialize;
 
-use super::{AccountReport, FILE, OrgReport, Shard, Totals};
+use super::{AccountReport, FILE, Shard, Totals};
 
 /// Writes the report in pieces: [`JsonStream::head`], then
 /// [`JsonStream::account`] for each account in account id order, then
@@ -74,7 +74,8 @@ impl JsonStream {
     }
 
     /// The whole report at once, as the pieces make it (to check them).
-    pub fn whole(r: &OrgReport) -> String {
+    #[cfg(test)]
+    pub fn whole(r: &super::OrgReport) -> String {
         let (mut s, mut out) = JsonStream::head(
             &r.benchmark,
             r.organization_id.as_deref(),
@@ -92,7 +93,7 @@ impl JsonStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::AccountReport;
+    use crate::fleet::{AccountReport, OrgReport};
     use crate::observed::CallFailure;
 
     fn failed(id: &str) -> AccountReport {

@@ -324,17 +324,20 @@ fn apply_goes_account_by_account_each_under_its_own_lock_and_journal() {
     // The second member's role is missing: it is not applied; the others are.
     let missing = org.members[1].clone();
     proxy.deny_where("sts:AssumeRole", &missing);
-    let r = org.run_via(
-        &proxy,
-        &[
-            "apply",
-            "--organization",
-            "--auto-approve",
-            "--json",
-            "--config",
-            &cfg,
-        ],
-    );
+    let apply = || {
+        org.run_via(
+            &proxy,
+            &[
+                "apply",
+                "--organization",
+                "--auto-approve",
+                "--json",
+                "--config",
+                &cfg,
+            ],
+        )
+    };
+    let r = apply();
     r.expect_code(1);
     let report = r.json();
     let outcome = |id: &str| {
@@ -390,17 +393,7 @@ fn apply_goes_account_by_account_each_under_its_own_lock_and_journal() {
 
     // With the role there, the next run applies the member that was left.
     proxy.clear();
-    let r = org.run_via(
-        &proxy,
-        &[
-            "apply",
-            "--organization",
-            "--auto-approve",
-            "--json",
-            "--config",
-            &cfg,
-        ],
-    );
+    let r = apply();
     let report = r.json();
     let row = report["accounts"]
         .as_array()
@@ -644,6 +637,54 @@ fn a_member_is_covered_by_the_organization_trail_only_where_its_chain_is_proven(
             );
         } else {
             assert_eq!(status, "compliant", "{id}");
+        }
+    }
+}
+
+/// What a user gets wrong, or an account that is in no organization: one
+/// clear error on stderr, nothing on stdout, exit 1, no Debug text.
+#[test]
+fn bad_organization_flags_and_no_organization_are_one_clear_error() {
+    let acct = Account::new();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["plan", "--organization", "--shard", "3/2"],
+            "--shard: `3/2`: K must be from 1 to N",
+        ),
+        (
+            &["plan", "--organization", "--shard", "two"],
+            "--shard: `two` is not K/N",
+        ),
+        (
+            &["plan", "--organization", "--role-name", "no spaces"],
+            "--role-name: `no spaces` is not an IAM role name",
+        ),
+        (
+            &["plan", "--role-arn", "arn:aws:s3:::bucket"],
+            "--role-arn: `arn:aws:s3:::bucket` is not a role ARN",
+        ),
+        // moto, as AWS: DescribeOrganization in an account that is in no
+        // organization is AWSOrganizationsNotInUseException.
+        (
+            &["plan", "--organization"],
+            "cannot list the organization's accounts",
+        ),
+    ];
+    for (args, said) in cases {
+        let mut a = args.to_vec();
+        a.extend_from_slice(REGION_FLAG);
+        let r = acct.cis_fix(&a);
+        r.expect_code(1);
+        assert!(r.stdout.is_empty(), "{args:?}: stdout {}", r.stdout);
+        assert!(r.stderr.contains(said), "{args:?}: {}", r.stderr);
+        assert_eq!(
+            r.stderr.matches("Error:").count(),
+            1,
+            "{args:?}: {}",
+            r.stderr
+        );
+        for debug in ["SdkError", "ServiceError {", "Some(", "source:"] {
+            assert!(!r.stderr.contains(debug), "{args:?}: {}", r.stderr);
         }
     }
 }
